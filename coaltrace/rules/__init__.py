@@ -1,0 +1,34 @@
+"""Declarative rules: YAML files that find coal with no licensed source, and the engine that runs them.
+
+The way through: `load` reads and validates rule files (`model` is the format),
+`views` and `zones` prepare what queries read for one period, `runner` runs the
+rules read-only and stores `findings`; `casetest` runs each rule's own cases.
+"""
+
+from coaltrace.rules.casetest import CaseResult, RuleTestReport, run_rule_tests
+from coaltrace.rules.config import AuditConfig, load_config
+from coaltrace.rules.findings import FindingFilter, query_findings
+from coaltrace.rules.load import Problem, RuleSet, collect, load_rules
+from coaltrace.rules.model import Entity, Rule, Severity
+from coaltrace.rules.runner import AuditResult, RuleRun, parse_param_overrides, run_audit
+
+__all__ = [
+    "AuditConfig",
+    "AuditResult",
+    "CaseResult",
+    "Entity",
+    "FindingFilter",
+    "Problem",
+    "Rule",
+    "RuleRun",
+    "RuleSet",
+    "RuleTestReport",
+    "Severity",
+    "collect",
+    "load_config",
+    "load_rules",
+    "parse_param_overrides",
+    "query_findings",
+    "run_audit",
+    "run_rule_tests",
+]

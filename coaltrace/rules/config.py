@@ -1,0 +1,105 @@
+"""The audit's config file (`coaltrace.toml`): parameters, and rules turned off where they do not fit.
+
+    [params]
+    "facility_low_licensed_share.min_share" = 0.75
+
+    [[disable]]
+    rule = "trip_remote_road_night"
+    county = "阳城县"          # optional: only findings in this county
+    period = "2021-12"         # optional: only when the audited period lies inside it
+    reason = "night transport allowed during the 2021 winter supply order"
+
+What was in force for a rule is recorded with each of its findings.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coaltrace.errors import Location, UsageError
+from coaltrace.period import Period
+
+
+@dataclass(frozen=True)
+class Disable:
+    rule: str
+    county: str | None = None
+    period: str | None = None
+    reason: str | None = None
+
+    def covers(self, period: Period) -> bool:
+        if self.period is None:
+            return True
+        scope = Period.parse(self.period)
+        return scope.start <= period.start and period.end <= scope.end
+
+    def as_record(self) -> dict[str, Any]:
+        return {k: v for k, v in {"county": self.county, "period": self.period, "reason": self.reason}.items() if v}
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    disables: tuple[Disable, ...] = ()
+    # Passed through untouched to the provenance builder.
+    provenance: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+
+    def rule_off(self, rule_id: str, period: Period) -> Disable | None:
+        """The entry that turns the whole rule off for this period, if any."""
+        for d in self.disables:
+            if d.rule == rule_id and d.county is None and d.covers(period):
+                return d
+        return None
+
+    def counties_off(self, rule_id: str, period: Period) -> list[Disable]:
+        return [d for d in self.disables if d.rule == rule_id and d.county is not None and d.covers(period)]
+
+    def record(self, rule_id: str, period: Period) -> dict[str, Any]:
+        """What this config did to one rule: kept with its findings."""
+        return {
+            "source": self.source,
+            "params": self.params.get(rule_id, {}),
+            "disabled": [d.as_record() for d in self.counties_off(rule_id, period)],
+        }
+
+
+def load_config(path: Path | None) -> AuditConfig:
+    """Read PATH; with no path, ./coaltrace.toml if there is one, else an empty config."""
+    if path is None:
+        default = Path("coaltrace.toml")
+        if not default.exists():
+            return AuditConfig()
+        path = default
+    where = Location(file=str(path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"no config file at {path}", hint="Give --config an existing TOML file.") from None
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(f"the config file is not valid TOML: {e}", location=where) from None
+    unknown = set(data) - {"params", "disable", "provenance"}
+    if unknown:
+        raise UsageError(f"unknown section(s) {', '.join(sorted(unknown))}", location=where,
+                         hint="The config knows [params], [[disable]] and [provenance].")
+    params: dict[str, dict[str, Any]] = {}
+    for key, value in data.get("params", {}).items():
+        rule_id, _, name = key.partition(".")
+        if not name:
+            raise UsageError(f"parameter {key!r} must be written RULE.NAME", location=where)
+        params.setdefault(rule_id, {})[name] = value
+    disables = []
+    for entry in data.get("disable", []):
+        extra = set(entry) - {"rule", "county", "period", "reason"}
+        if "rule" not in entry or extra:
+            raise UsageError(
+                f"a [[disable]] entry needs `rule` and may have county, period, reason; got {sorted(entry)}",
+                location=where,
+            )
+        if entry.get("period"):
+            Period.parse(entry["period"])
+        disables.append(Disable(**entry))
+    return AuditConfig(params=params, disables=tuple(disables), provenance=data.get("provenance", {}), source=str(path))

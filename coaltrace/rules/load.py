@@ -1,0 +1,203 @@
+"""Reading rule files: every problem in a file, each with its line, before stopping.
+
+YAML is read twice: once for the values, once as a node tree that remembers
+where each key sits, so a pydantic error on `params.min_share.default` points
+at the line an auditor has to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from coaltrace.errors import Location, RuleError
+from coaltrace.paths import shipped
+from coaltrace.rules.model import Rule
+from coaltrace.rules.sql import RuleSQLError, parse_select, placeholders, render, tables_read
+from coaltrace.rules.views import VIEWS
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+
+@dataclass
+class RuleSet:
+    """The rules of one or more directories, by id, in file-name order."""
+
+    rules: dict[str, Rule] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def __iter__(self) -> Any:
+        return iter(self.rules.values())
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def get(self, rule_id: str) -> Rule:
+        try:
+            return self.rules[rule_id]
+        except KeyError:
+            from coaltrace.errors import UsageError
+
+            raise UsageError(
+                f"no rule {rule_id!r}",
+                hint="`coaltrace rules list` shows the rules; check --rules points at the right folder.",
+            ) from None
+
+
+def _node_at(node: yaml.Node | None, loc: Sequence[Any]) -> yaml.Node | None:
+    """The deepest node along a pydantic error location."""
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = None
+            for k, v in node.value:
+                if k.value == str(key):
+                    nxt = v if key != loc[-1] else k
+                    break
+            if nxt is None:
+                return node
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            return node
+    return node
+
+
+def _line(node: yaml.Node | None) -> int | None:
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def _key_line(root: yaml.Node, key: str, offset: int | None) -> int | None:
+    """The file line of a top-level key; for a block scalar (`query: |`), of its line `offset`."""
+    for k, v in getattr(root, "value", []):
+        if k.value == key:
+            if offset is None:
+                return _line(k)
+            return v.start_mark.line + (1 if v.style in ("|", ">") else 0) + offset
+    return None
+
+
+def check_query(rule: Rule) -> list[tuple[str, int | None, str]]:
+    """Problems of a rule's SQL as (key, query line, message): parameters, read-only, views, columns."""
+    problems: list[tuple[str, int | None, str]] = []
+    used = placeholders(rule.query)
+    for name in used:
+        if name not in rule.params:
+            problems.append(("query", None, f"query: ${{{name}}} is not a parameter of this rule"))
+    unused = set(rule.params) - set(used)
+    if unused:
+        problems.append(("params", None, f"params: declared but not used in the query: {', '.join(sorted(unused))}"))
+    try:
+        tree = parse_select(render(rule.query, rule.param_values()))
+    except RuleSQLError as e:
+        problems.append(("query", e.line, f"query: {e}"))
+        return problems
+    unknown = tables_read(tree) - set(VIEWS)
+    if unknown:
+        problems.append(("query", None, f"query: reads {', '.join(sorted(unknown))}, which are not audit views "
+                         f"(the views: {', '.join(VIEWS)})"))
+    names = set(getattr(tree, "named_selects", []))
+    if "entity_id" not in names:
+        problems.append(("query", None, "query: must return a column named entity_id"))
+    absent = [c for c in rule.evidence if c not in names]
+    if absent:
+        problems.append(("evidence", None, f"evidence: the query does not return {', '.join(absent)}"))
+    return problems
+
+
+def load_rule_file(path: Path) -> tuple[Rule | None, list[Problem]]:
+    """The rule in `path`, or None with every problem found in it."""
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        return None, [Problem(shown, None, f"cannot read the file: {e}")]
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        return None, [Problem(shown, mark.line + 1 if mark else None, f"not valid YAML: {getattr(e, 'problem', e)}")]
+    if not isinstance(data, dict) or root is None:
+        return None, [Problem(shown, 1, "a rule file is a YAML mapping (id: ..., title: ..., query: ...)")]
+    problems: list[Problem] = []
+    try:
+        rule = Rule.model_validate(data)
+    except ValidationError as e:
+        for err in e.errors():
+            loc = err["loc"]
+            where = ".".join(str(p) for p in loc) or "(file)"
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (misspelt?)"
+            problems.append(Problem(shown, _line(_node_at(root, loc)), f"{where}: {msg}"))
+        return None, problems
+    if rule.id != path.stem:
+        problems.append(Problem(shown, _line(_node_at(root, ("id",))), f"id: {rule.id!r} must match the file name {path.stem!r}"))
+    for key, offset, msg in check_query(rule):
+        problems.append(Problem(shown, _key_line(root, key, offset), msg))
+    for i, case in enumerate(rule.tests):
+        for name in case.params:
+            if name not in rule.params:
+                problems.append(Problem(shown, _line(_node_at(root, ("tests", i, "params", name))), f"tests.{i}.params: unknown parameter {name!r}"))
+    return (None if problems else rule), problems
+
+
+def rule_files(dirs: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for d in dirs:
+        if d.is_file():
+            files.append(d)
+            continue
+        if not d.is_dir():
+            raise RuleError(f"no rule folder at {d}", hint="Point --rules at a folder of rule YAML files.")
+        files.extend(sorted([*d.glob("*.yaml"), *d.glob("*.yml")]))
+    return files
+
+
+def collect(dirs: Iterable[Path] | None = None) -> tuple[RuleSet, list[Problem]]:
+    """Every rule that reads, and every problem, including those across files."""
+    folders = list(dirs) if dirs else [shipped("rules")]
+    ruleset, problems = RuleSet(), []
+    for path in rule_files(folders):
+        rule, found = load_rule_file(path)
+        problems.extend(found)
+        if rule is None:
+            continue
+        if rule.id in ruleset.rules:
+            problems.append(Problem(str(path), 1, f"id {rule.id!r} is also defined in {ruleset.files[rule.id]}"))
+            continue
+        if not rule.tests:
+            problems.append(Problem(str(path), None, "tests: every rule needs at least one case"))
+        elif not any(c.expect for c in rule.tests) or not any(c.reject for c in rule.tests):
+            problems.append(Problem(str(path), None, "tests: a rule needs a case that fires and one that must not"))
+        ruleset.rules[rule.id] = rule
+        ruleset.files[rule.id] = path
+    return ruleset, problems
+
+
+def load_rules(dirs: Iterable[Path] | None = None) -> RuleSet:
+    """The rules, or a RuleError listing every problem with its file and line."""
+    ruleset, problems = collect(dirs)
+    if problems:
+        first = problems[0]
+        raise RuleError(
+            f"{len(problems)} problem(s) in the rule files" if len(problems) > 1 else first.message,
+            location=Location(file=first.file, line=first.line),
+            details=[str(p) for p in problems] if len(problems) > 1 else None,
+            hint="Fix the rule file(s); `coaltrace rules validate` checks them without running anything.",
+        )
+    return ruleset

@@ -1,0 +1,238 @@
+"""What a rule file may say: a pydantic model that refuses unknown keys.
+
+A rule is data, not code: an auditor can read it, adjust a parameter, or add
+one without touching Python. The model is the single definition of the format;
+docs/rules.md describes it in prose.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from coaltrace.contract import TABLES
+
+
+class Severity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.low: 1, Severity.medium: 2, Severity.high: 3, Severity.critical: 4}
+
+
+class Status(StrEnum):
+    experimental = "experimental"
+    stable = "stable"
+
+
+class Entity(StrEnum):
+    """What a finding points at, and the column that names it."""
+
+    facility = "facility"
+    trip = "trip"
+    intake = "intake"
+    sale = "sale"
+    power_account = "power_account"
+    plate = "plate"
+    flow = "flow"
+
+
+class ParamType(StrEnum):
+    int = "int"
+    float = "float"
+    str = "str"
+    bool = "bool"
+    date = "date"
+    list = "list"
+
+
+class Text(BaseModel):
+    """A sentence in both languages."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def say(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+_PYTHON_TYPES: dict[ParamType, tuple[type, ...]] = {
+    ParamType.int: (int,),
+    ParamType.float: (int, float),
+    ParamType.str: (str,),
+    ParamType.bool: (bool,),
+    ParamType.date: (date,),
+    ParamType.list: (list,),
+}
+
+
+def coerce_param(ptype: ParamType, value: Any) -> Any:
+    """A value of the declared type, from YAML, TOML or a command-line string."""
+    if isinstance(value, str) and ptype is not ParamType.str:
+        text = value.strip()
+        if ptype is ParamType.int:
+            return int(text)
+        if ptype is ParamType.float:
+            return float(text)
+        if ptype is ParamType.bool:
+            if text.lower() in ("true", "yes", "1", "on"):
+                return True
+            if text.lower() in ("false", "no", "0", "off"):
+                return False
+            raise ValueError(f"not a boolean: {value!r}")
+        if ptype is ParamType.date:
+            return date.fromisoformat(text)
+        if ptype is ParamType.list:
+            return [part.strip() for part in text.split(",") if part.strip()]
+    # bool is an int in Python; a flag must not pass for a number or the reverse.
+    if isinstance(value, bool) and ptype in (ParamType.int, ParamType.float):
+        raise ValueError(f"expected {ptype.value}, got a boolean")
+    if not isinstance(value, _PYTHON_TYPES[ptype]):
+        raise ValueError(f"expected {ptype.value}, got {type(value).__name__} {value!r}")
+    if ptype is ParamType.float:
+        return float(value)  # type: ignore[arg-type]  # isinstance above admits only int and float
+    return value
+
+
+class Param(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: ParamType
+    default: Any
+    description: Text
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _default_fits(self) -> Param:
+        object.__setattr__(self, "default", self.check(self.default))
+        return self
+
+    def check(self, value: Any) -> Any:
+        value = coerce_param(self.type, value)
+        if self.min is not None and value < self.min:
+            raise ValueError(f"{value} is below the minimum {self.min}")
+        if self.max is not None and value > self.max:
+            raise ValueError(f"{value} is above the maximum {self.max}")
+        return value
+
+
+class Checks(BaseModel):
+    """Which of the campaign's eight checks (八查) and which 整治重点 clauses the rule serves."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    check: list[int] = Field(min_length=1)
+    clause: list[int] = Field(default_factory=list)
+
+    @field_validator("check")
+    @classmethod
+    def _eight(cls, v: list[int]) -> list[int]:
+        if any(not 1 <= c <= 8 for c in v):
+            raise ValueError("the campaign has checks 1 to 8")
+        return v
+
+    @field_validator("clause")
+    @classmethod
+    def _six(cls, v: list[int]) -> list[int]:
+        if any(not 1 <= c <= 6 for c in v):
+            raise ValueError("the plan names 整治重点 clauses 1 to 6")
+        return v
+
+
+class RuleCase(BaseModel):
+    """One regression case: small input tables, and what must and must not be found."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    period: str = "2021-12"
+    params: dict[str, Any] = Field(default_factory=dict)
+    tables: dict[str, list[dict[str, Any]]]
+    expect: list[str] = Field(default_factory=list)
+    reject: list[str] = Field(default_factory=list)
+    # Severity expected for a found entity, when the rule grades its findings.
+    severity: dict[str, Severity] = Field(default_factory=dict)
+
+    @field_validator("tables")
+    @classmethod
+    def _known_tables(cls, v: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        for name, rows in v.items():
+            if name not in TABLES:
+                raise ValueError(f"unknown table {name!r}; the tables are {', '.join(TABLES)}")
+            known = set(TABLES[name].names)
+            for row in rows:
+                extra = set(row) - known
+                if extra:
+                    raise ValueError(f"table {name}: unknown column(s) {', '.join(sorted(extra))}")
+        return v
+
+    @model_validator(mode="after")
+    def _says_something(self) -> RuleCase:
+        if not self.expect and not self.reject:
+            raise ValueError("a case must list the entity ids it expects, rejects, or both")
+        overlap = set(self.expect) & set(self.reject)
+        if overlap:
+            raise ValueError(f"ids both expected and rejected: {', '.join(sorted(overlap))}")
+        return self
+
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    version: int = Field(ge=1)
+    title: Text
+    description: Text
+    checks: Checks
+    severity: Severity
+    status: Status
+    entity: Entity
+    params: dict[str, Param] = Field(default_factory=dict)
+    query: str = Field(min_length=1)
+    evidence: list[str] = Field(min_length=1)
+    false_positives: list[Text] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    enabled: bool = True
+    tests: list[RuleCase] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError("an id is lower case letters, digits and underscores, starting with a letter")
+        return v
+
+    @field_validator("params")
+    @classmethod
+    def _param_names(cls, v: dict[str, Param]) -> dict[str, Param]:
+        for name in v:
+            if not _ID.match(name):
+                raise ValueError(f"parameter name {name!r}: use lower case letters, digits and underscores")
+        return v
+
+    def param_values(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults, then the overrides (checked against the declared type and range)."""
+        values = {name: p.default for name, p in self.params.items()}
+        for name, value in (overrides or {}).items():
+            if name not in self.params:
+                known = ", ".join(self.params) or "none"
+                raise KeyError(f"rule {self.id} has no parameter {name!r} (its parameters: {known})")
+            values[name] = self.params[name].check(value)
+        return values

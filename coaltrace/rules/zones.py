@@ -1,0 +1,166 @@
+"""Which GPS points fall inside a zone: the `gps_zone_hits` table the rules read.
+
+There is no spatial extension (nothing may download at run time), and there
+are few zones but many points. So each zone is parsed once in Python, DuckDB
+cuts the points down to the zone's bounding box, and numpy decides the rest
+over whole arrays: even-odd ray casting for polygons (holes included), distance
+to the nearest segment for roads, haversine for circles.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import duckdb
+
+EARTH_RADIUS_M = 6_371_008.8
+# A road given as a line with no radius: points this close to it are on it.
+DEFAULT_ROAD_BUFFER_M = 200.0
+
+_RING = re.compile(r"\(([^()]+)\)")
+_KIND = re.compile(r"^\s*([A-Za-z]+)")
+
+HITS_DDL = """
+CREATE OR REPLACE TEMP TABLE gps_zone_hits (
+    plate VARCHAR, ts TIMESTAMP, lat DOUBLE, lon DOUBLE, zone_id VARCHAR, zone_kind VARCHAR
+)
+"""
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A zone as rings (polygon) or paths (line), each an (n, 2) array of lon, lat."""
+
+    zone_id: str
+    kind: str
+    polygon: bool
+    parts: tuple[np.ndarray, ...]
+    buffer_m: float
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        pts = np.vstack(self.parts)
+        lat_pad = self.buffer_m / 111_320.0
+        lon_pad = lat_pad / max(math.cos(math.radians(float(np.abs(pts[:, 1]).max()))), 0.01)
+        return (
+            float(pts[:, 0].min()) - lon_pad,
+            float(pts[:, 1].min()) - lat_pad,
+            float(pts[:, 0].max()) + lon_pad,
+            float(pts[:, 1].max()) + lat_pad,
+        )
+
+    def contains(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        if self.polygon:
+            return _in_rings(lon, lat, self.parts)
+        return _near_paths(lon, lat, self.parts, self.buffer_m)
+
+
+def parse_wkt(zone_id: str, kind: str, wkt: str, radius_m: float | None) -> Shape:
+    """POLYGON, MULTIPOLYGON, LINESTRING or MULTILINESTRING in lon lat order (WKT's order)."""
+    m = _KIND.match(wkt)
+    geom = m.group(1).upper() if m else ""
+    if geom not in ("POLYGON", "MULTIPOLYGON", "LINESTRING", "MULTILINESTRING"):
+        raise ValueError(f"zone {zone_id}: geometry must be a WKT polygon or line, not {wkt[:40]!r}")
+    parts = []
+    for ring in _RING.findall(wkt):
+        coords = [tuple(float(v) for v in pair.split()[:2]) for pair in ring.split(",") if pair.strip()]
+        if len(coords) < 2:
+            raise ValueError(f"zone {zone_id}: a ring or line needs at least two points")
+        parts.append(np.asarray(coords, dtype=np.float64))
+    if not parts:
+        raise ValueError(f"zone {zone_id}: no coordinates in {wkt[:40]!r}")
+    polygon = "POLYGON" in geom
+    buffer_m = 0.0 if polygon else float(radius_m or DEFAULT_ROAD_BUFFER_M)
+    return Shape(zone_id, kind, polygon, tuple(parts), buffer_m)
+
+
+def _in_rings(lon: np.ndarray, lat: np.ndarray, rings: tuple[np.ndarray, ...]) -> np.ndarray:
+    inside = np.zeros(lon.shape, dtype=bool)
+    for ring in rings:
+        x1, y1 = ring[:, 0], ring[:, 1]
+        x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
+        # One edge at a time keeps memory at O(points), whatever the ring's size.
+        for ax, ay, bx, by in zip(x1, y1, x2, y2, strict=True):
+            if ay == by:
+                continue
+            crosses = (ay > lat) != (by > lat)
+            x_at = ax + (lat - ay) * (bx - ax) / (by - ay)
+            inside ^= crosses & (lon < x_at)
+    return inside
+
+
+def _near_paths(lon: np.ndarray, lat: np.ndarray, paths: tuple[np.ndarray, ...], buffer_m: float) -> np.ndarray:
+    # Local equirectangular metres: exact enough over the few hundred metres of a buffer.
+    k_lat = 111_320.0
+    k_lon = k_lat * np.cos(np.radians(lat))
+    best = np.full(lon.shape, np.inf)
+    for path in paths:
+        for (ax, ay), (bx, by) in zip(path[:-1], path[1:], strict=True):
+            px, py = (lon - ax) * k_lon, (lat - ay) * k_lat
+            dx, dy = (bx - ax) * k_lon, (by - ay) * k_lat
+            seg2 = dx * dx + dy * dy
+            t = np.clip(np.where(seg2 > 0, (px * dx + py * dy) / np.where(seg2 > 0, seg2, 1), 0), 0, 1)
+            best = np.minimum(best, np.hypot(px - t * dx, py - t * dy))
+    return best <= buffer_m
+
+
+def haversine_sql(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
+    """Great-circle metres between two points, in SQL every dialect reads."""
+    return (
+        f"2 * {EARTH_RADIUS_M} * ASIN(SQRT(POWER(SIN(RADIANS({lat2} - {lat1}) / 2), 2) + "
+        f"COS(RADIANS({lat1})) * COS(RADIANS({lat2})) * POWER(SIN(RADIANS({lon2} - {lon1}) / 2), 2)))"
+    )
+
+
+def build_gps_zone_hits(con: duckdb.DuckDBPyConnection, gps_view: str = "period_gps") -> int:
+    """Fill gps_zone_hits from the period's GPS points; returns the number of hits."""
+    con.execute(HITS_DDL)
+    zones = con.execute(
+        "SELECT zone_id, kind, geometry, lat, lon, radius_m FROM zones ORDER BY zone_id"
+    ).fetchall()
+    circles = [(z, k, la, lo, r) for z, k, g, la, lo, r in zones if not g and la is not None and lo is not None and r]
+    if circles:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _zone_circles (zone_id VARCHAR, kind VARCHAR, lat DOUBLE, lon DOUBLE, radius_m DOUBLE)"
+        )
+        con.executemany("INSERT INTO _zone_circles VALUES (?, ?, ?, ?, ?)", circles)
+        # The box test lets DuckDB skip the trigonometry for almost every point.
+        con.execute(
+            f"""
+            INSERT INTO gps_zone_hits
+            SELECT g.plate, g.ts, g.lat, g.lon, c.zone_id, c.kind
+            FROM {gps_view} g JOIN _zone_circles c
+              ON g.lat BETWEEN c.lat - c.radius_m / 111320.0 AND c.lat + c.radius_m / 111320.0
+             AND g.lon BETWEEN c.lon - c.radius_m / (111320.0 * COS(RADIANS(c.lat)))
+                           AND c.lon + c.radius_m / (111320.0 * COS(RADIANS(c.lat)))
+            WHERE {haversine_sql('g.lat', 'g.lon', 'c.lat', 'c.lon')} <= c.radius_m
+            """
+        )
+        con.execute("DROP TABLE _zone_circles")
+    for zone_id, kind, geometry, _lat, _lon, radius_m in zones:
+        if not geometry:
+            continue
+        shape = parse_wkt(zone_id, kind, geometry, radius_m)
+        x0, y0, x1, y1 = shape.bbox()
+        cand = con.sql(
+            f"SELECT plate, ts, lat, lon FROM {gps_view} WHERE lon BETWEEN $x0 AND $x1 AND lat BETWEEN $y0 AND $y1",
+            params={"x0": x0, "x1": x1, "y0": y0, "y1": y1},
+        ).to_arrow_table()
+        if cand.num_rows == 0:
+            continue
+        lon = cand.column("lon").to_numpy()
+        lat = cand.column("lat").to_numpy()
+        hit = cand.filter(shape.contains(lon, lat))
+        if hit.num_rows:
+            con.register("_zone_hit_rows", hit)
+            con.execute(
+                "INSERT INTO gps_zone_hits SELECT plate, ts, lat, lon, ?, ? FROM _zone_hit_rows", [zone_id, kind]
+            )
+            con.unregister("_zone_hit_rows")
+    row = con.execute("SELECT count(*) FROM gps_zone_hits").fetchone()
+    return int(row[0]) if row else 0
