@@ -1,51 +1,18 @@
 """The `coaltrace` command: parse arguments, make one library call, render, exit.
 
-Each command lives in its own module under coaltrace/cli/ and registers itself on
-`app` when imported below. Heavy libraries are imported inside the commands.
+Each command lives in its own module under coaltrace/cli/ and adds itself to
+`app` (coaltrace/cli/app.py) when imported below. Heavy libraries are imported
+inside the commands, so `coaltrace --help` stays instant.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
-from coaltrace import __version__
-from coaltrace.cli.common import state
-from coaltrace.i18n import default_lang
-
-app = typer.Typer(
-    name="coaltrace",
-    help="Trace every tonne of coal back to a licensed mine; find the coal that has none. "
-    "追溯每一吨煤的合法来源，发现无合法来源的煤炭。",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"coaltrace {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    lang: Annotated[str | None, typer.Option("--lang", help="Language of messages and reports: zh or en (default $COALTRACE_LANG or zh).")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
-) -> None:
-    if lang is not None and lang.lower() not in ("zh", "en", "zh-cn"):
-        raise typer.BadParameter("use zh or en", param_hint="--lang")
-    state.lang = ("en" if lang.lower() == "en" else "zh") if lang else default_lang()
-    state.debug = debug
-
-
-# Command modules register themselves on `app`.
-from coaltrace.cli import load as _load  # noqa: E402,F401
+from coaltrace.cli import load as _load  # noqa: F401
+from coaltrace.cli.app import app
 
 
 def main() -> None:
     app()
+
+
+__all__ = ["app", "main"]

@@ -32,7 +32,7 @@ state = State(lang=default_lang())
 
 # stdout is for data, stderr for progress and messages.
 out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = Annotated[
     Path | None,

@@ -1,0 +1,158 @@
+"""`coaltrace load`, `status` and `quarantine`: getting a month of records in, and seeing what came."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from coaltrace.cli.app import app
+from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state
+from coaltrace.i18n import say
+
+MESSAGES = {
+    "loading": ("正在读取", "reading"),
+    "summary": ("已载入 {db}（批次 {load_id}）", "loaded into {db} (load {load_id})"),
+    "file": ("文件", "file"),
+    "table": ("表", "table"),
+    "read": ("读取", "read"),
+    "loaded": ("载入", "loaded"),
+    "present": ("已存在", "present"),
+    "revised": ("修订", "revised"),
+    "quarantined": ("隔离", "quarantined"),
+    "reasons": ("主要原因", "top reasons"),
+    "ignored": ("{file}：忽略未定义的列 {cols}", "{file}: ignored columns the contract does not name: {cols}"),
+    "quarantine_hint": (
+        "{n} 行无法读取，已隔离；用 `coaltrace quarantine` 查看。",
+        "{n} row(s) could not be read and were quarantined; see `coaltrace quarantine`.",
+    ),
+    "rows": ("行数", "rows"),
+    "range": ("时间范围", "date range"),
+    "files": ("文件数", "files"),
+    "revisions": ("历史版本", "revisions"),
+    "no_quarantine": ("隔离区为空。", "The quarantine is empty."),
+    "sheet": ("工作表", "sheet"),
+    "line": ("行", "line"),
+    "column": ("列", "column"),
+    "value": ("原值", "raw value"),
+    "reason": ("原因", "reason"),
+}
+
+REASONS = {
+    "missing_value": ("缺少必填值", "missing required value"),
+    "not_a_number": ("不是数字", "not a number"),
+    "not_a_date": ("不是日期", "not a date"),
+    "not_a_time": ("不是时间", "not a time"),
+    "not_a_month": ("不是月份", "not a month"),
+    "unknown_value": ("未知取值", "unknown value"),
+    "unknown_unit": ("未知单位", "unknown unit"),
+}
+
+
+def reason_label(code: str) -> str:
+    return say(REASONS, code, state.lang) if code in REASONS else code
+
+
+def _t(key: str, **kw: object) -> str:
+    return say(MESSAGES, key, state.lang, **kw)
+
+
+@app.command()
+@handle_errors
+def load(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.csv, .xlsx, .parquet).", show_default=False)],
+    table: Annotated[str | None, typer.Option("--table", "-t", help="The table these files hold (default: guessed from each header).")] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet to read (default: the first).")] = None,
+    encoding: Annotated[str | None, typer.Option("--encoding", help="CSV encoding, when it is neither UTF-8 nor GB18030.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Load a month of records into the database, all or nothing. 载入数据（全部成功或全部不载入）。"""
+    from coaltrace.ingest.loader import load_paths
+    from coaltrace.store import Store
+
+    with Store(db) as store, Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=as_json,
+    ) as bar:
+        task = bar.add_task(_t("loading"), total=None)
+
+        def progress(name: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{_t('loading')} {name}", completed=done, total=total)
+
+        report = load_paths(store, paths, table=table, sheet=sheet, encoding=encoding, progress=progress)
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+        return
+    grid = Table(title=_t("summary", db=report.db, load_id=report.load_id), title_justify="left")
+    for key in ("file", "table", "read", "loaded", "present", "revised", "quarantined", "reasons"):
+        grid.add_column(_t(key), justify="right" if key in ("read", "loaded", "present", "revised", "quarantined") else "left")
+    for f in report.files:
+        reasons = "; ".join(f"{r.column}: {reason_label(r.reason)} ×{r.rows}" for r in f.top_reasons)
+        name = f.file + (f"[{f.sheet}]" if f.sheet else "")
+        grid.add_row(name, f.table, str(f.rows_read), str(f.rows_loaded), str(f.rows_present),
+                     str(f.rows_revised + f.rows_superseded), str(f.rows_quarantined), reasons)
+    err.print(grid)
+    for f in report.files:
+        if f.ignored_columns:
+            err.print(_t("ignored", file=f.file, cols=", ".join(f.ignored_columns)))
+    if report.quarantined:
+        err.print(f"[yellow]{_t('quarantine_hint', n=report.quarantined)}[/]")
+
+
+@app.command()
+@handle_errors
+def status(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """What the database holds: rows, dates and files per table, quarantine. 数据库现状。"""
+    from coaltrace.store import Store
+    from coaltrace.store.status import store_status
+
+    with Store(db, read_only=True) as store:
+        s = store_status(store)
+    if as_json:
+        data: dict[str, object] = {name: t.model_dump(mode="json") for name, t in s.tables.items()}
+        data["quarantine"] = s.quarantine
+        data["db"] = s.db
+        print_json(data)
+        return
+    grid = Table(title=s.db, title_justify="left")
+    for key in ("table", "rows", "revisions", "range", "files"):
+        grid.add_column(_t(key), justify="right" if key in ("rows", "revisions", "files") else "left")
+    for name, t in s.tables.items():
+        rng = f"{t.first} … {t.last}" if t.first else ""
+        grid.add_row(name, f"{t.rows:,}", f"{t.revisions:,}", rng, str(len(t.files)))
+    out.print(grid)
+    if s.quarantine:
+        out.print(_t("quarantine_hint", n=sum(s.quarantine.values())))
+
+
+@app.command()
+@handle_errors
+def quarantine(
+    file: Annotated[str | None, typer.Option("--file", help="Only rows from this source file name.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Show at most this many rows (0: all).")] = 200,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rows that could not be read: file, sheet, line, column, raw value, reason. 隔离区（无法读取的行）。"""
+    from coaltrace.store import Store
+    from coaltrace.store.status import quarantined_rows
+
+    with Store(db, read_only=True) as store:
+        rows = quarantined_rows(store, file=file, limit=limit or None)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        err.print(_t("no_quarantine"))
+        return
+    grid = Table()
+    for key in ("file", "sheet", "line", "column", "value", "reason"):
+        grid.add_column(_t(key))
+    for r in rows:
+        grid.add_row(str(r["file"]), str(r["sheet"] or ""), str(r["line"]), str(r["column_name"]),
+                     str(r["raw_value"] or ""), reason_label(str(r["reason"])))
+    out.print(grid)

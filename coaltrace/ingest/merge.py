@@ -1,0 +1,102 @@
+"""Merge one call's staged rows into the store: once per record, newer versions win.
+
+Staged rows carry `_fid` (which file of the call) and `_seq` (their order in the
+call). For each contract table, in one transaction:
+- a row equal (all columns) to an earlier row of the call, or to the stored row
+  with its key, is *present* and changes nothing;
+- of several versions of one key in the call, the last is the candidate; the
+  earlier ones are *superseded* and go straight to `<table>_revisions`;
+- a candidate whose key is stored with other values *revises* it: the stored
+  row moves to `<table>_revisions` and the candidate takes its place;
+- any other candidate is *new*.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from coaltrace.contract import Table
+from coaltrace.store.schema import LINEAGE
+
+if TYPE_CHECKING:
+    import duckdb
+
+STAGE_EXTRA = ("_fid", "_seq")
+
+
+def stage_name(table: Table) -> str:
+    return f"stage_{table.name}"
+
+
+def create_stage(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {stage_name(table)} AS "
+        f"SELECT *, 0::INTEGER AS _fid, 0::BIGINT AS _seq FROM {table.name} LIMIT 0"
+    )
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+def _same(a: str, b: str, cols: tuple[str, ...]) -> str:
+    return " AND ".join(f"{a}.{_q(c)} IS NOT DISTINCT FROM {b}.{_q(c)}" for c in cols) or "TRUE"
+
+
+def merge_stage(con: duckdb.DuckDBPyConnection, table: Table, load_id: str) -> dict[int, dict[str, int]]:
+    """Merge the stage into TABLE; per file id, how many rows were new/revised/present/superseded."""
+    stage, t = stage_name(table), table.name
+    key = ", ".join(_q(k) for k in table.key)
+    content = ", ".join(_q(c) for c in table.names)
+    cols = ", ".join([*(_q(c) for c in table.names), *(n for n, _ in LINEAGE)])
+    values = table.value_columns
+
+    # Distinct versions of the call (first occurrence of each), numbered newest first per key.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _versions AS
+        SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _seq DESC) AS _ver
+        FROM (
+            SELECT *, row_number() OVER (PARTITION BY {content} ORDER BY _seq) AS _dup FROM {stage}
+        ) WHERE _dup = 1
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _verdict AS
+        SELECT v.*, CASE
+            WHEN s.{_q(table.key[0])} IS NULL THEN 'new'
+            WHEN {_same('v', 's', values)} THEN 'present'
+            ELSE 'revised' END AS _verdict
+        FROM _versions v LEFT JOIN {t} s ON {_same('v', 's', table.key)}
+        WHERE v._ver = 1
+    """)
+    counts: dict[int, dict[str, int]] = {}
+    rows = con.execute(f"""
+        SELECT _fid, 'present' AS what, count(*) FROM (
+            SELECT *, row_number() OVER (PARTITION BY {content} ORDER BY _seq) AS _dup FROM {stage}
+        ) WHERE _dup > 1 GROUP BY _fid
+        UNION ALL SELECT _fid, 'superseded', count(*) FROM _versions WHERE _ver > 1 GROUP BY _fid
+        UNION ALL SELECT _fid, _verdict, count(*) FROM _verdict GROUP BY _fid, _verdict
+    """).fetchall()
+    for fid, what, n in rows:
+        counts.setdefault(fid, {}).setdefault(what, 0)
+        counts[fid][what] += n
+
+    con.execute(f"""
+        INSERT INTO {t}_revisions
+        SELECT s.*, current_localtimestamp(), ? FROM {t} s
+        JOIN _verdict v ON {_same('v', 's', table.key)} WHERE v._verdict = 'revised'
+    """, [load_id])
+    con.execute(f"""
+        DELETE FROM {t} s USING _verdict v
+        WHERE {_same('v', 's', table.key)} AND v._verdict = 'revised'
+    """)
+    # Superseded versions of the call are kept too, unless the store already held that exact row.
+    con.execute(f"""
+        INSERT INTO {t}_revisions
+        SELECT {cols}, current_localtimestamp(), ? FROM _versions v
+        WHERE v._ver > 1 AND NOT EXISTS (
+            SELECT 1 FROM {t}_revisions r WHERE {_same('v', 'r', table.names)})
+    """, [load_id])
+    con.execute(f"INSERT INTO {t} SELECT {cols} FROM _verdict WHERE _verdict IN ('new', 'revised')")
+    con.execute("DROP TABLE _versions; DROP TABLE _verdict")
+    con.execute(f"DROP TABLE {stage}")
+    return counts
