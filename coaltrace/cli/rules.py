@@ -1,0 +1,315 @@
+"""`coaltrace audit`, `findings` and `rules list|show|validate|test`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from coaltrace.cli.app import app
+from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state
+from coaltrace.errors import ExitCode, RuleError, UsageError
+from coaltrace.i18n import say
+
+if TYPE_CHECKING:
+    from coaltrace.rules.model import Rule, Severity
+
+MESSAGES = {
+    "rule": ("规则", "rule"),
+    "title": ("名称", "title"),
+    "severity": ("级别", "severity"),
+    "status": ("状态", "status"),
+    "entity": ("对象", "entity"),
+    "checks": ("八查", "checks"),
+    "findings": ("问题数", "findings"),
+    "tonnes": ("涉及吨数", "tonnes at risk"),
+    "seconds": ("秒", "seconds"),
+    "skipped": ("未运行：{reason}", "not run: {reason}"),
+    "facility": ("单位", "facility"),
+    "county": ("县区", "county"),
+    "worst": ("最高级别", "worst"),
+    "period": ("期间", "period"),
+    "entity_id": ("对象编号", "entity id"),
+    "finding_id": ("问题编号", "finding id"),
+    "audit_done": (
+        "{period} 审计完成：{rules} 条规则，{n} 个问题，涉及 {tonnes:,.0f} 吨（{seconds:.1f} 秒，运行号 {run_id}）",
+        "audit of {period} done: {rules} rules, {n} findings, {tonnes:,.0f} t at risk ({seconds:.1f} s, run {run_id})",
+    ),
+    "by_severity": ("按级别：{text}", "by severity: {text}"),
+    "worst_facilities": ("问题最多的单位", "worst facilities"),
+    "fail_on": ("有 {n} 个问题达到或高于 {level} 级", "{n} finding(s) at or above {level}"),
+    "valid": ("{n} 条规则全部有效。", "all {n} rules are valid."),
+    "invalid": ("{n} 个问题：", "{n} problem(s):"),
+    "case_ok": ("通过", "ok"),
+    "case_fail": ("失败", "FAIL"),
+    "missed": ("漏报 {ids}", "missed {ids}"),
+    "false_alarms": ("误报 {ids}", "false alarms {ids}"),
+    "wrong_severity": ("级别不符 {ids}", "wrong severity {ids}"),
+    "tests_summary": ("{rules} 条规则，{cases} 个用例，{failed} 个失败", "{rules} rules, {cases} cases, {failed} failed"),
+    "no_findings": ("没有符合条件的问题。", "No findings match."),
+    "description": ("说明", "description"),
+    "params": ("参数", "parameters"),
+    "evidence": ("证据列", "evidence"),
+    "false_positives": ("可能误报", "false positives"),
+    "references": ("依据", "references"),
+    "query": ("查询", "query"),
+    "file": ("文件", "file"),
+    "version": ("版本", "version"),
+    "clause": ("整治重点", "clauses"),
+}
+
+RulesOption = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", help="Rule folder or file; repeat for more (default: the shipped rule pack).", show_default=False),
+]
+
+rules_app = typer.Typer(help="List, show, validate and test the rules. 规则：列出、查看、校验、测试。", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+def _t(key: str, **kw: object) -> str:
+    return say(MESSAGES, key, state.lang, **kw)
+
+
+def _severity(value: str | None, option: str) -> Severity | None:
+    from coaltrace.rules.model import Severity
+
+    if value is None:
+        return None
+    try:
+        return Severity(value.lower())
+    except ValueError:
+        raise UsageError(f"{option} {value!r}: use one of {', '.join(s.value for s in Severity)}") from None
+
+
+@app.command()
+@handle_errors
+def audit(
+    period: Annotated[str, typer.Option("--period", "-p", help="Month (2021-12), year (2021) or range (2021-10..2021-12).")],
+    rules: RulesOption = None,
+    only: Annotated[str | None, typer.Option("--only", help="Run only these rule ids, comma-separated.")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="Override a parameter: RULE.NAME=VALUE (repeatable).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Config file (default: ./coaltrace.toml if present).")] = None,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity: low, medium, high, critical.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run every enabled rule for a period and store the findings. 运行规则，保存问题。"""
+    from coaltrace.rules import load_config, parse_param_overrides, run_audit
+    from coaltrace.store import Store
+
+    threshold = _severity(fail_on, "--fail-on")
+    overrides = parse_param_overrides(param or [])
+    ids = [s.strip() for s in only.split(",") if s.strip()] if only else None
+    with Store(db, must_exist=True) as store:
+        result = run_audit(store, period, rule_dirs=rules, only=ids, params=overrides, config=load_config(config))
+    if as_json:
+        print_json(asdict(result))
+    else:
+        _render_audit(result)
+    if threshold is not None:
+        hits = sum(n for s, n in result.by_severity.items() if _rank(s) >= threshold.rank)
+        if hits:
+            err.print(_t("fail_on", n=hits, level=threshold.value))
+            raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def _rank(severity: str) -> int:
+    from coaltrace.rules.model import Severity
+
+    return Severity(severity).rank
+
+
+def _render_audit(result: Any) -> None:
+    table = Table(title=f"{_t('period')} {result.period}")
+    for key in ("rule", "title", "severity", "findings", "tonnes", "seconds"):
+        table.add_column(_t(key), justify="right" if key in ("findings", "tonnes", "seconds") else "left")
+    for r in result.rules:
+        title = r.title[1] if state.lang == "en" else r.title[0]
+        if r.skipped:
+            table.add_row(r.rule_id, title, r.severity.value, "-", "-", _t("skipped", reason=r.skipped))
+        else:
+            table.add_row(r.rule_id, title, r.severity.value, str(r.findings), f"{r.tonnes_at_risk:,.0f}", f"{r.seconds:.2f}")
+    out.print(table)
+    text = ", ".join(f"{s} {n}" for s, n in reversed(list(result.by_severity.items())))
+    out.print(_t("by_severity", text=text))
+    if result.worst_facilities:
+        worst = Table(title=_t("worst_facilities"))
+        for key in ("facility", "county", "findings", "worst", "tonnes"):
+            worst.add_column(_t(key))
+        for f in result.worst_facilities:
+            worst.add_row(f["facility_id"], f["county"] or "", str(f["findings"]), f["worst_severity"], f"{f['tonnes_at_risk']:,.0f}")
+        out.print(worst)
+    err.print(_t("audit_done", period=result.period, rules=len(result.rules), n=result.findings,
+                 tonnes=result.tonnes_at_risk, seconds=result.seconds, run_id=result.run_id))
+
+
+FORMATS = ("table", "json", "jsonl", "csv")
+
+
+@app.command()
+@handle_errors
+def findings(
+    period: Annotated[str | None, typer.Option("--period", "-p", help="Only this period (as given to audit).")] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help="Only this rule id.")] = None,
+    severity: Annotated[str | None, typer.Option("--severity", help="Only at or above this severity.")] = None,
+    facility: Annotated[str | None, typer.Option("--facility", help="Only findings about this facility id.")] = None,
+    county: Annotated[str | None, typer.Option("--county", help="Only findings in this county.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, jsonl or csv.")] = "table",
+    db: DbOption = None,
+) -> None:
+    """Show stored findings, worst first. 查看已保存的问题（严重的在前）。"""
+    from coaltrace.period import Period
+    from coaltrace.rules import FindingFilter, query_findings
+    from coaltrace.store import Store
+
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+    label = Period.parse(period).label if period else None
+    with Store(db, must_exist=True) as store:
+        rows = query_findings(
+            store, FindingFilter(period=label, rule_id=rule, min_severity=_severity(severity, "--severity"),
+                                 facility_id=facility, county=county)
+        )
+    for r in rows:
+        r["created_at"] = r["created_at"].isoformat() if r["created_at"] else None
+        r["title"] = r.pop("title_en") if state.lang == "en" else r.pop("title_zh")
+        r.pop("title_en", None)
+        r.pop("title_zh", None)
+    if fmt == "json":
+        print_json(rows)
+    elif fmt == "jsonl":
+        for r in rows:
+            sys.stdout.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+    elif fmt == "csv":
+        _write_csv(rows)
+    elif not rows:
+        err.print(_t("no_findings"))
+    else:
+        table = Table()
+        for key in ("finding_id", "rule", "severity", "entity", "entity_id", "facility", "county", "period", "tonnes"):
+            table.add_column(_t(key))
+        for r in rows:
+            tonnes = "" if r["tonnes_at_risk"] is None else f"{r['tonnes_at_risk']:,.1f}"
+            table.add_row(r["finding_id"], r["rule_id"], r["severity"], r["entity_kind"], r["entity_id"],
+                          r["facility_id"] or "", r["county"] or "", r["period"], tonnes)
+        out.print(table)
+
+
+def _write_csv(rows: list[dict[str, Any]]) -> None:
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict | list) else v
+                        for k, v in r.items()})
+    sys.stdout.write(buf.getvalue())
+
+
+@rules_app.command("list")
+@handle_errors
+def list_rules(rules: RulesOption = None, as_json: JsonOption = False) -> None:
+    """List the rules. 列出规则。"""
+    from coaltrace.rules import load_rules
+
+    ruleset = load_rules(rules)
+    if as_json:
+        print_json([_rule_summary(r) for r in ruleset])
+        return
+    table = Table()
+    for key in ("rule", "title", "severity", "status", "entity", "checks"):
+        table.add_column(_t(key))
+    for r in ruleset:
+        table.add_row(r.id, r.title.say(state.lang), r.severity.value, r.status.value, r.entity.value,
+                      ",".join(str(c) for c in r.checks.check))
+    out.print(table)
+
+
+def _rule_summary(r: Rule) -> dict[str, Any]:
+    return {"id": r.id, "version": r.version, "title": r.title.say(state.lang), "severity": r.severity.value,
+            "status": r.status.value, "entity": r.entity.value, "checks": r.checks.check, "clauses": r.checks.clause,
+            "enabled": r.enabled}
+
+
+@rules_app.command("show")
+@handle_errors
+def show_rule(rule_id: Annotated[str, typer.Argument(help="The rule id.")], rules: RulesOption = None,
+              as_json: JsonOption = False) -> None:
+    """Show one rule: what it catches, its parameters and query. 查看一条规则。"""
+    from coaltrace.rules import load_rules
+
+    ruleset = load_rules(rules)
+    r = ruleset.get(rule_id)
+    if as_json:
+        print_json(r.model_dump(mode="json") | {"file": str(ruleset.files[r.id])})
+        return
+    lang = state.lang
+    out.print(f"[bold]{r.id}[/] v{r.version}  {r.title.say(lang)}", markup=True)
+    out.print(f"{_t('file')}: {ruleset.files[r.id]}")
+    out.print(f"{_t('severity')}: {r.severity.value}  {_t('status')}: {r.status.value}  {_t('entity')}: {r.entity.value}")
+    out.print(f"{_t('checks')}: {r.checks.check}  {_t('clause')}: {r.checks.clause}")
+    out.print(f"{_t('description')}: {r.description.say(lang)}")
+    if r.params:
+        out.print(f"{_t('params')}:")
+        for name, p in r.params.items():
+            out.print(f"  {name} ({p.type.value}) = {p.default!r}: {p.description.say(lang)}")
+    out.print(f"{_t('evidence')}: {', '.join(r.evidence)}")
+    for fp in r.false_positives:
+        out.print(f"{_t('false_positives')}: {fp.say(lang)}")
+    for ref in r.references:
+        out.print(f"{_t('references')}: {ref}")
+    out.print(f"{_t('query')}:\n{r.query}")
+
+
+@rules_app.command("validate")
+@handle_errors
+def validate_rules(dirs: Annotated[list[Path] | None, typer.Argument(help="Rule folders or files (default: the shipped pack).")] = None) -> None:
+    """Check rule files without running them: format, SQL, ids, tests. 校验规则文件。"""
+    from coaltrace.rules import collect
+
+    ruleset, problems = collect(dirs)
+    if problems:
+        err.print(_t("invalid", n=len(problems)))
+        for p in problems:
+            err.print(f"  {p}", markup=False)
+        raise typer.Exit(int(RuleError.exit_code))
+    err.print(_t("valid", n=len(ruleset)))
+
+
+@rules_app.command("test")
+@handle_errors
+def test_rules(
+    dirs: Annotated[list[Path] | None, typer.Argument(help="Rule folders or files (default: the shipped pack).")] = None,
+    only: Annotated[str | None, typer.Option("--only", help="Only these rule ids, comma-separated.")] = None,
+) -> None:
+    """Run each rule's own cases and report per rule. 运行每条规则自带的用例。"""
+    from coaltrace.rules import load_rules, run_rule_tests
+
+    ids = [s.strip() for s in only.split(",") if s.strip()] if only else None
+    reports = run_rule_tests(load_rules(dirs), ids)
+    failed = 0
+    for rep in reports:
+        mark = _t("case_ok") if rep.ok else _t("case_fail")
+        out.print(f"{mark:6} {rep.rule_id} ({len(rep.cases)})", markup=False)
+        for c in rep.cases:
+            if c.ok:
+                continue
+            failed += 1
+            reasons = [c.error] if c.error else []
+            for key in ("missed", "false_alarms", "wrong_severity"):
+                ids_ = getattr(c, key)
+                if ids_:
+                    reasons.append(_t(key, ids=", ".join(ids_)))
+            out.print(f"         - {c.case}: {'; '.join(r for r in reasons if r)}", markup=False)
+    cases = sum(len(r.cases) for r in reports)
+    err.print(_t("tests_summary", rules=len(reports), cases=cases, failed=failed))
+    if failed:
+        raise typer.Exit(int(ExitCode.FINDINGS))
