@@ -26,7 +26,7 @@ from coaltrace.rules.load import RuleSet, load_rules
 from coaltrace.rules.model import Rule, Severity
 from coaltrace.rules.sql import RuleSQLError, parse_select, render
 from coaltrace.rules.views import create_views
-from coaltrace.rules.zones import build_gps_zone_hits
+from coaltrace.rules.zones import build_zone_tables
 from coaltrace.store import Store
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def prepare(store: Store, period: Period, config: AuditConfig | None = None, *, 
 
         ensure_current(store, period, config=(config.provenance or None) if config else None)
     create_views(store.con, period)
-    build_gps_zone_hits(store.con)
+    build_zone_tables(store.con)
 
 
 def run_rule_query(store: Store, rule: Rule, values: dict[str, Any], *, source: Path | None = None) -> pa.Table:

@@ -25,10 +25,14 @@ VIEWS: dict[str, str] = {
     "licences": "every licence and permit (all of them)",
     "coal_mining_licences": "mining licences for coal (mineral empty or naming coal)",
     "zones": "closed-mine, outcrop, remote-road and protected zones",
+    "zone_circles": "every zone as a circle that covers it: zone_id, kind, lat, lon, radius_m",
+    "facility_uscc": "facility_id, uscc, uscc_valid (GB 32100 check character), with lineage",
     "stocks": "stock counts (all of them)",
+    "sales": "every sale loaded, any period (for look-ups across the period's edges)",
+    "transports": "every trip loaded, any period (for look-ups across the period's edges)",
     "period_sales": "sales sold in the period",
-    "period_trips": "transports departed in the period",
-    "period_intakes": "intakes received in the period",
+    "period_trips": "transports departed in the period, with plate_valid",
+    "period_intakes": "intakes received in the period, with plate_valid",
     "period_power": "power readings for the period's months",
     "period_gps": "GPS points in the period",
     "gps_zone_hits": "GPS points of the period inside a zone: plate, ts, lat, lon, zone_id, zone_kind",
@@ -45,7 +49,9 @@ def _ts(d: object) -> str:
 
 
 def view_sql(period: Period) -> dict[str, str]:
-    """Name -> SELECT for every view but gps_zone_hits (which the engine computes)."""
+    """Name -> SELECT for every view but gps_zone_hits and zone_circles (which the engine computes)."""
+    from coaltrace.ingest.normalise import plate_valid_sql, uscc_valid_sql
+
     start, end = _ts(period.start), _ts(period.end)
     months = ", ".join(f"'{m}'" for m in period.months)
     label = period.label.replace("'", "''")
@@ -58,9 +64,18 @@ def view_sql(period: Period) -> dict[str, str]:
             "SELECT * FROM licences WHERE licence_type = 'mining' AND "
             "(mineral IS NULL OR TRIM(mineral) = '' OR mineral LIKE '%煤%' OR LOWER(mineral) LIKE '%coal%')"
         ),
+        "facility_uscc": (
+            f"SELECT facility_id, uscc, {uscc_valid_sql('uscc')} AS uscc_valid, _file, _sheet, _line FROM facilities"
+        ),
         "period_sales": f"SELECT * FROM sales WHERE sold_at >= {start} AND sold_at < {end}",
-        "period_trips": f"SELECT * FROM transports WHERE departed_at >= {start} AND departed_at < {end}",
-        "period_intakes": f"SELECT * FROM intakes WHERE received_at >= {start} AND received_at < {end}",
+        "period_trips": (
+            f"SELECT *, {plate_valid_sql('plate')} AS plate_valid FROM transports "
+            f"WHERE departed_at >= {start} AND departed_at < {end}"
+        ),
+        "period_intakes": (
+            f"SELECT *, {plate_valid_sql('plate')} AS plate_valid FROM intakes "
+            f"WHERE received_at >= {start} AND received_at < {end}"
+        ),
         "period_power": f"SELECT * FROM power WHERE month IN ({months})",
         "period_gps": f"SELECT * FROM gps WHERE ts >= {start} AND ts < {end}",
     }

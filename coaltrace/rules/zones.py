@@ -26,6 +26,10 @@ DEFAULT_ROAD_BUFFER_M = 200.0
 _RING = re.compile(r"\(([^()]+)\)")
 _KIND = re.compile(r"^\s*([A-Za-z]+)")
 
+CIRCLES_DDL = """
+CREATE OR REPLACE TEMP TABLE zone_circles (zone_id VARCHAR, kind VARCHAR, lat DOUBLE, lon DOUBLE, radius_m DOUBLE)
+"""
+
 HITS_DDL = """
 CREATE OR REPLACE TEMP TABLE gps_zone_hits (
     plate VARCHAR, ts TIMESTAMP, lat DOUBLE, lon DOUBLE, zone_id VARCHAR, zone_kind VARCHAR
@@ -53,6 +57,14 @@ class Shape:
             float(pts[:, 0].max()) + lon_pad,
             float(pts[:, 1].max()) + lat_pad,
         )
+
+    def circle(self) -> tuple[float, float, float]:
+        """Centre (lat, lon) and a radius in metres that covers the whole shape."""
+        pts = np.vstack(self.parts)
+        lat0, lon0 = float(pts[:, 1].mean()), float(pts[:, 0].mean())
+        dy = (pts[:, 1] - lat0) * 111_320.0
+        dx = (pts[:, 0] - lon0) * 111_320.0 * math.cos(math.radians(lat0))
+        return lat0, lon0, float(np.hypot(dx, dy).max()) + self.buffer_m
 
     def contains(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         if self.polygon:
@@ -117,35 +129,33 @@ def haversine_sql(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
     )
 
 
-def build_gps_zone_hits(con: duckdb.DuckDBPyConnection, gps_view: str = "period_gps") -> int:
-    """Fill gps_zone_hits from the period's GPS points; returns the number of hits."""
+def build_zone_tables(con: duckdb.DuckDBPyConnection, gps_view: str = "period_gps") -> int:
+    """Fill zone_circles and gps_zone_hits (from the period's GPS points); returns the number of hits."""
+    con.execute(CIRCLES_DDL)
     con.execute(HITS_DDL)
     zones = con.execute(
         "SELECT zone_id, kind, geometry, lat, lon, radius_m FROM zones ORDER BY zone_id"
     ).fetchall()
     circles = [(z, k, la, lo, r) for z, k, g, la, lo, r in zones if not g and la is not None and lo is not None and r]
+    shapes = [parse_wkt(z, k, g, r) for z, k, g, _la, _lo, r in zones if g]
+    covering = circles + [(s.zone_id, s.kind, *s.circle()) for s in shapes]
+    if covering:
+        con.executemany("INSERT INTO zone_circles VALUES (?, ?, ?, ?, ?)", covering)
     if circles:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _zone_circles (zone_id VARCHAR, kind VARCHAR, lat DOUBLE, lon DOUBLE, radius_m DOUBLE)"
-        )
-        con.executemany("INSERT INTO _zone_circles VALUES (?, ?, ?, ?, ?)", circles)
         # The box test lets DuckDB skip the trigonometry for almost every point.
         con.execute(
             f"""
             INSERT INTO gps_zone_hits
             SELECT g.plate, g.ts, g.lat, g.lon, c.zone_id, c.kind
-            FROM {gps_view} g JOIN _zone_circles c
+            FROM {gps_view} g JOIN (SELECT * FROM zone_circles WHERE zone_id IN (SELECT UNNEST(?::VARCHAR[]))) c
               ON g.lat BETWEEN c.lat - c.radius_m / 111320.0 AND c.lat + c.radius_m / 111320.0
              AND g.lon BETWEEN c.lon - c.radius_m / (111320.0 * COS(RADIANS(c.lat)))
                            AND c.lon + c.radius_m / (111320.0 * COS(RADIANS(c.lat)))
             WHERE {haversine_sql('g.lat', 'g.lon', 'c.lat', 'c.lon')} <= c.radius_m
-            """
+            """,
+            [[c[0] for c in circles]],
         )
-        con.execute("DROP TABLE _zone_circles")
-    for zone_id, kind, geometry, _lat, _lon, radius_m in zones:
-        if not geometry:
-            continue
-        shape = parse_wkt(zone_id, kind, geometry, radius_m)
+    for shape in shapes:
         x0, y0, x1, y1 = shape.bbox()
         cand = con.sql(
             f"SELECT plate, ts, lat, lon FROM {gps_view} WHERE lon BETWEEN $x0 AND $x1 AND lat BETWEEN $y0 AND $y1",
@@ -159,7 +169,7 @@ def build_gps_zone_hits(con: duckdb.DuckDBPyConnection, gps_view: str = "period_
         if hit.num_rows:
             con.register("_zone_hit_rows", hit)
             con.execute(
-                "INSERT INTO gps_zone_hits SELECT plate, ts, lat, lon, ?, ? FROM _zone_hit_rows", [zone_id, kind]
+                "INSERT INTO gps_zone_hits SELECT plate, ts, lat, lon, ?, ? FROM _zone_hit_rows", [shape.zone_id, shape.kind]
             )
             con.unregister("_zone_hit_rows")
     row = con.execute("SELECT count(*) FROM gps_zone_hits").fetchone()
