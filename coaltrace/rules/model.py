@@ -118,7 +118,10 @@ class Param(BaseModel):
 
     @model_validator(mode="after")
     def _default_fits(self) -> Param:
-        object.__setattr__(self, "default", self.check(self.default))
+        try:
+            object.__setattr__(self, "default", self.check(self.default))
+        except ValueError as e:
+            raise ValueError(f"default: {e}") from None
         return self
 
     def check(self, value: Any) -> Any:
