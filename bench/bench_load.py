@@ -20,6 +20,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ def write_inputs(data: Path, n: int, seed: int = 7) -> dict[str, list[Path]]:
     rng = np.random.default_rng(seed)
     data.mkdir(parents=True, exist_ok=True)
     minutes = rng.integers(0, 31 * 24 * 60, n)
-    ts = pl.Series(np.datetime64("2021-12-01T00:00") + minutes.astype("timedelta64[m]"))
+    ts = pl.Series((np.datetime64("2021-12-01T00:00") + minutes.astype("timedelta64[m]")).astype("datetime64[ms]"))
     tonnes = np.round(rng.uniform(28, 40, n), 2)
     plates = pl.Series([f"晋E·{i:05d}" for i in rng.integers(0, 99999, 4096)])[rng.integers(0, 4096, n)]
     mines = pl.Series([f"MK{i:04d}" for i in range(200)])[rng.integers(0, 200, n)]
@@ -42,16 +43,16 @@ def write_inputs(data: Path, n: int, seed: int = 7) -> dict[str, list[Path]]:
     trips = pl.DataFrame({
         "运输单号": "T" + ids, "运单号": waybills, "车牌号": plates, "发货单位编码": mines,
         "收货单位编码": yards, "发车时间": ts.dt.strftime("%Y/%m/%d %H:%M"),
-        "到达时间": (ts + pl.duration(minutes=90)).dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "到达时间": (ts + timedelta(minutes=90)).dt.strftime("%Y-%m-%d %H:%M:%S"),
         "装车净重": tonnes, "卸车净重": np.round(tonnes * 0.998, 2),
     })
     sales = pl.DataFrame({
         "销售单号": "S" + ids, "销售日期": ts.dt.strftime("%Y年%-m月%-d日"), "销售单位编码": mines,
         "购买单位编码": yards, "煤种": pl.Series(["原煤", "洗精煤", "混煤"])[rng.integers(0, 3, n)],
-        "数量（吨）": pl.Series(tonnes).map_batches(lambda s: s.cast(pl.String)), "运单号": waybills,
+        "数量（吨）": pl.Series(tonnes).cast(pl.String), "运单号": waybills,
     })
     intakes = pl.DataFrame({
-        "入库单号": "I" + ids, "煤场编码": yards, "入库时间": (ts + pl.duration(minutes=95)).dt.strftime("%Y%m%d %H:%M"),
+        "入库单号": "I" + ids, "煤场编码": yards, "入库时间": (ts + timedelta(minutes=95)).dt.strftime("%Y%m%d %H:%M"),
         "供货单位编码": mines, "车牌号": plates, "运单号": waybills, "入库数量": np.round(tonnes * 0.998, 2),
     })
     out = {"transports": data / "trips.csv", "sales": data / "sales.csv", "intakes": data / "intakes.csv"}

@@ -43,6 +43,11 @@ def _same(a: str, b: str, cols: tuple[str, ...]) -> str:
     return " AND ".join(f"{a}.{_q(c)} IS NOT DISTINCT FROM {b}.{_q(c)}" for c in cols) or "TRUE"
 
 
+def _same_key(a: str, b: str, table: Table) -> str:
+    # Key columns are required, never NULL: plain equality lets DuckDB hash-join.
+    return " AND ".join(f"{a}.{_q(c)} = {b}.{_q(c)}" for c in table.key)
+
+
 def merge_stage(con: duckdb.DuckDBPyConnection, table: Table, load_id: str) -> dict[int, dict[str, int]]:
     """Merge the stage into TABLE; per file id, how many rows were new/revised/present/superseded."""
     stage, t = stage_name(table), table.name
@@ -51,43 +56,56 @@ def merge_stage(con: duckdb.DuckDBPyConnection, table: Table, load_id: str) -> d
     cols = ", ".join([*(_q(c) for c in table.names), *(n for n, _ in LINEAGE)])
     values = table.value_columns
 
-    # Distinct versions of the call (first occurrence of each), numbered newest first per key.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _versions AS
-        SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _seq DESC) AS _ver
-        FROM (
-            SELECT *, row_number() OVER (PARTITION BY {content} ORDER BY _seq) AS _dup FROM {stage}
-        ) WHERE _dup = 1
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _verdict AS
-        SELECT v.*, CASE
-            WHEN s.{_q(table.key[0])} IS NULL THEN 'new'
-            WHEN {_same('v', 's', values)} THEN 'present'
-            ELSE 'revised' END AS _verdict
-        FROM _versions v LEFT JOIN {t} s ON {_same('v', 's', table.key)}
-        WHERE v._ver = 1
-    """)
     counts: dict[int, dict[str, int]] = {}
-    rows = con.execute(f"""
-        SELECT _fid, 'present' AS what, count(*) FROM (
-            SELECT *, row_number() OVER (PARTITION BY {content} ORDER BY _seq) AS _dup FROM {stage}
-        ) WHERE _dup > 1 GROUP BY _fid
-        UNION ALL SELECT _fid, 'superseded', count(*) FROM _versions WHERE _ver > 1 GROUP BY _fid
-        UNION ALL SELECT _fid, _verdict, count(*) FROM _verdict GROUP BY _fid, _verdict
-    """).fetchall()
-    for fid, what, n in rows:
-        counts.setdefault(fid, {}).setdefault(what, 0)
-        counts[fid][what] += n
+
+    def count(sql: str) -> None:
+        for fid, what, n in con.execute(sql).fetchall():
+            counts.setdefault(fid, {}).setdefault(what, 0)
+            counts[fid][what] += n
+
+    rows, keys = con.execute(f"SELECT count(*), count(DISTINCT ({key})) FROM {stage}").fetchone()  # type: ignore[misc]
+    if rows == keys:
+        # The usual call: every key once. Skip the window functions.
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _versions AS SELECT *, 1 AS _ver FROM {stage}")
+    else:
+        # Distinct versions of the call (first occurrence of each), numbered newest first per key.
+        # Rows are compared by key and a 64-bit hash of every column: two versions of one
+        # record would have to collide for a change to pass as a duplicate.
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _marked AS
+            SELECT *, row_number() OVER (PARTITION BY {key}, hash({content}) ORDER BY _seq) AS _dup FROM {stage}
+        """)
+        count("SELECT _fid, 'present', count(*) FROM _marked WHERE _dup > 1 GROUP BY _fid")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _versions AS
+            SELECT * EXCLUDE (_dup), row_number() OVER (PARTITION BY {key} ORDER BY _seq DESC) AS _ver
+            FROM _marked WHERE _dup = 1
+        """)
+        con.execute("DROP TABLE _marked")
+        count("SELECT _fid, 'superseded', count(*) FROM _versions WHERE _ver > 1 GROUP BY _fid")
+    stored = con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
+    if not stored:
+        con.execute("CREATE OR REPLACE TEMP VIEW _verdict AS SELECT *, 'new' AS _verdict FROM _versions WHERE _ver = 1")
+    else:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _verdict AS
+            SELECT v.*, CASE
+                WHEN s.{_q(table.key[0])} IS NULL THEN 'new'
+                WHEN {_same('v', 's', values)} THEN 'present'
+                ELSE 'revised' END AS _verdict
+            FROM _versions v LEFT JOIN {t} s ON {_same_key('v', 's', table)}
+            WHERE v._ver = 1
+        """)
+    count("SELECT _fid, _verdict, count(*) FROM _verdict GROUP BY _fid, _verdict")
 
     con.execute(f"""
         INSERT INTO {t}_revisions
         SELECT s.*, current_localtimestamp(), ? FROM {t} s
-        JOIN _verdict v ON {_same('v', 's', table.key)} WHERE v._verdict = 'revised'
+        JOIN _verdict v ON {_same_key('v', 's', table)} WHERE v._verdict = 'revised'
     """, [load_id])
     con.execute(f"""
         DELETE FROM {t} s USING _verdict v
-        WHERE {_same('v', 's', table.key)} AND v._verdict = 'revised'
+        WHERE {_same_key('v', 's', table)} AND v._verdict = 'revised'
     """)
     # Superseded versions of the call are kept too, unless the store already held that exact row.
     con.execute(f"""
@@ -97,6 +115,10 @@ def merge_stage(con: duckdb.DuckDBPyConnection, table: Table, load_id: str) -> d
             SELECT 1 FROM {t}_revisions r WHERE {_same('v', 'r', table.names)})
     """, [load_id])
     con.execute(f"INSERT INTO {t} SELECT {cols} FROM _verdict WHERE _verdict IN ('new', 'revised')")
-    con.execute("DROP TABLE _versions; DROP TABLE _verdict")
+    for name in ("_verdict", "_versions"):
+        kind = con.execute(
+            "SELECT CASE WHEN count(*) > 0 THEN 'VIEW' ELSE 'TABLE' END FROM duckdb_views() WHERE view_name = ?", [name]
+        ).fetchone()[0]  # type: ignore[index]
+        con.execute(f"DROP {kind} {name}")
     con.execute(f"DROP TABLE {stage}")
     return counts
