@@ -1,0 +1,146 @@
+"""`write_sample`: build the month, plant the cases, write the files and the ground truth."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from pydantic import BaseModel
+
+from coaltrace.errors import UsageError
+from coaltrace.sample import records
+from coaltrace.sample.month import Month, build_month
+from coaltrace.sample.truth import truth
+from coaltrace.sample.world import World, build_world
+from coaltrace.sample.writer import (
+    Output,
+    write_facilities,
+    write_gps,
+    write_intakes,
+    write_licences,
+    write_power,
+    write_sales,
+    write_stocks,
+    write_trips,
+    write_zones,
+)
+
+CREDIT = "Global Energy Monitor, Global Coal Mine Tracker"
+OWN_DIRS = ("sales", "transports", "intakes", "gps")
+OWN_FILES = ("facilities.xlsx", "licences.csv", "stocks.csv", "power.csv", "zones.csv", "truth.csv", "quarantine_expected.csv", "README.md")
+
+
+class SampleSummary(BaseModel):
+    outdir: str
+    seed: int
+    scale: float
+    province: bool
+    files: dict[str, list[str]]  # table -> files written, relative to outdir
+    rows: dict[str, int]  # table -> data rows written (duplicates and unreadable rows included)
+    quarantined: int  # rows the loader must quarantine
+    cases: int  # planted cases
+    truth_rows: int  # (rule, entity) pairs a correct rule pack reports
+
+
+def write_sample(outdir: Path, *, seed: int = 42, scale: float = 1.0, province: bool = False, force: bool = False) -> SampleSummary:
+    """Write a synthetic December 2021 of a Jincheng-sized city (or all of Shanxi) into OUTDIR.
+
+    Deterministic: the same seed, scale and province flag give the same files.
+    Refuses a non-empty OUTDIR unless FORCE, which first removes only the
+    files and folders a sample consists of.
+    """
+    if not scale > 0 or scale > 50:
+        raise UsageError(f"scale must be above 0 and at most 50, not {scale}")
+    outdir = Path(outdir)
+    if outdir.exists() and any(outdir.iterdir()):
+        if not force:
+            raise UsageError(f"{outdir} is not empty", hint="Choose an empty folder, or pass --force to overwrite a previous sample.")
+        for d in OWN_DIRS:
+            shutil.rmtree(outdir / d, ignore_errors=True)
+        for f in OWN_FILES:
+            (outdir / f).unlink(missing_ok=True)
+    outdir.mkdir(parents=True, exist_ok=True)
+
+    rng = np.random.default_rng(seed)
+    world = build_world(rng, scale, province)
+    month = build_month(rng, world)
+    _negative_sale(rng, world, month)
+    intakes = records.intakes(rng, world, month)
+    zones, zone_use = records.zones(rng, world, month)
+    gps = records.gps(rng, world, month, zones, zone_use)
+    power = records.power(rng, world, month, zones, zone_use)
+    stocks = records.stocks(world, month)
+    found = truth(world, month, intakes, power)
+
+    ids = world.col("facility_id")
+    region = world.col("region" if province else "county")
+    out = Output(outdir)
+    write_facilities(out, world.fac, rng)
+    write_licences(out, world.licences)
+    write_sales(out, month.sales.with_columns(pl.Series("seller_id", ids[month.sales["seller"].to_numpy()]),
+                                              pl.Series("buyer_id", ids[month.sales["buyer"].to_numpy()])), region, rng)
+    write_trips(out, month.trips.with_columns(pl.Series("origin_id", ids[month.trips["seller"].to_numpy()]),
+                                              pl.Series("destination_id", ids[month.trips["buyer"].to_numpy()])))
+    write_intakes(out, intakes, dict(zip(ids.tolist(), region.tolist(), strict=True)))
+    write_stocks(out, stocks)
+    write_power(out, power)
+    write_gps(out, gps)
+    write_zones(out, zones)
+    found.write_csv(outdir / "truth.csv")
+    pl.DataFrame(out.quarantine, schema={"file": pl.String, "line": pl.Int64, "column": pl.String, "reason": pl.String}).write_csv(outdir / "quarantine_expected.csv")
+    summary = SampleSummary(
+        outdir=str(outdir), seed=seed, scale=scale, province=province, files=out.files, rows=out.rows,
+        quarantined=len(out.quarantine), cases=found["case_id"].n_unique(), truth_rows=found.height,
+    )
+    (outdir / "README.md").write_text(_readme(summary, world), encoding="utf-8")
+    return summary
+
+
+def _negative_sale(rng: np.random.Generator, world: World, month: Month) -> None:
+    """A credit note typed as a sale with negative tonnes, between a clean mine and a power plant."""
+    kind, role = world.col("kind"), world.col("role")
+    mine = int(rng.choice(np.flatnonzero((kind == "mine") & (role == "clean"))))
+    plant = int(rng.choice(np.flatnonzero(kind == "power_plant")))
+    s = month.sales
+    row = s[:1].with_columns(
+        pl.lit(mine, dtype=s["seller"].dtype).alias("seller"), pl.lit(plant, dtype=s["buyer"].dtype).alias("buyer"),
+        pl.lit(19, dtype=s["day"].dtype).alias("day"), pl.lit(19 * 86400 + 15 * 3600, dtype=s["first_dep"].dtype).alias("first_dep"),
+        pl.lit("XS2021129999999").alias("sale_id"), pl.lit(None, dtype=pl.String).alias("waybill_no"),
+        pl.lit(-round(float(rng.uniform(30, 40)), 2)).alias("tonnes"), pl.lit("raw").alias("product"),
+    )
+    month.sales = pl.concat([s, row])
+
+
+def _readme(summary: SampleSummary, world: World) -> str:
+    tables = "\n".join(f"- `{t}`: {', '.join(f'`{f}`' for f in fs[:4])}{' …' if len(fs) > 4 else ''} ({summary.rows[t]:,} rows)"
+                       for t, fs in summary.files.items())
+    return f"""# coaltrace sample month: December 2021
+
+Synthetic records of {"Shanxi province" if summary.province else "a Jincheng-sized city"} for the campaign month,
+generated by `coaltrace sample` (seed {summary.seed}, scale {summary.scale}). Nothing here is real except
+the coal mines' names, locations and capacities.
+
+Mine data: **{CREDIT}** (CC BY 4.0). Licence numbers, validity dates,
+statuses, every other facility and every flow are generated. Licence capacities are the
+tracker's capacities times {world.cap_factor:.3g}, so the month's volumes fit them.
+
+## Files
+
+{tables}
+
+The files use the formats offices really send: Chinese headers with stray spaces and
+full-width brackets, GB18030 and UTF-8 with BOM, mixed date styles, thousands separators
+and full-width digits, kilograms in one weighbridge file, Excel serial dates in one workbook,
+a second sheet of notes, and one week of trips exported twice (`trips_week2_resend.parquet`).
+
+## Ground truth
+
+- `truth.csv`: every (rule_id, entity) a correct rule pack reports on this month, and
+  nothing else: {summary.truth_rows} findings from {summary.cases} planted cases. Columns: case_id,
+  rule_id, entity_kind, entity_id, facility_id (where the finding belongs; for trips the
+  origin), tonnes (the tonnes at risk, empty where not meaningful), period, note.
+- `quarantine_expected.csv`: the {summary.quarantined} rows a loader must quarantine (file, line with the
+  header as line 1, column, reason). They are not part of the ground truth.
+"""
