@@ -52,18 +52,36 @@ _DTYPES: dict[Kind, pl.DataType] = {
 }
 
 # Folded unit -> factor to the canonical unit. The empty unit is a bare number.
-_TONNES = {"": 1.0, "t": 1.0, "吨": 1.0, "公吨": 1.0, "kg": 1e-3, "千克": 1e-3, "公斤": 1e-3, "万吨": 1e4, "万t": 1e4}
+_TONNES = {
+    "": 1.0,
+    "t": 1.0,
+    "吨": 1.0,
+    "公吨": 1.0,
+    "kg": 1e-3,
+    "千克": 1e-3,
+    "公斤": 1e-3,
+    "万吨": 1e4,
+    "万t": 1e4,
+}
 _PER_YEAR = {f"{u}{per}": f for u, f in _TONNES.items() if u for per in ("/年", "/a")}
 _UNITS: dict[Kind, dict[str, float]] = {
     Kind.tonnes: _TONNES,
     Kind.tonnes_per_year: {**_TONNES, **_PER_YEAR, "mt/a": 1e6, "百万吨/年": 1e6},
     Kind.kwh: {
-        "": 1.0, "kwh": 1.0, "千瓦时": 1.0, "度": 1.0,
-        "万kwh": 1e4, "万千瓦时": 1e4, "万度": 1e4, "mwh": 1e3,
+        "": 1.0,
+        "kwh": 1.0,
+        "千瓦时": 1.0,
+        "度": 1.0,
+        "万kwh": 1e4,
+        "万千瓦时": 1e4,
+        "万度": 1e4,
+        "mwh": 1e3,
     },
     # Degrees, speeds and metres are already in the contract's unit; the unit
     # a cell names is only checked, never converted.
-    Kind.number: dict.fromkeys(("", "°", "度", "km/h", "kmh", "公里/小时", "千米/小时", "m", "米", "wgs84"), 1.0),
+    Kind.number: dict.fromkeys(
+        ("", "°", "度", "km/h", "kmh", "公里/小时", "千米/小时", "m", "米", "wgs84"), 1.0
+    ),
 }
 
 # After NFKC: a number (with an optional exponent) and whatever follows it.
@@ -92,8 +110,13 @@ _SERIAL = r"^([0-9]{1,5}(?:\.[0-9]+)?)$"
 # Each is tried on what the previous ones left, the one that reads most of a
 # sample first; the regex path takes the rest.
 _FAST_FORMATS = (
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
-    "%Y-%m-%d %H:%M", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d",
+    "%Y-%m-%dT%H:%M:%S",
 )
 _EXCEL_EPOCH_TO_UNIX_DAYS = 25569  # 1899-12-30 .. 1970-01-01
 _US_PER_DAY = 86_400_000_000
@@ -157,7 +180,9 @@ def normalise(
     return typed, found.select(list(PROBLEM_SCHEMA)).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]
 
 
-def _column(column: Column, raw: pl.DataFrame, line: pl.Series, unit: str | None) -> tuple[pl.Series, pl.DataFrame]:
+def _column(
+    column: Column, raw: pl.DataFrame, line: pl.Series, unit: str | None
+) -> tuple[pl.Series, pl.DataFrame]:
     """One column's typed values, and its bad cells (_row, _line, column, raw_value, reason)."""
     if column.name in raw.columns:
         cell = raw[column.name].cast(pl.String)
@@ -169,7 +194,9 @@ def _column(column: Column, raw: pl.DataFrame, line: pl.Series, unit: str | None
     cells = pl.DataFrame({"value": value, "reason": reason, "raw_value": cell, "_line": line})
     if column.required:
         missing = pl.col("value").is_null() & pl.col("reason").is_null()
-        cells = cells.with_columns(reason=pl.when(missing).then(pl.lit("missing_value")).otherwise("reason"))
+        cells = cells.with_columns(
+            reason=pl.when(missing).then(pl.lit("missing_value")).otherwise("reason")
+        )
     bad = (
         cells.with_row_index("_row")
         .filter(pl.col("reason").is_not_null())
@@ -186,7 +213,9 @@ def _read(column: Column, cell: pl.Series, header_unit: str | None) -> tuple[pl.
     if kind is Kind.code:
         return _clean(cell, r"[^\x21-\x7E\x{4E00}-\x{9FFF}]", _code), _no_reasons(len(cell))
     if kind is Kind.uscc:
-        return _clean(cell, r"[^0-9A-Z]", lambda s: _code(s).str.to_uppercase()), _no_reasons(len(cell))
+        return _clean(cell, r"[^0-9A-Z]", lambda s: _code(s).str.to_uppercase()), _no_reasons(
+            len(cell)
+        )
     if kind is Kind.plate:
         return _clean(cell, r"[^0-9A-Z\x{4E00}-\x{9FFF}]", _plate), _no_reasons(len(cell))
     if kind is Kind.enum:
@@ -265,7 +294,9 @@ def _enum(cell: pl.Series, words: dict[str, str]) -> tuple[pl.Series, pl.Series]
     return joined["value"], joined["reason"]
 
 
-def _number(cell: pl.Series, factors: dict[str, float], header_unit: str | None) -> tuple[pl.Series, pl.Series]:
+def _number(
+    cell: pl.Series, factors: dict[str, float], header_unit: str | None
+) -> tuple[pl.Series, pl.Series]:
     default = factors[fold(header_unit)] if header_unit else 1.0
     value = _finite(cell.cast(pl.Float64, strict=False)) * default
     reason = _no_reasons(len(cell))
@@ -287,7 +318,11 @@ def _finite(number: pl.Series) -> pl.Series:
 
 def _number_and_unit(cell: pl.Series, factors: dict[str, float]) -> pl.Series:
     """The common '12.5吨' shape: a plain number and a unit spelt as we fold it; null for anything else."""
-    unit_chars = "".join(sorted({ch for unit in factors for ch in unit} - set("0123456789.+-eE"))) + " "
+    # A bare number that the cast refused is not this shape; the header unit is for those.
+    named = {unit: f for unit, f in factors.items() if unit}
+    unit_chars = (
+        "".join(sorted({ch for unit in factors for ch in unit} - set("0123456789.+-eE"))) + " "
+    )
     return (
         cell.to_frame("cell")
         .select(
@@ -296,10 +331,13 @@ def _number_and_unit(cell: pl.Series, factors: dict[str, float]) -> pl.Series:
             length=pl.col("cell").str.len_bytes(),
         )
         .select(
-            pl.when(pl.col("number").str.len_bytes() + pl.col("unit").str.len_bytes() == pl.col("length"))
+            pl.when(
+                pl.col("number").str.len_bytes() + pl.col("unit").str.len_bytes()
+                == pl.col("length")
+            )
             .then(
                 pl.col("number").cast(pl.Float64, strict=False)
-                * pl.col("unit").replace_strict(factors, default=None, return_dtype=pl.Float64)
+                * pl.col("unit").replace_strict(named, default=None, return_dtype=pl.Float64)
             )
             .pipe(lambda v: pl.when(v.is_finite()).then(v))
         )
@@ -307,25 +345,36 @@ def _number_and_unit(cell: pl.Series, factors: dict[str, float]) -> pl.Series:
     )
 
 
-def _number_any_format(cell: pl.Series, factors: dict[str, float], default: float) -> tuple[pl.Series, pl.Series]:
+def _number_any_format(
+    cell: pl.Series, factors: dict[str, float], default: float
+) -> tuple[pl.Series, pl.Series]:
     """Numbers with separators, full-width digits or a unit in the cell; a cell unit wins over the header's."""
     text = _text(cell)
     # U+2212 is the minus sign some exports write; NFKC keeps it.
-    cleaned = text.str.replace_all(",", "", literal=True).str.replace_all("\u2212", "-", literal=True)
+    cleaned = text.str.replace_all(",", "", literal=True).str.replace_all(
+        "\u2212", "-", literal=True
+    )
     parts = cleaned.str.extract_groups(_NUMBER).struct.unnest()
-    out = pl.DataFrame({"text": text}).with_columns(
-        number=parts["number"].cast(pl.Float64),
-        unit=parts["unit"].str.replace_all(_SPACES.pattern, "").str.to_lowercase(),
-    ).with_columns(
-        factor=pl.when(pl.col("unit") == "")
-        .then(pl.lit(default))
-        .otherwise(pl.col("unit").replace_strict(factors, default=None, return_dtype=pl.Float64))
-    ).select(
-        value=pl.col("number") * pl.col("factor"),
-        reason=pl.when(pl.col("text").is_not_null() & pl.col("number").is_null())
-        .then(pl.lit("not_a_number"))
-        .when(pl.col("number").is_not_null() & pl.col("factor").is_null())
-        .then(pl.lit("unknown_unit")),
+    out = (
+        pl.DataFrame({"text": text})
+        .with_columns(
+            number=parts["number"].cast(pl.Float64),
+            unit=parts["unit"].str.replace_all(_SPACES.pattern, "").str.to_lowercase(),
+        )
+        .with_columns(
+            factor=pl.when(pl.col("unit") == "")
+            .then(pl.lit(default))
+            .otherwise(
+                pl.col("unit").replace_strict(factors, default=None, return_dtype=pl.Float64)
+            )
+        )
+        .select(
+            value=pl.col("number") * pl.col("factor"),
+            reason=pl.when(pl.col("text").is_not_null() & pl.col("number").is_null())
+            .then(pl.lit("not_a_number"))
+            .when(pl.col("number").is_not_null() & pl.col("factor").is_null())
+            .then(pl.lit("unknown_unit")),
+        )
     )
     return out["value"], out["reason"]
 
@@ -355,7 +404,10 @@ def _micros(cell: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 def _likeliest_format(sample: pl.Series, formats: list[str]) -> str | None:
     """The format that reads most of SAMPLE (the earliest on a tie), or None if none reads any."""
-    hits = [sample.str.strptime(pl.Datetime("us"), fmt, strict=False).is_not_null().sum() for fmt in formats]
+    hits = [
+        sample.str.strptime(pl.Datetime("us"), fmt, strict=False).is_not_null().sum()
+        for fmt in formats
+    ]
     best = max(range(len(formats)), key=lambda i: (hits[i], -i))
     return formats[best] if hits[best] else None
 
@@ -384,16 +436,24 @@ def _micros_any_format(cell: pl.Series) -> tuple[pl.Series, pl.Series]:
         .with_columns(
             # A second of 60 (a leap second) rolls over, as Polars' own parser does.
             time_ok=~pl.col("has_time")
-            | ((pl.col("hour") < 24) & (pl.col("minute") < 60) & (pl.col("second") <= 60)).fill_null(False),
+            | (
+                (pl.col("hour") < 24) & (pl.col("minute") < 60) & (pl.col("second") <= 60)
+            ).fill_null(False),
             time_us=pl.when(pl.col("has_time"))
-            .then((pl.col("hour") * 3600 + pl.col("minute") * 60) * 1_000_000 + (pl.col("second") * 1e6).round(0).cast(pl.Int64))
+            .then(
+                (pl.col("hour") * 3600 + pl.col("minute") * 60) * 1_000_000
+                + (pl.col("second") * 1e6).round(0).cast(pl.Int64)
+            )
             .otherwise(0),
         )
         .select(
             micros=pl.when(pl.col("serial").is_not_null())
             # Excel stores time as a fraction of a day; rounding to the second
             # undoes the float error (44531.354166 is 08:30:00, not 08:29:59.94).
-            .then(((pl.col("serial") - _EXCEL_EPOCH_TO_UNIX_DAYS) * 86_400).round(0).cast(pl.Int64) * 1_000_000)
+            .then(
+                ((pl.col("serial") - _EXCEL_EPOCH_TO_UNIX_DAYS) * 86_400).round(0).cast(pl.Int64)
+                * 1_000_000
+            )
             .when(pl.col("date").is_not_null() & pl.col("time_ok"))
             .then(pl.col("date").cast(pl.Int64) * _US_PER_DAY + pl.col("time_us")),
             reason=pl.when(pl.col("text").is_null() | pl.col("serial").is_not_null())
@@ -424,9 +484,13 @@ def _month(cell: pl.Series) -> tuple[pl.Series, pl.Series]:
     rest = (own.is_null() & text.is_not_null()).arg_true()
     value = own.clone()
     if not rest.is_empty():
-        value.scatter(rest, _micros(text.gather(rest))[0].cast(pl.Datetime("us")).dt.strftime("%Y-%m"))
+        value.scatter(
+            rest, _micros(text.gather(rest))[0].cast(pl.Datetime("us")).dt.strftime("%Y-%m")
+        )
     reason = pl.DataFrame({"text": text, "value": value}).select(
-        pl.when(pl.col("text").is_not_null() & pl.col("value").is_null()).then(pl.lit("not_a_month"))
+        pl.when(pl.col("text").is_not_null() & pl.col("value").is_null()).then(
+            pl.lit("not_a_month")
+        )
     )
     return value, reason.to_series()
 
@@ -441,7 +505,9 @@ def uscc_check_char(first17: str) -> str:
 
 def uscc_valid_sql(col: str) -> str:
     """Standard SQL: TRUE iff COL is an 18-character USCC with the right check character; NULL if COL is NULL."""
-    positions = [f"POSITION(SUBSTRING({col} FROM {i + 1} FOR 1) IN '{_USCC_ALPHABET}')" for i in range(18)]
+    positions = [
+        f"POSITION(SUBSTRING({col} FROM {i + 1} FOR 1) IN '{_USCC_ALPHABET}')" for i in range(18)
+    ]
     all_known = " AND ".join(f"{p} > 0" for p in positions)
     # POSITION is 1-based, so each character's value is POSITION - 1.
     total = " + ".join(f"({p} - 1) * {w}" for p, w in zip(positions, _USCC_WEIGHTS, strict=False))
@@ -460,4 +526,6 @@ def plate_valid_sql(col: str) -> str:
     A province character and a letter, then 5 alphanumerics (6 on new-energy
     plates), or 4 and a trailer/learner/police/Hong Kong/Macau character.
     """
-    return f"regexp_matches({col}, '^[{_PROVINCES}][A-Z]([A-Z0-9]{{5,6}}|[A-Z0-9]{{4}}[挂学警港澳])$')"
+    return (
+        f"regexp_matches({col}, '^[{_PROVINCES}][A-Z]([A-Z0-9]{{5,6}}|[A-Z0-9]{{4}}[挂学警港澳])$')"
+    )
