@@ -103,9 +103,10 @@ _MONTH = (
     r"^(?:(?P<y1>[0-9]{4})\s*[-/.年]\s*(?P<m1>[0-9]{1,2})\s*月?"
     r"|(?P<y2>[0-9]{4})(?P<m2>[0-9]{2}))$"
 )
-# Excel serial day numbers. Five digits reach the year 2173 and keep six-digit
-# YYYYMM months and eight-digit YYYYMMDD dates unambiguous.
-_SERIAL = r"^([0-9]{1,5}(?:\.[0-9]+)?)$"
+# Excel serial day numbers, exactly five digits: 1927-05-18 to 2173-10-13.
+# That keeps a bare year (2021), a YYYYMM month and a YYYYMMDD date from
+# being read as a day in 1905 or far in the future.
+_SERIAL = r"^([1-9][0-9]{4}(?:\.[0-9]+)?)$"
 # Shapes Polars parses natively, far faster than the general regex path.
 # Each is tried on what the previous ones left, the one that reads most of a
 # sample first; the regex path takes the rest.
