@@ -148,7 +148,7 @@ def schedule(rng: np.random.Generator, world: World, batch: TripBatch, fleet: Ca
     df = df.with_columns((pl.col("t0") - pl.col("t0").min().over("day", "seller", "shift")).alias("offset"))
     df = df.with_columns((pl.col("seller") * 1000 + pl.col("shift")).rank("dense").over("day").cast(pl.Int64).alias("truck_of_day"))
     # A third more trucks than the busiest day needs, so trucks get rest days.
-    fleet_plates = fleet(int(df["truck_of_day"].max() or 0) * 4 // 3 + 5)
+    fleet_plates = fleet(int(df["truck_of_day"].to_numpy().max(initial=0)) * 4 // 3 + 5)
     rot = rng.integers(0, len(fleet_plates), DAYS)
     plate_idx = (df["truck_of_day"].to_numpy() - 1 + rot[df["day"].to_numpy()]) % len(fleet_plates)
     df = df.with_columns(

@@ -142,5 +142,5 @@ a second sheet of notes, and one week of trips exported twice (`trips_week2_rese
   rule_id, entity_kind, entity_id, facility_id (where the finding belongs; for trips the
   origin), tonnes (the tonnes at risk, empty where not meaningful), period, note.
 - `quarantine_expected.csv`: the {summary.quarantined} rows a loader must quarantine (file, line with the
-  header as line 1, column, reason). They are not part of the ground truth.
+  header as line 1 in CSV and Excel and rows counted from 1 in Parquet, column, reason). They are not part of the ground truth.
 """

@@ -198,7 +198,7 @@ def _fixed_trips(rng: np.random.Generator, world: World, extras: list[str]) -> p
 def _finish(rng: np.random.Generator, world: World, trips: pl.DataFrame, stock: np.ndarray) -> Month:
     """Group trips into sales, number everything, and plant the trip-level cases."""
     kind = world.col("kind")
-    trips = trips.sort("dep", "seller", "plate").with_row_index("row")
+    trips = trips.sort("dep", "seller", "plate", maintain_order=True).with_row_index("row")
     trips = trips.with_columns(
         pl.format("YS2112{}", (pl.col("row") + 1).cast(pl.String).str.pad_start(8, "0")).alias("trip_id"),
         pl.lit(None, dtype=pl.String).alias("case"),
@@ -210,14 +210,15 @@ def _finish(rng: np.random.Generator, world: World, trips: pl.DataFrame, stock: 
     lot = rng.choice([1, 2, 3, 10, 30], size=groups.height, p=[0.6, 0.2, 0.1, 0.06, 0.04])
     groups = groups.with_columns(pl.Series("lot", lot))
     sold = (
-        sold.join(groups, on=["seller", "buyer", "day"])
-        .with_columns((pl.col("dep").rank("ordinal").over("seller", "buyer", "day") - 1).alias("k"))
+        sold.join(groups, on=["seller", "buyer", "day"], maintain_order="left")
+        # Rows are numbered in departure order and are unique, so lots are reproducible.
+        .with_columns((pl.col("row").rank("ordinal").over("seller", "buyer", "day") - 1).alias("k"))
         .with_columns((pl.col("k") // pl.col("lot")).alias("lot_no"))
     )
     sales = (
         sold.group_by("seller", "buyer", "day", "lot_no")
         .agg(pl.col("dep").min().alias("first_dep"), pl.col("tonnes_loaded").sum().alias("loaded"), pl.len().alias("n_trips"))
-        .sort("first_dep", "seller", "buyer")
+        .sort("first_dep", "seller", "buyer", "lot_no")
         .with_row_index("sale_row")
     )
     n = sales.height
@@ -230,8 +231,8 @@ def _finish(rng: np.random.Generator, world: World, trips: pl.DataFrame, stock: 
     )
     mixed = (sales["product"] == "washed").to_numpy() & (rng.random(n) < 0.15)
     sales = sales.with_columns(pl.when(pl.Series(mixed)).then(pl.lit("mixed")).otherwise(pl.col("product")).alias("product"))
-    sold = sold.join(sales.select("seller", "buyer", "day", "lot_no", "waybill_no"), on=["seller", "buyer", "day", "lot_no"])
-    trips = trips.join(sold.select("row", "waybill_no"), on="row", how="left").sort("row")
+    sold = sold.join(sales.select("seller", "buyer", "day", "lot_no", "waybill_no"), on=["seller", "buyer", "day", "lot_no"], maintain_order="left")
+    trips = trips.join(sold.select("row", "waybill_no"), on="row", how="left", maintain_order="left").sort("row")
     no_sale = trips["tag"].str.starts_with("c14").to_numpy()
     trips = trips.with_columns(
         pl.when(pl.Series(no_sale)).then(pl.format("YD{}", pl.Series(rng.integers(5_100_000_000, 5_200_000_000, trips.height)))).otherwise(pl.col("waybill_no")).alias("waybill_no"),

@@ -23,7 +23,7 @@ def to_time(seconds: pl.Expr) -> pl.Expr:
     return pl.lit(EPOCH) + pl.duration(seconds=seconds)
 
 
-def messy_plates(plate: pl.Expr, r: pl.Expr) -> pl.Expr:
+def messy_plates(plate: pl.Expr, r: pl.Expr | pl.Series) -> pl.Expr:
     """How people type plates: 晋E·12345, 晋e12345, 晋E 12345, or as they should be."""
     head, tail = plate.str.slice(0, 2), plate.str.slice(2)
     return (
@@ -55,7 +55,7 @@ def intakes(rng: np.random.Generator, world: World, month: Month) -> pl.DataFram
         pl.when(pl.Series(rng.random(n) < 0.5)).then(pl.col("supplier_name")).alias("supplier_name")
     )
     odd = _odd_intakes(rng, world)
-    out = pl.concat([out, odd], how="diagonal_relaxed").sort("received", "facility_id").with_row_index("i")
+    out = pl.concat([out, odd], how="diagonal_relaxed").sort("received", "facility_id", "plate_true", "tonnes", maintain_order=True).with_row_index("i")
     return out.with_columns(
         pl.format("RK2112{}", (pl.col("i") + 1).cast(pl.String).str.pad_start(7, "0")).alias("intake_id"),
         to_time(pl.col("received")).alias("received_at"),
@@ -100,8 +100,10 @@ def zones(rng: np.random.Generator, world: World, month: Month) -> tuple[pl.Data
     used: dict[str, list[int]] = {}
 
     def free_spot(near_lat: float, near_lon: float, lo: float, hi: float, clearance: float) -> tuple[float, float]:
-        for _ in range(200):
-            zl, zo = offset(np.array(near_lat), np.array(near_lon), np.array(rng.uniform(lo, hi)), np.array(rng.uniform(0, 2 * np.pi)))
+        # Widen the search ring slowly where facilities crowd together.
+        for attempt in range(1000):
+            ring = rng.uniform(lo, hi + attempt * 0.05)
+            zl, zo = offset(np.array(near_lat), np.array(near_lon), np.array(ring), np.array(rng.uniform(0, 2 * np.pi)))
             if min_distance_km(np.array([zl]), np.array([zo]), lat, lon)[0] >= clearance:
                 return float(zl), float(zo)
         raise RuntimeError("no free spot for a zone")
@@ -129,9 +131,9 @@ def zones(rng: np.random.Generator, world: World, month: Month) -> tuple[pl.Data
         add("closed_mine", f"{town_of(a)}{village()}煤矿（2017年关闭）", zl, zo, radius=float(rng.integers(3, 8) * 100))
     # Outcrop zones: the planted ones beside the mines whose trucks load there.
     seller = month.trips["seller"].to_numpy()
-    for k, r in enumerate(month.picks["c17"]):
-        m = int(seller[r])
-        zl, zo = free_spot(lat[m], lon[m], 3, 5, 2.5)
+    for k, pos in enumerate(month.picks["c17"]):
+        m = int(seller[pos])
+        zl, zo = free_spot(lat[m], lon[m], 3, 5, 2.0)
         add("outcrop", f"{town_of(m)}{village()}露头煤区", zl, zo, wkt=square_wkt(zl, zo, 0.5), case=f"c17.{k}")
     for k in range(3 + world.n_cases):
         a = int(rng.choice(mines))
@@ -140,9 +142,9 @@ def zones(rng: np.random.Generator, world: World, month: Month) -> tuple[pl.Data
         add("outcrop", f"{town_of(a)}{village()}露头煤线", zl, zo, radius=float(rng.integers(4, 7) * 100) if circle else None,
             wkt=None if circle else square_wkt(zl, zo, float(rng.uniform(0.3, 0.6))), case=f"c20.{k}" if k < world.n_cases else None)
     via_lat, via_lon = month.trips["via_lat"].to_numpy(), month.trips["via_lon"].to_numpy()
-    for k, r in enumerate(month.picks["c18"]):
-        add("remote_road", f"{town_of(int(seller[r]))}{village()}偏僻路段", via_lat[r], via_lon[r],
-            wkt=corridor_wkt(via_lat[r], via_lon[r], float(rng.uniform(3, 6)), 0.4, float(rng.uniform(0, np.pi))), case=f"c18.{k}")
+    for k, pos in enumerate(month.picks["c18"]):
+        add("remote_road", f"{town_of(int(seller[pos]))}{village()}偏僻路段", via_lat[pos], via_lon[pos],
+            wkt=corridor_wkt(via_lat[pos], via_lon[pos], float(rng.uniform(3, 6)), 0.4, float(rng.uniform(0, np.pi))), case=f"c18.{k}")
     for k in range(2 + world.n_cases):
         a = int(rng.choice(mines))
         zl, zo = free_spot(lat[a], lon[a], 5, 20, 2.0)
@@ -167,11 +169,11 @@ def gps(rng: np.random.Generator, world: World, month: Month, zone_df: pl.DataFr
     s, b = t["seller"].to_numpy(), t["buyer"].to_numpy()
     lat0, lon0, lat1, lon1 = lat[s].copy(), lon[s].copy(), lat[b], lon[b]
     # Trucks that loaded at an outcrop: the trace starts inside the zone, not at the mine.
-    for k, r in enumerate(month.picks["c17"]):
+    for k, pos in enumerate(month.picks["c17"]):
         z = zone_df.row(zone_use[f"c17.{k}"][0], named=True)
         wkt = z["geometry"]
         xs = [float(v) for v in wkt.replace("POLYGON ((", "").replace("))", "").replace(",", " ").split()]
-        lon0[r], lat0[r] = (xs[0] + xs[2]) / 2, (xs[1] + xs[5]) / 2
+        lon0[pos], lat0[pos] = (xs[0] + xs[2]) / 2, (xs[1] + xs[5]) / 2
     k_pts = rng.integers(3, 6, n)
     frac = np.sort(rng.uniform(0.15, 0.85, (n, 3)), axis=1)
     frac = np.concatenate([np.zeros((n, 1)), frac, np.ones((n, 1))], axis=1)
@@ -197,7 +199,7 @@ def gps(rng: np.random.Generator, world: World, month: Month, zone_df: pl.DataFr
     speed = np.where((f > 0) & (f < 1), kmh[rows] * rng.uniform(0.8, 1.2, len(rows)), 0.0)
     return pl.DataFrame({"plate": t["plate"].to_numpy()[rows], "ts_s": ts, "lat": np.round(la, 6), "lon": np.round(lo, 6), "speed_kmh": np.round(speed, 1)}).with_columns(
         to_time(pl.col("ts_s")).alias("ts")
-    ).sort("ts_s", "plate").unique(["plate", "ts_s"], keep="first", maintain_order=True)
+    ).sort("ts_s", "plate", maintain_order=True).unique(["plate", "ts_s"], keep="first", maintain_order=True)
 
 
 def power(rng: np.random.Generator, world: World, month: Month, zone_df: pl.DataFrame, zone_use: dict[str, list[int]]) -> pl.DataFrame:
@@ -246,13 +248,13 @@ def power(rng: np.random.Generator, world: World, month: Month, zone_df: pl.Data
         "address": [f"{county[a]}{rng.choice(TOWNS.get(str(county[a]), ['城关镇']))}{rng.choice(_VILLAGE_A)}{rng.choice(_VILLAGE_B)}村{rng.integers(1, 200)}号" for a in anchor],
         "lat": np.round(hl, 6), "lon": np.round(ho, 6), "kwh": np.round(res_kwh, 0), "case": [None] * n_res,
     }, schema_overrides={"facility_id": pl.String, "case": pl.String})
-    planted = []
-    for k in range(world.n_cases):
-        z = zone_df.row(zone_use[f"c20.{k}"][0], named=True)
+    planted: list[dict] = []
+    for case_no in range(world.n_cases):
+        z = zone_df.row(zone_use[f"c20.{case_no}"][0], named=True)
         near_l, near_o = offset(np.array(z["lat"]), np.array(z["lon"]), np.array(rng.uniform(1.0, 1.6)), np.array(rng.uniform(0, 2 * np.pi)))
         a = int(rng.choice(np.flatnonzero(kind == "mine")))
         far_l, far_o = offset(np.array(lat[a]), np.array(lon[a]), np.array(rng.uniform(3, 6)), np.array(rng.uniform(0, 2 * np.pi)))
-        for tag, pl_, po in ((f"c20.{k}.near", near_l, near_o), (f"c20.{k}.far", far_l, far_o)):
+        for tag, pl_, po in ((f"c20.{case_no}.near", near_l, near_o), (f"c20.{case_no}.far", far_l, far_o)):
             planted.append({"facility_id": None, "account_type": "residential",
                             "address": f"{county[a]}{rng.choice(_VILLAGE_A)}{rng.choice(_VILLAGE_B)}村{rng.integers(1, 60)}号",
                             "lat": round(float(pl_), 6), "lon": round(float(po), 6), "kwh": float(round(rng.uniform(6_000, 25_000))), "case": tag})

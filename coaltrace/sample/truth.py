@@ -92,8 +92,8 @@ def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame
         "c22_plate": ("22", "dq_invalid_plate", "plate with a digit missing"),
     }
     for key, (num, rule, note) in trip_rules.items():
-        for j, r in enumerate(month.picks[key]):
-            tr = t.row(r, named=True)
+        for j, pos in enumerate(month.picks[key]):
+            tr = t.row(pos, named=True)
             row(f"{num}.{j // 2 + 1 if key == 'c13' else j + 1}", rule, "trip", tr["trip_id"], ids[tr["seller"]], tr["tonnes_loaded"], note)
     for tr in t.filter(pl.col("tag").str.starts_with("c14")).iter_rows(named=True):
         row(f"14.{int(tr['tag'].split('.')[1]) + 1}", "trip_without_sale", "trip", tr["trip_id"], ids[tr["seller"]], tr["tonnes_loaded"], "waybill matches no sale")

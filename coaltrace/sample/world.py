@@ -188,7 +188,7 @@ def build_world(rng: np.random.Generator, scale: float, province: bool) -> World
         add("c02_expired", mine_row(take_operating()))
     for i in range(n_cases):
         add("c03_closed", mine_row(mothballed.row(i, named=True) if i < mothballed.height else take_operating()))
-    smallest = op[op_used:].sort("capacity_mtpa").head(n_cases)["gem_mine_id"].to_list()
+    smallest = op[op_used:].sort("capacity_mtpa", maintain_order=True).head(n_cases)["gem_mine_id"].to_list()
     for gid in smallest:
         add("c04_overcap", mine_row(op.filter(pl.col("gem_mine_id") == gid).row(0, named=True)))
     op = pl.concat([op[:op_used], op[op_used:].filter(~pl.col("gem_mine_id").is_in(smallest))])
@@ -316,7 +316,7 @@ def _status_and_licences(
     n = fac.height
     status = ["active"] * n
     since: list[date] = [_day(int(rng.integers(2006, 2021)), int(rng.integers(1, 13)), int(rng.integers(1, 29))) for _ in range(n)]
-    cap = [None] * n
+    cap: list[float] = [0.0] * n
     lic: list[dict] = []
     kinds = fac["kind"].to_list()
     reg_cap = fac["registry_cap_tpa"].to_list()
@@ -366,7 +366,7 @@ def _status_and_licences(
                 "valid_to": pl.Date, "capacity_tpa": pl.Float64, "facility_id": pl.String},
     ).unique("licence_id", keep="first", maintain_order=True)
     fac = fac.with_columns(
-        pl.Series("status", status), pl.Series("status_since", since, dtype=pl.Date), pl.Series("cap_tpa", cap, dtype=pl.Float64)
+        pl.Series("status", status), pl.Series("status_since", since, dtype=pl.Date), pl.Series("cap_tpa", [c if k == "mine" else None for c, k in zip(cap, kinds, strict=True)], dtype=pl.Float64)
     )
     # One clean yard's credit code was mistyped at registration.
     bad = _first_clean(fac, "yard")

@@ -2,8 +2,9 @@
 mixed date styles, thousands separators, full-width digits, kilograms, Excel serial
 dates, an export sent twice, and a handful of unreadable rows.
 
-Every unreadable row is recorded in `Quarantine` with the line it lands on
-(header = line 1, for Parquet too), so the loader can be checked against it.
+Every unreadable row is recorded in `Output.quarantine` with the line it lands
+on (in CSV and Excel the header is line 1; Parquet rows count from 1), so the
+loader can be checked against it.
 """
 
 from __future__ import annotations
@@ -173,7 +174,8 @@ def write_trips(out: Output, trips: pl.DataFrame) -> None:
                                          pl.lit("2021-13-45 08:00:00").alias("departed_at"))
             at = min(10, part.height)
             part = pl.concat([part[:at], junk, part[at:]])
-            out.bad_row(rel, at + 2, "departed_at", "not_a_time")
+            # Parquet has no header row: its lines are the 1-based row numbers.
+            out.bad_row(rel, at + 1, "departed_at", "not_a_date")
         part.write_parquet(out.path("transports", rel, part.height))
     # The platform re-sent days 11-17 when an upload failed: the same trips, stored once.
     again = df.filter(pl.col("dep_s").is_between(10 * 86400, 17 * 86400, closed="left")).drop("week", "dep_s")
