@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import duckdb
@@ -29,11 +30,11 @@ POWER = TABLES["power"]
 GPS = TABLES["gps"]
 
 
-def _raw(**columns: list[str | None]) -> pl.DataFrame:
+def _raw(**columns: Sequence[str | None]) -> pl.DataFrame:
     n = len(next(iter(columns.values())))
     return pl.DataFrame(
         {
-            **{k: pl.Series(v, dtype=pl.String) for k, v in columns.items()},
+            **{k: pl.Series(list(v), dtype=pl.String) for k, v in columns.items()},
             "_line": range(2, n + 2),
         },
         schema_overrides={"_line": pl.Int64},
@@ -41,7 +42,7 @@ def _raw(**columns: list[str | None]) -> pl.DataFrame:
 
 
 def _one(
-    table: Table, column: str, cells: list[str | None], unit: str | None = None
+    table: Table, column: str, cells: Sequence[str | None], unit: str | None = None
 ) -> tuple[pl.Series, pl.DataFrame]:
     """The typed column, and the problems found in that column only."""
     typed, problems = normalise(_raw(**{column: cells}), table, {column: unit})
@@ -551,10 +552,10 @@ def test_an_unknown_header_unit_is_refused() -> None:
 # --- SQL checks ---------------------------------------------------------------------
 
 
-def _duck(expr: str, values: list[str | None]) -> list[bool | None]:
+def _duck(expr: str, values: Sequence[str | None]) -> list[bool | None]:
     con = duckdb.connect()
     con.register(
-        "t", pl.DataFrame({"v": pl.Series(values, dtype=pl.String), "i": range(len(values))})
+        "t", pl.DataFrame({"v": pl.Series(list(values), dtype=pl.String), "i": range(len(values))})
     )
     return [row[0] for row in con.execute(f"SELECT {expr} FROM t ORDER BY i").fetchall()]
 
