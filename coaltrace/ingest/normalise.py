@@ -1,7 +1,7 @@
 """Typed values from the strings a file gave us, and the cells that would not read.
 
-Everything here is a Polars expression over a whole column: the loader feeds
-millions of rows through it, so there is no Python code per row. Cells that do
+Everything here works on whole columns with Polars: the loader feeds millions
+of rows through it, so there is no Python code per row. Cells that do
 not read are reported as problems (the loader quarantines their rows); cells
 that read but look wrong (a bad USCC check character, a plate that is not a
 plate, negative tonnes) are kept and judged later by the rule views, which use
@@ -97,7 +97,7 @@ _DATE = (
 # A time of day after the date; an explicit +08:00 is China time, which is what we store.
 _TIME = (
     r"^(?P<hour>[0-9]{1,2})\s*[:时点]\s*(?P<minute>[0-9]{1,2})"
-    r"(?:\s*[:分]\s*(?P<second>[0-9]{1,2}(?:\.[0-9]+)?))?\s*[分秒]?\s*(?:Z?\+08:?00)?$"
+    r"(?:\s*[:分]\s*(?P<second>[0-9]{1,2}(?:\.[0-9]+)?))?\s*[分秒]?\s*(?:\+08:?00)?$"
 )
 _MONTH = (
     r"^(?:(?P<y1>[0-9]{4})\s*[-/.年]\s*(?P<m1>[0-9]{1,2})\s*月?"
@@ -130,9 +130,9 @@ _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 
 
-# Characters that NFKC never changes: ASCII, the common CJK ideographs and the
-# middle dot of plates. Only cells with anything else pay for NFKC.
-_NFKC_STABLE = r"[^\x00-\x7F\x{4E00}-\x{9FFF}\x{B7}]"
+# A character outside those NFKC never changes (ASCII, the common CJK
+# ideographs, the middle dot of plates). Only cells with one pay for NFKC.
+_NEEDS_NFKC = r"[^\x00-\x7F\x{4E00}-\x{9FFF}\x{B7}]"
 
 
 def polars_dtype(kind: Kind) -> pl.DataType:
@@ -255,7 +255,7 @@ def _rows_matching(s: pl.Series, pattern: str) -> pl.Series:
 
 
 def _nfkc(s: pl.Series) -> pl.Series:
-    return _patch(s, _rows_matching(s, _NFKC_STABLE), lambda t: t.str.normalize("NFKC"))
+    return _patch(s, _rows_matching(s, _NEEDS_NFKC), lambda t: t.str.normalize("NFKC"))
 
 
 def _clean(cell: pl.Series, unclean: str, fix: Callable[[pl.Series], pl.Series]) -> pl.Series:
