@@ -339,6 +339,7 @@ def test_mixed_formats_in_one_column_all_read() -> None:
         ("2021-12-01 25:00", "not_a_time"),
         ("2021-12-01 08:61", "not_a_time"),
         ("2021-12-01 noon", "not_a_time"),
+        ("2021-12-01T08:30:00Z", "not_a_time"),  # UTC: not China time
     ],
 )
 def test_bad_dates_and_times_are_problems(cell: str, reason: str) -> None:
