@@ -35,6 +35,7 @@ BUYERS = {
 }
 PRODUCT = {"mine": "raw", "washery": "washed", "coking_plant": "coke", "yard": "raw", "trader": "raw", "other": "raw"}
 FINALS = ("power_plant", "rail_station")
+MAX_HAUL_KM = 150
 # Roles whose inflow the case plan sets; ordinary sellers never pick them.
 SPECIAL_BUYERS = {"c07_village", "c08_trader_a", "c08_trader_b", "c09_yard", "c10_yard"}
 
@@ -69,8 +70,13 @@ class Edges:
                 continue
             d = haversine_km(lat[sellers][:, None], lon[sellers][:, None], lat[cand][None, :], lon[cand][None, :])
             near = np.argsort(d, axis=1, kind="stable")[:, : min(6, len(cand))]
-            pick = rng.permuted(near, axis=1)[:, : min(2, near.shape[1])]
-            w = rng.dirichlet(np.ones(pick.shape[1]), size=len(sellers)) * share
+            # Buyers within a day's haul only (the nearest one always qualifies), so
+            # province-wide samples keep coal inside its region, as trucks do.
+            near_d = np.take_along_axis(d, near, axis=1)
+            ok = near_d <= np.maximum(near_d[:, :1], MAX_HAUL_KM)
+            order = np.argsort(np.where(ok, rng.random(near.shape), 2.0), axis=1, kind="stable")[:, : min(2, near.shape[1])]
+            pick = np.take_along_axis(near, order, axis=1)
+            w = rng.dirichlet(np.ones(pick.shape[1]), size=len(sellers)) * np.take_along_axis(ok, order, axis=1) * share
             es.append(np.repeat(sellers, pick.shape[1]))
             eb.append(cand[pick].ravel())
             ew.append(w.ravel())
@@ -136,7 +142,8 @@ def schedule(rng: np.random.Generator, world: World, batch: TripBatch, fleet: Ca
     lat, lon = world.col("lat"), world.col("lon")
     s, b = batch.seller.astype(int), batch.buyer.astype(int)
     dist = haversine_km(lat[s], lon[s], lat[b], lon[b])
-    speed = np.maximum(rng.uniform(30, 60, len(s)), dist / 4)
+    # 30-60 km/h; hauls over 240 km take longer than 4 hours rather than go faster.
+    speed = np.minimum(np.maximum(rng.uniform(30, 60, len(s)), dist / 4), 60)
     dur = np.clip(dist / speed * HOUR, 20 * 60, None).astype(np.int64)
     cycle = 2 * dur + rng.integers(20 * 60, 50 * 60, len(s))
     df = pl.DataFrame({

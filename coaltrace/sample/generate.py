@@ -80,7 +80,7 @@ def write_sample(outdir: Path, *, seed: int = 42, scale: float = 1.0, province: 
     write_facilities(out, world.fac, rng)
     write_licences(out, world.licences)
     write_sales(out, month.sales.with_columns(pl.Series("seller_id", ids[month.sales["seller"].to_numpy()]),
-                                              pl.Series("buyer_id", ids[month.sales["buyer"].to_numpy()])), region, rng)
+                                              pl.Series("buyer_id", ids[month.sales["buyer"].to_numpy()])), region)
     write_trips(out, month.trips.with_columns(pl.Series("origin_id", ids[month.trips["seller"].to_numpy()]),
                                               pl.Series("destination_id", ids[month.trips["buyer"].to_numpy()])))
     write_intakes(out, intakes, dict(zip(ids.tolist(), region.tolist(), strict=True)))

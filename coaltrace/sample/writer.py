@@ -128,7 +128,7 @@ SALES_STYLES = (
 )
 
 
-def write_sales(out: Output, sales: pl.DataFrame, region: np.ndarray, rng: np.random.Generator) -> None:
+def write_sales(out: Output, sales: pl.DataFrame, region: np.ndarray) -> None:
     df = sales.with_columns(pl.Series("region", region[sales["seller"].to_numpy()]), to_time(pl.col("first_dep")).alias("ts"))
     for k, (name, part) in enumerate(sorted(df.partition_by("region", as_dict=True).items())):
         encoding, style, headers = SALES_STYLES[k % len(SALES_STYLES)]
@@ -136,7 +136,8 @@ def write_sales(out: Output, sales: pl.DataFrame, region: np.ndarray, rng: np.ra
         t = pl.col("tonnes")
         amount = thousands(t) if k % 2 == 0 else t.round(2).cast(pl.String)
         if k % 4 == 1:
-            amount = pl.when(pl.Series(rng.random(part.height) < 0.05)).then(full_width(amount)).otherwise(amount)
+            # Every twentieth amount typed with a Chinese input method: full-width digits.
+            amount = pl.when(pl.int_range(pl.len()) % 20 == 3).then(full_width(amount)).otherwise(amount)
         body = part.select(
             pl.col("sale_id"), date_style(pl.col("ts"), style), pl.col("seller_id"), pl.col("buyer_id"),
             pl.col("product").replace_strict(PRODUCT_ZH), amount.alias("tonnes"), pl.col("waybill_no"), pl.col("invoice_no"),
@@ -235,7 +236,10 @@ def write_power(out: Output, power: pl.DataFrame) -> None:
         pl.col("lat").alias("纬度"), pl.col("lon").alias("经度"), pl.lit("2021年12月").alias("抄表月份"),
         pl.col("kwh").cast(pl.Int64).alias("用电量（千瓦时）"),
     )
-    bad = body[:1].cast(pl.String).with_columns(pl.lit("1405999999").alias("户号"), pl.lit("2021年13月").alias("抄表月份"))
+    bad = body[:1].cast(pl.String).with_columns(
+        pl.lit("1405999999").alias("户号"), pl.lit(None, dtype=pl.String).alias("单位编码"), pl.lit("居民").alias("用电类别"),
+        pl.lit("2021年13月").alias("抄表月份"), pl.lit("180").alias("用电量（千瓦时）"),
+    )
     body = pl.concat([body.cast(pl.String), bad])
     out.bad_row(rel, body.height + 1, "month", "not_a_month")
     write_csv(out.path("power", rel, body.height), body, "gb18030")
