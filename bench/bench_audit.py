@@ -39,8 +39,7 @@ def prepare(cache: Path, scale: float) -> Path:
         tmp = db.with_suffix(".loading")
         tmp.unlink(missing_ok=True)
         with Store(tmp) as store:
-            files = sorted(p for p in data.iterdir() if p.name != "truth.csv" and p.is_file())
-            load_paths(store, files)
+            load_paths(store, [data / "data"])
         tmp.rename(db)
         print(f"loaded {db} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return db

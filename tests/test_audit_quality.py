@@ -34,7 +34,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, str
     with (out / "truth.csv").open(encoding="utf-8") as f:
         truth = list(csv.DictReader(f))
     with Store(out / "audit.duckdb") as store:
-        load_paths(store, sorted(p for p in out.iterdir() if p.is_file() and p.suffix != ".duckdb" and p.name != "truth.csv"))
+        load_paths(store, [out / "data"])
         periods = sorted({t["period"] for t in truth})
         for period in periods:
             run_audit(store, period)

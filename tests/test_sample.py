@@ -47,7 +47,7 @@ def _text(path: Path) -> str:
 
 def _sales(root: Path) -> pl.DataFrame:
     frames = []
-    for f in sorted((root / "sales").glob("*.csv")):
+    for f in sorted((root / "data" / "sales").glob("*.csv")):
         df = pl.read_csv(io.StringIO(_text(f)), infer_schema_length=0)
         df.columns = SALE_COLUMNS
         frames.append(df)
@@ -58,7 +58,7 @@ def _sales(root: Path) -> pl.DataFrame:
 
 def _trips(root: Path) -> pl.DataFrame:
     frames = []
-    for f in sorted((root / "transports").glob("*.parquet")):
+    for f in sorted((root / "data" / "transports").glob("*.parquet")):
         df = pl.read_parquet(f)
         if df.schema["departed_at"] == pl.String:
             df = df.filter(pl.col("trip_id") != "YS2112JUNK0001").with_columns(
@@ -69,7 +69,7 @@ def _trips(root: Path) -> pl.DataFrame:
 
 
 def _facilities(root: Path) -> pl.DataFrame:
-    df = pl.read_excel(root / "facilities.xlsx", sheet_name="单位名录", infer_schema_length=0)
+    df = pl.read_excel(root / "data" / "facilities.xlsx", sheet_name="单位名录", infer_schema_length=0)
     return df.rename({"单位编码": "facility_id", "单位类型": "kind", "纬度": "lat", "经度": "lon", "状态": "status"}).with_columns(
         pl.col("lat", "lon").cast(pl.Float64)
     )
@@ -83,9 +83,9 @@ def _truth(root: Path, rule: str) -> set[str]:
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
     for name, seed in (("a", 3), ("b", 3), ("c", 4)):
         write_sample(tmp_path / name, seed=seed, scale=0.01)
-    for rel in ("licences.csv", "power.csv", "truth.csv", "sales/sales_沁水县.csv"):
+    for rel in ("data/licences.csv", "data/power.csv", "truth.csv", "data/sales/sales_沁水县.csv"):
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
-    assert (tmp_path / "a" / "power.csv").read_bytes() != (tmp_path / "c" / "power.csv").read_bytes()
+    assert (tmp_path / "a" / "data" / "power.csv").read_bytes() != (tmp_path / "c" / "data" / "power.csv").read_bytes()
 
 
 def test_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
@@ -98,25 +98,25 @@ def test_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
 
 
 def test_files_come_in_the_messy_formats(sample: Path) -> None:
-    licences = (sample / "licences.csv").read_bytes()
+    licences = (sample / "data" / "licences.csv").read_bytes()
     with pytest.raises(UnicodeDecodeError):
         licences.decode("utf-8")
     assert "核定生产能力（万吨/年）" in licences.decode("gb18030")
-    sales = sorted((sample / "sales").glob("*.csv"))
+    sales = sorted((sample / "data" / "sales").glob("*.csv"))
     assert any(f.read_bytes().startswith(b"\xef\xbb\xbf") for f in sales)
     assert any(_failing_utf8(f) for f in sales)
     text = "".join(_text(f) for f in sales)
     assert "2021/12/" in text and "2021年12月" in text and ",2021120" in text
     assert any(c in text for c in "０１２３４５６７８９")
-    wb = load_workbook(sample / "facilities.xlsx", read_only=True)
+    wb = load_workbook(sample / "data" / "facilities.xlsx", read_only=True)
     assert wb.sheetnames == ["单位名录", "填表说明"]
     assert "法定代表人" in next(wb["单位名录"].iter_rows(max_row=1, values_only=True))
-    intake_files = sorted((sample / "intakes").iterdir())
+    intake_files = sorted((sample / "data" / "intakes").iterdir())
     assert any(f.suffix == ".xlsx" for f in intake_files)
     assert any("净重（千克）" in _text(f) for f in intake_files if f.suffix == ".csv")
-    assert "2021年12月" in (sample / "power.csv").read_bytes().decode("gb18030")
-    week2 = pl.read_parquet(sample / "transports" / "trips_week2.parquet")["trip_id"]
-    resend = pl.read_parquet(sample / "transports" / "trips_week2_resend.parquet")["trip_id"]
+    assert "2021年12月" in (sample / "data" / "power.csv").read_bytes().decode("gb18030")
+    week2 = pl.read_parquet(sample / "data" / "transports" / "trips_week2.parquet")["trip_id"]
+    resend = pl.read_parquet(sample / "data" / "transports" / "trips_week2_resend.parquet")["trip_id"]
     assert resend.is_in(week2.implode()).any()
     q = pl.read_csv(sample / "quarantine_expected.csv")
     assert set(q["reason"]) >= {"not_a_number", "not_a_date", "unknown_value", "missing_value", "not_a_month"}
@@ -133,7 +133,7 @@ def _failing_utf8(path: Path) -> bool:
 
 def test_one_excel_file_stores_serial_dates(sample: Path) -> None:
     serials = []
-    for f in (sample / "intakes").glob("*.xlsx"):
+    for f in (sample / "data" / "intakes").glob("*.xlsx"):
         row = next(load_workbook(f, read_only=True).active.iter_rows(min_row=2, max_row=2, values_only=True))
         serials.append(isinstance(row[2], float) and 44531 <= row[2] < 44562)
     assert any(serials)
@@ -160,7 +160,7 @@ def test_clean_sales_add_up_to_their_trips(sample: Path) -> None:
 
 def test_clean_mines_stay_within_capacity(sample: Path) -> None:
     sales = _sales(sample)
-    lic = pl.read_csv(io.StringIO((sample / "licences.csv").read_bytes().decode("gb18030")), infer_schema_length=0)
+    lic = pl.read_csv(io.StringIO((sample / "data" / "licences.csv").read_bytes().decode("gb18030")), infer_schema_length=0)
     cap = lic.filter(pl.col("有效期止").str.contains("202[3-9]|203")).select(
         pl.col("单位编码").alias("seller_id"), (pl.col("核定生产能力（万吨/年）").cast(pl.Float64) * 10_000 * 31 / 365).alias("cap")
     ).drop_nulls()
@@ -193,7 +193,7 @@ def test_resellers_never_ship_before_receipt_unless_planted(sample: Path) -> Non
                     pl.col("sold_at").str.extract(r"^2021-12-(\d\d)").cast(pl.Int32, strict=False)).alias("day")
     )
     assert sales["day"].null_count() == 0
-    stock = pl.read_csv(sample / "stocks.csv", infer_schema_length=0).filter(pl.col("盘点日期") == "2021-12-01").select(
+    stock = pl.read_csv(sample / "data" / "stocks.csv", infer_schema_length=0).filter(pl.col("盘点日期") == "2021-12-01").select(
         pl.col("单位编码").alias("f"), pl.col("期初库存（吨）").cast(pl.Float64).alias("stock"))
     resellers = fac.filter(pl.col("kind").is_in(["储煤场", "贸易公司"]))["facility_id"]
     moves = pl.concat([
@@ -238,7 +238,7 @@ def test_only_the_cloned_plate_is_in_two_places_at_once(sample: Path) -> None:
 
 
 def test_power_cases_and_only_them(sample: Path) -> None:
-    power = pl.read_csv(io.StringIO((sample / "power.csv").read_bytes().decode("gb18030")), infer_schema_length=0).with_columns(
+    power = pl.read_csv(io.StringIO((sample / "data" / "power.csv").read_bytes().decode("gb18030")), infer_schema_length=0).with_columns(
         pl.col("用电量（千瓦时）").cast(pl.Float64, strict=False).alias("kwh"))
     heavy_homes = power.filter((pl.col("用电类别") == "居民") & (pl.col("kwh") > 5000))["户号"]
     assert set(heavy_homes) == _truth(sample, "power_residential_industrial")

@@ -28,8 +28,11 @@ from coaltrace.sample.writer import (
 )
 
 CREDIT = "Global Energy Monitor, Global Coal Mine Tracker"
-OWN_DIRS = ("sales", "transports", "intakes", "gps")
-OWN_FILES = ("facilities.xlsx", "licences.csv", "stocks.csv", "power.csv", "zones.csv", "truth.csv", "quarantine_expected.csv", "README.md")
+# The records go in data/, so `coaltrace load OUTDIR/data` takes them all; the
+# answers (truth, expected quarantine) and the README stay beside, never loaded.
+DATA_DIR = "data"
+OWN_DIRS = (DATA_DIR,)
+OWN_FILES = ("truth.csv", "quarantine_expected.csv", "README.md")
 
 
 class SampleSummary(BaseModel):
@@ -37,7 +40,7 @@ class SampleSummary(BaseModel):
     seed: int
     scale: float
     province: bool
-    files: dict[str, list[str]]  # table -> files written, relative to outdir
+    files: dict[str, list[str]]  # table -> files written, relative to outdir/data
     rows: dict[str, int]  # table -> data rows written (duplicates and unreadable rows included)
     quarantined: int  # rows the loader must quarantine
     cases: int  # planted cases
@@ -76,7 +79,7 @@ def write_sample(outdir: Path, *, seed: int = 42, scale: float = 1.0, province: 
 
     ids = world.col("facility_id")
     region = world.col("region" if province else "county")
-    out = Output(outdir)
+    out = Output(outdir / DATA_DIR)
     write_facilities(out, world.fac, rng)
     write_licences(out, world.licences)
     write_sales(out, month.sales.with_columns(pl.Series("seller_id", ids[month.sales["seller"].to_numpy()]),
@@ -127,6 +130,8 @@ statuses, every other facility and every flow are generated. Licence capacities 
 tracker's capacities times {world.cap_factor:.3g}, so the month's volumes fit them.
 
 ## Files
+
+The records are in `data/` (load them with `coaltrace load data`):
 
 {tables}
 
