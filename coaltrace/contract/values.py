@@ -99,6 +99,11 @@ _WORDS: dict[type[StrEnum], dict[str, tuple[str, str, tuple[str, ...]]]] = {
 }
 
 
+def words(enum: type[StrEnum]) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """canonical code -> (zh label, en label, other accepted spellings)."""
+    return _WORDS[enum]
+
+
 def label(value: StrEnum, lang: str) -> str:
     zh, en, _ = _WORDS[type(value)][value.value]
     return zh if lang == "zh" else en

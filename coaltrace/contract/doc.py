@@ -1,0 +1,62 @@
+"""docs/contract.md, written from the contract models so the two cannot drift.
+
+    python -m coaltrace.contract.doc > docs/contract.md
+"""
+
+from __future__ import annotations
+
+from coaltrace.contract.tables import TABLES, Kind
+from coaltrace.contract.values import words
+
+_KIND_TEXT = {
+    Kind.text: "text",
+    Kind.code: "identifier (full-width characters and inner spaces removed)",
+    Kind.date: "date",
+    Kind.timestamp: "date and time, China local time",
+    Kind.month: "month, stored as YYYY-MM",
+    Kind.tonnes: "tonnes (万吨 and kg/千克 converted, in the header or the cell)",
+    Kind.tonnes_per_year: "tonnes a year (万吨/年 converted)",
+    Kind.kwh: "kWh (千瓦时, 度; 万千瓦时 converted)",
+    Kind.number: "number",
+    Kind.enum: "one of the values below",
+    Kind.plate: "licence plate, normalised (晋E·12345 → 晋E12345)",
+    Kind.uscc: "unified social credit code (18 characters, GB 32100-2015)",
+}
+
+
+def contract_markdown() -> str:
+    out = [
+        "# The data contract in code",
+        "",
+        "Generated from `coaltrace/contract/` by `python -m coaltrace.contract.doc`; a test",
+        "fails when this page and the code disagree. `*` marks a required column.",
+        "",
+        "Headers match case-, space- and bracket-insensitively; a unit in brackets",
+        "(`数量（万吨）`) converts the column. Values: dates as `2021-12-01`, `2021/12/1`,",
+        "`2021年12月1日`, `20211201` or an Excel serial, with or without `08:30[:00]`;",
+        "numbers with thousands separators or full-width digits. Every table in the",
+        "database also has the lineage columns `_load_id`, `_file`, `_sheet` and `_line`",
+        "(the row in the file: CSV and Excel count the header as line 1, Parquet counts",
+        "records from 1), and a `<table>_revisions` twin holding older versions.",
+        "",
+    ]
+    for t in TABLES.values():
+        out += [f"## {t.name} ({t.zh})", "", t.doc, "", f"Key: {', '.join(t.key)}."]
+        if t.aliases:
+            out.append(f"`--table` also accepts: {', '.join(t.aliases)}, {t.zh}.")
+        out += ["", "| column | type | accepted headers |", "|---|---|---|"]
+        for c in t.columns:
+            star = "*" if c.required else ""
+            out.append(f"| {c.name}{star} | {_KIND_TEXT[c.kind]} | {', '.join(c.aliases)} |")
+        enums = [c for c in t.columns if c.enum is not None]
+        for c in enums:
+            assert c.enum is not None
+            out += ["", f"`{c.name}` values:", "", "| value | zh | en | also accepted |", "|---|---|---|---|"]
+            for code, (zh, en, others) in words(c.enum).items():
+                out.append(f"| {code} | {zh} | {en} | {', '.join(others)} |")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(contract_markdown(), end="")
