@@ -218,3 +218,24 @@ def test_status_json_and_quarantine(tmp_path: Path, db_path: Path, runner: CliRu
     ]
     text = runner.invoke(app, ["--lang", "zh", "quarantine", "--db", str(db_path)]).stdout
     assert "不是数字" in text and "sales.csv" in text
+
+
+def test_gbk_csv_is_read_as_gb18030(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+    f = write_csv(tmp_path / "stocks.csv", ["单位编码", "盘点日期", "期初库存"], [["Y1", "2021年12月1日", "1,000"]], encoding="gbk")
+    res = load(runner, db_path, str(f))
+    assert res.exit_code == 0, res.output
+    assert rows(db_path, "SELECT facility_id, as_of, tonnes FROM stocks") == [("Y1", dt.date(2021, 12, 1), 1000.0)]
+
+
+def test_rows_that_read_but_look_wrong_are_loaded_not_quarantined(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+    # Bad USCC check character, negative tonnes, arrival before departure, a plate that is not a
+    # plate: all readable, so they load and the rules judge them (data-quality findings).
+    fac = write_csv(tmp_path / "f.csv", ["单位编码", "单位名称", "单位类型", "统一社会信用代码"], [["F1", "x", "煤场", "91140500MA0GRXXX1Y"]])
+    sale = write_csv(tmp_path / "s.csv", SALES_HEADER_ZH[:6], [["S1", "2021-12-01", "M1", "Y1", "原煤", "-35"]])
+    trip = write_csv(tmp_path / "t.csv", ["运输单号", "车牌号", "发货单位编码", "收货单位编码", "发车时间", "到达时间", "装车净重"],
+                     [["T1", "ABC", "M1", "Y1", "2021-12-01 10:00", "2021-12-01 09:00", "35"]])
+    res = runner.invoke(app, ["load", "--db", str(db_path), "--json", str(fac), str(sale), str(trip)])
+    assert res.exit_code == 0, res.output
+    assert all(f["rows_quarantined"] == 0 and f["rows_loaded"] == 1 for f in json.loads(res.stdout)["files"])
+    assert rows(db_path, "SELECT tonnes FROM sales") == [(-35.0,)]
+    assert rows(db_path, "SELECT plate, arrived_at < departed_at FROM transports") == [("ABC", True)]
