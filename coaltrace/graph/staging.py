@@ -1,0 +1,146 @@
+"""The period's shipments, staged once in DuckDB as temporary tables.
+
+Every later step (flows, licence state per day, running balance) reads these
+instead of the raw tables, so all of them count the same tonnes:
+
+- `_ct_sales`, `_ct_trips`: the period's sales (by `sold_at`) and trips (by
+  `departed_at`) with positive tonnes; a trip's tonnes are what was unloaded,
+  or loaded when the far weighbridge is missing. A trip takes the product of
+  the sale with its waybill, else the pair's main product.
+- `_ct_flows`: one row per seller, buyer and product, with `measure` saying
+  whether `tonnes` are the declared or the physical ones (the same for the
+  whole pair, see `ProvenanceConfig.flow_measure`).
+- `_ct_events`: the individual shipments behind `tonnes`, seller != buyer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from coaltrace.period import Period
+from coaltrace.provenance.config import ProvenanceConfig
+from coaltrace.store import Store
+
+if TYPE_CHECKING:
+    import polars as pl
+
+TEMP_TABLES = ("_ct_sales", "_ct_trips", "_ct_pairs", "_ct_flows", "_ct_events")
+
+_SALES = """
+CREATE OR REPLACE TEMP TABLE _ct_sales AS
+SELECT sale_id AS event_id, seller_id, buyer_id, product, sold_at, tonnes, waybill_no
+FROM sales
+WHERE sold_at >= $start AND sold_at < $end AND tonnes > 0
+  AND seller_id IS NOT NULL AND buyer_id IS NOT NULL
+"""
+
+_TRIPS = """
+CREATE OR REPLACE TEMP TABLE _ct_trips AS
+WITH t AS (
+    SELECT trip_id AS event_id, origin_id AS seller_id, destination_id AS buyer_id, waybill_no,
+           departed_at, coalesce(arrived_at, departed_at) AS arrived_at,
+           coalesce(tonnes_unloaded, tonnes_loaded) AS tonnes
+    FROM transports
+    WHERE departed_at >= $start AND departed_at < $end
+      AND origin_id IS NOT NULL AND destination_id IS NOT NULL
+), by_waybill AS (
+    SELECT seller_id, buyer_id, waybill_no, min(product) AS product
+    FROM _ct_sales WHERE waybill_no IS NOT NULL GROUP BY ALL
+), main AS (
+    SELECT seller_id, buyer_id, product FROM (
+        SELECT seller_id, buyer_id, product,
+               row_number() OVER (PARTITION BY seller_id, buyer_id
+                                  ORDER BY sum(tonnes) DESC, product NULLS LAST) AS r
+        FROM _ct_sales GROUP BY seller_id, buyer_id, product
+    ) WHERE r = 1
+)
+SELECT t.*, CASE WHEN w.seller_id IS NOT NULL THEN w.product ELSE m.product END AS product
+FROM t
+LEFT JOIN by_waybill w ON w.seller_id = t.seller_id AND w.buyer_id = t.buyer_id AND w.waybill_no = t.waybill_no
+LEFT JOIN main m ON m.seller_id = t.seller_id AND m.buyer_id = t.buyer_id
+WHERE t.tonnes > 0
+"""
+
+_PAIRS = """
+CREATE OR REPLACE TEMP TABLE _ct_pairs AS
+SELECT seller_id, buyer_id,
+       CASE WHEN $measure = 'physical' THEN 'physical'
+            WHEN $measure = 'declared' THEN 'declared'
+            WHEN bool_or(src = 'sale') THEN 'declared'
+            ELSE 'physical' END AS measure
+FROM (SELECT seller_id, buyer_id, 'sale' AS src FROM _ct_sales
+      UNION ALL SELECT seller_id, buyer_id, 'trip' FROM _ct_trips)
+GROUP BY seller_id, buyer_id
+"""
+
+_FLOWS = """
+CREATE OR REPLACE TEMP TABLE _ct_flows AS
+WITH d AS (
+    SELECT seller_id, buyer_id, product, sum(tonnes) AS declared_t, count(*) AS sales
+    FROM _ct_sales GROUP BY ALL
+), p AS (
+    SELECT seller_id, buyer_id, product, sum(tonnes) AS physical_t, count(*) AS trips
+    FROM _ct_trips GROUP BY ALL
+), j AS (
+    SELECT coalesce(d.seller_id, p.seller_id) AS seller_id,
+           coalesce(d.buyer_id, p.buyer_id) AS buyer_id,
+           coalesce(d.product, p.product) AS product,
+           coalesce(d.declared_t, 0) AS declared_t, coalesce(p.physical_t, 0) AS physical_t,
+           coalesce(p.trips, 0) AS trips, coalesce(d.sales, 0) AS sales
+    FROM d FULL JOIN p ON d.seller_id = p.seller_id AND d.buyer_id = p.buyer_id
+                      AND d.product IS NOT DISTINCT FROM p.product
+)
+SELECT j.*, pr.measure,
+       CASE WHEN pr.measure = 'declared' THEN j.declared_t ELSE j.physical_t END AS tonnes
+FROM j JOIN _ct_pairs pr USING (seller_id, buyer_id)
+ORDER BY seller_id, buyer_id, product NULLS LAST
+"""
+
+_EVENTS = """
+CREATE OR REPLACE TEMP TABLE _ct_events AS
+SELECT s.event_id, s.seller_id, s.buyer_id, s.sold_at AS departed_at, s.sold_at AS arrived_at, s.tonnes
+FROM _ct_sales s JOIN _ct_pairs pr USING (seller_id, buyer_id)
+WHERE pr.measure = 'declared' AND s.seller_id <> s.buyer_id
+UNION ALL
+SELECT t.event_id, t.seller_id, t.buyer_id, t.departed_at, t.arrived_at, t.tonnes
+FROM _ct_trips t JOIN _ct_pairs pr USING (seller_id, buyer_id)
+WHERE pr.measure = 'physical' AND t.seller_id <> t.buyer_id
+"""
+
+
+def period_params(period: Period, config: ProvenanceConfig) -> dict[str, object]:
+    return {
+        "start": period.start,
+        "end": period.end,
+        "open_from": period.start - timedelta(days=config.stock_window_days),
+        "close_from": period.end - timedelta(days=config.stock_window_days),
+        "last_day": period.end - timedelta(days=1),
+        "days": period.days,
+    }
+
+
+@contextmanager
+def staged(store: Store, period: Period, config: ProvenanceConfig) -> Iterator[None]:
+    """Stage the period's shipments for the duration of the block."""
+    p = period_params(period, config)
+    con = store.con
+    try:
+        con.execute(_SALES, {"start": p["start"], "end": p["end"]})
+        con.execute(_TRIPS, {"start": p["start"], "end": p["end"]})
+        con.execute(_PAIRS, {"measure": config.flow_measure})
+        con.execute(_FLOWS)
+        con.execute(_EVENTS)
+        yield
+    finally:
+        for name in TEMP_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def fetch_frame(store: Store, sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+    """A query's result as a Polars frame, through Arrow (no Python objects per row)."""
+    rel = store.con.sql(sql, params=params or {})
+    assert rel is not None, "fetch_frame runs queries that return rows"
+    return rel.pl()

@@ -1,0 +1,77 @@
+"""The provenance tables in the store: their columns, and how a period is (re)written.
+
+Columns are documented in docs/provenance.md; rules and reports query them with SQL.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from coaltrace.store import Store
+
+if TYPE_CHECKING:
+    import polars as pl
+
+COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "balances": (
+        ("period", "VARCHAR"), ("facility_id", "VARCHAR"), ("name", "VARCHAR"), ("kind", "VARCHAR"),
+        ("county", "VARCHAR"), ("registered", "BOOLEAN"), ("licence_state", "VARCHAR"),
+        ("opening_stock_t", "DOUBLE"), ("inflow_t", "DOUBLE"), ("yield_factor", "DOUBLE"),
+        ("usable_inflow_t", "DOUBLE"), ("production_t", "DOUBLE"), ("capacity_t", "DOUBLE"),
+        ("licensed_production_t", "DOUBLE"), ("over_capacity_t", "DOUBLE"),
+        ("unlicensed_production_t", "DOUBLE"), ("outflow_t", "DOUBLE"), ("closing_stock_t", "DOUBLE"),
+        ("unsourced_t", "DOUBLE"), ("circular_t", "DOUBLE"), ("total_t", "DOUBLE"),
+        ("licensed_share", "DOUBLE"),
+    ),
+    "running_breaches": (
+        ("period", "VARCHAR"), ("facility_id", "VARCHAR"), ("first_negative_at", "TIMESTAMP"),
+        ("min_balance_t", "DOUBLE"), ("shortfall_t", "DOUBLE"),
+    ),
+    "origin_shares": (
+        ("period", "VARCHAR"), ("policy", "VARCHAR"), ("facility_id", "VARCHAR"),
+        ("origin_class", "VARCHAR"), ("origin_id", "VARCHAR"), ("tonnes", "DOUBLE"),
+        ("share", "DOUBLE"), ("received_t", "DOUBLE"),
+    ),
+    "flows": (
+        ("period", "VARCHAR"), ("seller_id", "VARCHAR"), ("buyer_id", "VARCHAR"), ("product", "VARCHAR"),
+        ("declared_t", "DOUBLE"), ("physical_t", "DOUBLE"), ("trips", "BIGINT"), ("sales", "BIGINT"),
+        ("measure", "VARCHAR"), ("tonnes", "DOUBLE"),
+    ),
+    "provenance_runs": (
+        ("period", "VARCHAR"), ("fingerprint", "VARCHAR"), ("built_at", "TIMESTAMP"), ("seconds", "DOUBLE"),
+    ),
+}
+
+# A flow carries its seller's mix: no second copy of the shares is stored.
+_FLOW_ORIGINS = """
+CREATE OR REPLACE VIEW flow_origins AS
+SELECT f.period, s.policy, f.seller_id, f.buyer_id, f.tonnes, s.origin_class, s.origin_id,
+       f.tonnes * s.share AS origin_tonnes, s.share
+FROM (SELECT period, seller_id, buyer_id, sum(tonnes) AS tonnes FROM flows
+      WHERE seller_id <> buyer_id GROUP BY ALL) f
+JOIN origin_shares s ON s.period = f.period AND s.facility_id = f.seller_id AND s.share > 0
+"""
+
+
+def create_tables(store: Store) -> None:
+    for name, cols in COLUMNS.items():
+        body = ", ".join(f"{c} {t}" for c, t in cols)
+        store.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
+    store.con.execute(_FLOW_ORIGINS)
+
+
+def replace_period(store: Store, period: str, frames: dict[str, pl.DataFrame]) -> None:
+    """Replace one period's rows of every provenance table, all or nothing."""
+    import polars as pl
+
+    create_tables(store)
+    with store.transaction() as con:
+        for name, frame in frames.items():
+            cols = [c for c, _ in COLUMNS[name]]
+            staged = frame.with_columns(pl.lit(period).alias("period")).select(cols)
+            con.execute(f"DELETE FROM {name} WHERE period = ?", [period])
+            con.register("_ct_write", staged)
+            try:
+                con.execute(f"INSERT INTO {name} SELECT * FROM _ct_write")
+            finally:
+                con.unregister("_ct_write")
