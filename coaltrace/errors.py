@@ -29,7 +29,8 @@ class Location:
     line: int | None = None
     column: str | None = None
 
-    def __str__(self) -> str:
+    def render(self, lang: str = "en") -> str:
+        zh = lang == "zh"
         parts: list[str] = []
         if self.file:
             where = self.file
@@ -39,10 +40,13 @@ class Location:
                 where += f":{self.line}"
             parts.append(where)
         elif self.line is not None:
-            parts.append(f"line {self.line}")
+            parts.append(f"第 {self.line} 行" if zh else f"line {self.line}")
         if self.column:
-            parts.append(f"column {self.column!r}")
-        return ", ".join(parts)
+            parts.append(f"列 {self.column!r}" if zh else f"column {self.column!r}")
+        return "，".join(parts) if zh else ", ".join(parts)
+
+    def __str__(self) -> str:
+        return self.render("en")
 
 
 class CoaltraceError(Exception):
@@ -54,24 +58,39 @@ class CoaltraceError(Exception):
         self,
         message: str,
         *,
+        zh: str | None = None,
         location: Location | None = None,
         hint: str | None = None,
+        hint_zh: str | None = None,
         details: list[str] | None = None,
+        causes: list[CoaltraceError] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
+        self.zh = zh
         self.location = location
         self.hint = hint
+        self.hint_zh = hint_zh
         self.details = details or []
+        self.causes = causes or []
 
-    def __str__(self) -> str:
-        where = f"{self.location}: " if self.location and str(self.location) else ""
-        text = where + self.message
+    def render(self, lang: str = "en") -> str:
+        """The message in LANG (zh or en), with where, details, causes and how to fix it."""
+        zh = lang == "zh"
+        where = self.location.render(lang) if self.location else ""
+        text = (f"{where}：" if zh else f"{where}: ") if where else ""
+        text += (self.zh if zh and self.zh else self.message)
         for d in self.details:
             text += f"\n  - {d}"
-        if self.hint:
-            text += f"\n{self.hint}"
+        for c in self.causes:
+            text += "\n  - " + c.render(lang).replace("\n", "\n    ")
+        hint = self.hint_zh if zh and self.hint_zh else self.hint
+        if hint:
+            text += f"\n{hint}"
         return text
+
+    def __str__(self) -> str:
+        return self.render("en")
 
 
 class UsageError(CoaltraceError):

@@ -15,7 +15,10 @@ _YEAR = re.compile(r"^(\d{4})$")
 def _month_start(text: str) -> date:
     m = _MONTH.match(text.strip())
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise UsageError(f"not a month: {text!r}", hint="Write a month as YYYY-MM, e.g. 2021-12.")
+        raise UsageError(
+            f"not a month: {text!r}", zh=f"不是月份：{text!r}",
+            hint="Write a month as YYYY-MM, e.g. 2021-12.", hint_zh="月份请写成 YYYY-MM，如 2021-12。",
+        )
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
@@ -38,7 +41,7 @@ class Period:
             a, b = text.split("..", 1)
             start, last = _month_start(a), _month_start(b)
             if last < start:
-                raise UsageError(f"period {text!r} ends before it starts")
+                raise UsageError(f"period {text!r} ends before it starts", zh=f"期间 {text!r} 的结束早于开始")
             return cls(start, _next_month(last), f"{start:%Y-%m}..{last:%Y-%m}")
         if _YEAR.match(text):
             y = int(text)

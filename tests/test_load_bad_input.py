@@ -138,3 +138,11 @@ def test_a_second_writer_gets_a_clear_message(tmp_path: Path, db_path: Path, run
         holder.wait()
     time.sleep(0.1)
     assert invoke(runner, db_path, str(f)).exit_code == 0
+
+
+def test_messages_come_in_chinese_by_default(db_path: Path, runner: CliRunner) -> None:
+    res = runner.invoke(app, ["load", "--db", str(db_path), str(FILES / "missing_column.csv"), "--table", "sales"])
+    assert res.exit_code == ExitCode.BAD_INPUT
+    assert "错误" in res.output and "缺少" in res.output and "销售单位编码" in res.output
+    res = runner.invoke(app, ["load", "--db", str(db_path), str(FILES / "unknown_table.csv"), str(FILES / "empty.csv")])
+    assert "本次未载入任何数据" in res.output and "文件是空的" in res.output and "无法判断文件属于哪张表" in res.output

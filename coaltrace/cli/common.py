@@ -64,7 +64,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except CoaltraceError as e:
             if state.debug:
                 traceback.print_exc()
-            err.print(f"[bold red]{say(MESSAGES, 'error', state.lang)}:[/] {e}", markup=True, highlight=False)
+            err.print(f"[bold red]{say(MESSAGES, 'error', state.lang)}:[/] ", end="")
+            err.print(e.render(state.lang), markup=False, highlight=False)
             raise typer.Exit(int(e.exit_code)) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None

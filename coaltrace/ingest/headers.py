@@ -54,8 +54,10 @@ def match_headers(headers: list[str], table: Table) -> HeaderMatch:
 
 
 def _describe_missing(match: HeaderMatch) -> list[str]:
+    # Both languages at once: the column names and aliases are what the user must type either way.
     return [
-        f"{name}: accepted headers are " + ", ".join(dict.fromkeys((name, *match.table.column(name).aliases)))
+        f"{name} ({match.table.column(name).zh}): accepted headers / 可用表头 "
+        + ", ".join(dict.fromkeys((name, *match.table.column(name).aliases)))
         for name in match.missing
     ]
 
@@ -67,9 +69,11 @@ def resolve_table(headers: list[str], where: Location, table: Table | None = Non
         if match.missing:
             raise InputFileError(
                 f"the file lacks required column(s) of table {table.name}: {', '.join(match.missing)}",
+                zh=f"文件缺少 {table.name}（{table.zh}）表的必填列：{'、'.join(match.missing)}",
                 location=where,
                 details=_describe_missing(match),
                 hint=f"Its header row is: {', '.join(map(str, headers))}",
+                hint_zh=f"文件的表头是：{'，'.join(map(str, headers))}",
             )
         return match
     matches = [match_headers(headers, t) for t in TABLES.values()]
@@ -80,8 +84,12 @@ def resolve_table(headers: list[str], where: Location, table: Table | None = Non
     closest = max(matches, key=lambda m: (len(m.sources) - len(m.missing), len(m.sources)))
     raise InputFileError(
         "cannot tell which table this file holds: its header row fits none of the contract's tables",
+        zh="无法判断文件属于哪张表：表头与数据规范中的任何一张表都不符",
         location=where,
-        details=[f"closest is {closest.table.name}, which lacks: " + "; ".join(_describe_missing(closest))],
+        details=[f"closest is {closest.table.name} ({closest.table.zh}), which lacks / 最接近的表缺少: "
+                 + "; ".join(_describe_missing(closest))],
         hint=f"Its header row is: {', '.join(map(str, headers))}. Name the table with --table "
         f"({', '.join(TABLES)}) or fix the header.",
+        hint_zh=f"文件的表头是：{'，'.join(map(str, headers))}。请用 --table 指定表名"
+        f"（{', '.join(TABLES)}），或修改表头。",
     )

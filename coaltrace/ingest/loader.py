@@ -78,9 +78,15 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         else:
             missing.append(str(p))
     if missing:
-        raise InputFileError(f"no such file or folder: {', '.join(missing)}", location=Location(file=missing[0]))
+        raise InputFileError(
+            f"no such file or folder: {', '.join(missing)}", zh=f"文件或文件夹不存在：{'、'.join(missing)}",
+            location=Location(file=missing[0]),
+        )
     if not out:
-        raise UsageError("no .csv, .xlsx or .parquet file to load in " + ", ".join(map(str, paths)))
+        raise UsageError(
+            "no .csv, .xlsx or .parquet file to load in " + ", ".join(map(str, paths)),
+            zh="没有可载入的 .csv、.xlsx 或 .parquet 文件：" + "、".join(map(str, paths)),
+        )
     return out
 
 
@@ -93,8 +99,10 @@ def _check_units(match: HeaderMatch, where: Location) -> None:
     if bad:
         raise InputFileError(
             "unknown unit in the header: " + ", ".join(bad),
+            zh="表头中的单位无法识别：" + "、".join(bad),
             location=where,
             hint="Use tonnes (吨, t), 万吨, kg (千克), 万吨/年, kWh (千瓦时, 度) or write the number without a unit.",
+            hint_zh="请使用 吨 (t)、万吨、千克 (kg)、万吨/年、千瓦时 (度)，或不写单位。",
         )
 
 
@@ -133,7 +141,10 @@ def load_paths(
     if table is not None:
         forced = table_named(table)
         if forced is None:
-            raise UsageError(f"unknown table {table!r}", hint=f"Tables are: {', '.join(TABLES)}.")
+            raise UsageError(
+                f"unknown table {table!r}", zh=f"未知的表名 {table!r}",
+                hint=f"Tables are: {', '.join(TABLES)}.", hint_zh=f"表名有：{', '.join(TABLES)}。",
+            )
     files = expand_paths(paths)
     load_id = f"{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     refused: list[CoaltraceError] = []
@@ -185,7 +196,8 @@ def load_paths(
         if refused:
             raise LoadRefusedError(
                 f"{len(refused)} of {len(files)} file(s) refused; nothing was loaded",
-                details=[str(e).replace("\n", "\n    ") for e in refused],
+                zh=f"{len(files)} 个文件中有 {len(refused)} 个被拒收；本次未载入任何数据",
+                causes=refused,
             )
         for name in sorted(staged):
             for fid, c in merge.merge_stage(con, TABLES[name], load_id).items():

@@ -37,7 +37,9 @@ class Store:
         if (read_only or must_exist) and str(self.path) != ":memory:" and not self.path.exists():
             raise UsageError(
                 f"no coaltrace database at {self.path}",
+                zh=f"{self.path} 处没有 coaltrace 数据库",
                 hint="Load data first (`coaltrace load FILES`), or point --db / COALTRACE_DB at the database.",
+                hint_zh="请先载入数据（coaltrace load 文件），或用 --db / COALTRACE_DB 指定数据库。",
             )
         try:
             self.con: duckdb.DuckDBPyConnection = duckdb.connect(
@@ -47,9 +49,11 @@ class Store:
             if "lock" in str(e).lower():
                 raise StoreBusyError(
                     f"the database {self.path} is in use by another coaltrace process",
+                    zh=f"数据库 {self.path} 正被另一个 coaltrace 进程使用",
                     hint="Wait for the other load or audit to finish, then run this again.",
+                    hint_zh="请等另一个载入或审计结束后再运行。",
                 ) from None
-            raise CoaltraceError(f"cannot open the database {self.path}: {e}") from None
+            raise CoaltraceError(f"cannot open the database {self.path}: {e}", zh=f"无法打开数据库 {self.path}：{e}") from None
         if not read_only:
             self.con.execute(full_ddl())
             self._stamp_version()
