@@ -1,0 +1,170 @@
+"""`coaltrace trace`, `balance` and `yard`: where a facility's coal came from, and who ships
+more than they had."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from coaltrace.cli.app import app
+from coaltrace.cli.common import DbOption, JsonOption, handle_errors, out, print_json, state
+from coaltrace.errors import UsageError
+from coaltrace.i18n import say
+
+LABELS = {
+    "facility": ("单位", "facility"),
+    "kind": ("类型", "kind"),
+    "inflow": ("购入(吨)", "inflow (t)"),
+    "usable": ("折算购入(吨)", "usable inflow (t)"),
+    "opening": ("期初库存(吨)", "opening stock (t)"),
+    "production": ("产量(吨)", "production (t)"),
+    "outflow": ("销出(吨)", "outflow (t)"),
+    "unsourced": ("无来源(吨)", "unsourced (t)"),
+    "licence": ("采矿许可状态", "licence state"),
+    "class": ("来源类别", "origin class"),
+    "origin": ("来源单位", "origin facility"),
+    "tonnes": ("吨", "tonnes"),
+    "share": ("占比", "share"),
+    "path": ("路径", "path"),
+    "buyer": ("去向单位", "destination"),
+    "grouped": ("（其他来源合计）", "(other origins, grouped)"),
+    "balance_title": ("{period} 物料平衡", "Mass balance, {period}"),
+    "yard_title": ("{facility} {period}：合法来源占比 {share}，本单位无来源 {unsourced} 吨",
+                   "{facility} {period}: licensed share {share}, unsourced here {unsourced} t"),
+    "trace_up": ("{facility} {period} 的煤炭来源（{policy}）", "Where the coal of {facility} came from, {period} ({policy})"),
+    "trace_down": ("{facility} {period} 的煤炭去向", "Where the coal of {facility} went, {period}"),
+    "paths_title": ("最重的路径", "Heaviest paths"),
+    "breach": ("库存先出后进：{at} 起为负，最低 {min:.1f} 吨", "shipped before received: negative from {at}, lowest {min:.1f} t"),
+    "both": ("--upstream 与 --downstream 只能选一个", "choose one of --upstream and --downstream"),
+    "policy": ("--policy 只能是 proportional 或 taint", "--policy must be proportional or taint"),
+}
+CLASS_LABELS = {
+    "licensed": ("合法产量", "licensed production"),
+    "over_capacity": ("超能力生产", "over capacity"),
+    "unlicensed": ("无证/失效生产", "unlicensed production"),
+    "unsourced": ("无来源", "unsourced"),
+    "opening_stock": ("期初库存", "opening stock"),
+}
+
+PeriodOption = Annotated[str | None, typer.Option("--period", "-p", help="Month YYYY-MM (default: the latest month with sales).")]
+
+
+def _t(key: str, **kw: Any) -> str:
+    return say(LABELS, key, state.lang, **kw)
+
+
+def _num(v: Any) -> str:
+    return "" if v is None else f"{v:,.1f}"
+
+
+def _pct(v: Any) -> str:
+    return "—" if v is None else f"{v:.1%}"
+
+
+def _origin_cells(row: dict[str, Any]) -> list[str]:
+    return [say(CLASS_LABELS, row["origin_class"], state.lang), row["origin_id"] or _t("grouped"), _num(row["tonnes"]), _pct(row["share"])]
+
+
+@app.command()
+@handle_errors
+def balance(
+    period: PeriodOption = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only facilities of this kind (mine, yard, washery, trader, ...).")] = None,
+    json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """The mass balance of every facility in a period. 各单位物料平衡。"""
+    from coaltrace.provenance.report import balance_rows
+    from coaltrace.store import Store
+
+    with Store(db, must_exist=True) as store:
+        p, rows = balance_rows(store, period, kind)
+    if json:
+        print_json(rows)
+        return
+    table = Table(title=_t("balance_title", period=p.label))
+    for key in ("facility", "kind", "opening", "inflow", "usable", "production", "outflow", "unsourced", "licence"):
+        table.add_column(_t(key))
+    for r in rows:
+        table.add_row(
+            r["facility_id"], r["kind"] or "", _num(r["opening_stock_t"]), _num(r["inflow_t"]), _num(r["usable_inflow_t"]),
+            _num(r["production_t"]), _num(r["outflow_t"]), _num(r["unsourced_t"]), r["licence_state"] or "",
+        )
+    out.print(table)
+
+
+@app.command()
+@handle_errors
+def yard(
+    facility: Annotated[str, typer.Argument(help="facility_id (单位编码) of the yard, washery or any facility.")],
+    period: PeriodOption = None,
+    json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """The inspector's page of one facility: how much of its coal traces to a licensed mine. 现场检查页。"""
+    from coaltrace.provenance.report import yard_report
+    from coaltrace.store import Store
+
+    with Store(db, must_exist=True) as store:
+        page = yard_report(store, facility, period)
+    if json:
+        print_json(page)
+        return
+    table = Table(title=_t("yard_title", facility=facility, period=page["period"], share=_pct(page["licensed_share"]), unsourced=_num(page["unsourced_t"])))
+    for key in ("class", "origin", "tonnes", "share"):
+        table.add_column(_t(key))
+    for r in page["origins"]:
+        table.add_row(*_origin_cells(r))
+    out.print(table)
+    if page["running_breach"]:
+        b = page["running_breach"]
+        out.print(_t("breach", at=b["first_negative_at"], min=b["min_balance_t"]))
+
+
+@app.command()
+@handle_errors
+def trace(
+    facility: Annotated[str, typer.Argument(help="facility_id (单位编码) to trace.")],
+    period: PeriodOption = None,
+    upstream: Annotated[bool, typer.Option("--upstream", help="Where the coal came from (default).")] = False,
+    downstream: Annotated[bool, typer.Option("--downstream", help="Where the coal went.")] = False,
+    depth: Annotated[int, typer.Option("--depth", min=1, max=20, help="Longest path, in flows.")] = 4,
+    policy: Annotated[str, typer.Option("--policy", help="proportional or taint.")] = "proportional",
+    json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Trace a facility's coal to its origins (or its destinations), with shares and heaviest paths. 追溯来源。"""
+    from coaltrace.provenance.report import trace_report
+    from coaltrace.store import Store
+
+    if upstream and downstream:
+        raise UsageError(_t("both"))
+    if policy not in ("proportional", "taint"):
+        raise UsageError(_t("policy"))
+    direction = "downstream" if downstream else "upstream"
+    with Store(db, must_exist=True) as store:
+        result = trace_report(store, facility, period, direction, depth, policy)  # type: ignore[arg-type]
+    if json:
+        print_json(result)
+        return
+    if direction == "upstream":
+        table = Table(title=_t("trace_up", facility=facility, period=result["period"], policy=policy))
+        for key in ("class", "origin", "tonnes", "share"):
+            table.add_column(_t(key))
+        for r in result["origins"]:
+            table.add_row(*_origin_cells(r))
+    else:
+        table = Table(title=_t("trace_down", facility=facility, period=result["period"]))
+        table.add_column(_t("buyer"))
+        table.add_column(_t("tonnes"))
+        for r in result["destinations"]:
+            table.add_row(r["buyer_id"], _num(r["tonnes"]))
+    out.print(table)
+    paths = Table(title=_t("paths_title"))
+    paths.add_column(_t("path"))
+    paths.add_column(_t("tonnes"))
+    for p in result["paths"]:
+        paths.add_row(" → ".join(p["path"]), _num(p["tonnes"]))
+    out.print(paths)
