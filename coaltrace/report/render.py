@@ -26,6 +26,7 @@ L = {
     "total": ("共 {n} 条问题线索，涉及 {t} 吨。", "{n} findings, {t} t at risk."),
     "by_rule": ("按规则", "By rule"),
     "rule": ("规则", "rule"),
+    "name": ("名称", "name"),
     "version": ("版本", "version"),
     "findings": ("问题数", "findings"),
     "tonnes": ("涉及吨数", "tonnes at risk"),
@@ -87,20 +88,20 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
     ))
     out.append((
         _t("by_rule", lang),
-        [_t("rule", lang), "", _t("severity", lang), _t("version", lang), _t("findings", lang), _t("tonnes", lang)],
+        [_t("rule", lang), _t("name", lang), _t("severity", lang), _t("version", lang), _t("findings", lang), _t("tonnes", lang)],
         [[x.rule_id, getattr(x, title), _t(f"sev_{x.severity}", lang), str(x.rule_version), str(x.findings), _num(x.tonnes_at_risk)] for x in r.rules],
         None,
     ))
     out.append((
         _t("worst", lang),
-        [_t("facility", lang), "", _t("kind", lang), _t("county", lang), _t("findings", lang), _t("tonnes", lang), _t("rules", lang)],
+        [_t("facility", lang), _t("name", lang), _t("kind", lang), _t("county", lang), _t("findings", lang), _t("tonnes", lang), _t("rules", lang)],
         [[w["facility_id"], w.get("name") or "", w.get("kind") or "", w.get("county") or "", str(w["findings"]), _num(w["tonnes_at_risk"]), w["rules"]] for w in r.worst_facilities],
         None,
     ))
     if r.unsourced:
         out.append((
             _t("unsourced", lang),
-            [_t("facility", lang), "", _t("kind", lang), _t("inflow", lang), _t("outflow", lang), _t("shortfall", lang)],
+            [_t("facility", lang), _t("name", lang), _t("kind", lang), _t("inflow", lang), _t("outflow", lang), _t("shortfall", lang)],
             [[u["facility_id"], u.get("name") or "", u.get("kind") or "", _num(u["inflow_t"]), _num(u["outflow_t"]), _num(u["unsourced_t"])] for u in r.unsourced],
             None,
         ))
