@@ -152,7 +152,11 @@ def solve(
     min_share: float = 0.0,
     direct_max_nodes: int = 5000,
 ) -> Attribution:
-    """Split every facility's coal by origin class, and by origin facility for the heaviest origins."""
+    """Split every facility's coal by origin class, and by origin facility for the heaviest origins.
+
+    `net` must be balanced, as `coaltrace.provenance.balance` leaves it: no facility ships
+    more than its total, and every closed ring has a source (`close_loops`).
+    """
     n, k = net.n, len(CLASSES)
     x = net.total()
     live = x > 0
