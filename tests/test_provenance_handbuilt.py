@@ -198,3 +198,14 @@ def test_ensure_current_rebuilds_only_when_data_changes(store: Store) -> None:
         {"origin_class": "licensed", "origin_id": "M", "origin_tonnes": pytest.approx(100)},
         {"origin_class": "unsourced", "origin_id": "Y", "origin_tonnes": pytest.approx(50)},
     ]
+
+
+def test_ensure_current_takes_an_audit_files_provenance_section(store: Store) -> None:
+    mine(store, "M")
+    facility(store, "W", "washery")
+    sale(store, "M", "W", 1000)
+    sale(store, "W", "M2", 800)
+    assert ensure_current(store, DEC, {"yields": {"washery": 0.8}}) is True
+    assert store.query("SELECT unsourced_t FROM balances WHERE facility_id = 'W'") == [{"unsourced_t": 0.0}]
+    with pytest.raises(ValueError, match="yeilds"):
+        ensure_current(store, DEC, {"yeilds": {}})

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from coaltrace.graph import load_graph_data
 from coaltrace.graph.staging import staged
@@ -75,10 +76,15 @@ def fingerprint(store: Store, period: Period, config: ProvenanceConfig) -> str:
     return digest.hexdigest()[:32]
 
 
-def ensure_current(store: Store, period: Period, config: ProvenanceConfig | None = None) -> bool:
+def ensure_current(
+    store: Store, period: Period, config: ProvenanceConfig | Mapping[str, Any] | None = None
+) -> bool:
     """Write the period's balances, running_breaches, origin_shares and flows (and the
-    flow_origins view) unless they are current for the same data; True when rebuilt."""
-    config = config or ProvenanceConfig()
+    flow_origins view) unless they are current for the same data; True when rebuilt.
+
+    CONFIG may also be the `provenance:` mapping of an audit configuration file.
+    """
+    config = ProvenanceConfig.model_validate(config or {})
     create_tables(store)
     mark = fingerprint(store, period, config)
     done = store.con.execute(
