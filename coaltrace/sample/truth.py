@@ -7,6 +7,9 @@ this table assumes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 import numpy as np
 import polars as pl
 
@@ -15,6 +18,10 @@ from coaltrace.sample.world import DAYS, World
 
 WASHERY_MAX_YIELD = 0.85
 COKE_MAX_YIELD = 0.80
+TOLERANCE_T = 0.5  # weighbridge rounding the mass balance forgives
+FLOW_MIN_TONNES = 100.0  # flow_carries_unsourced's defaults
+FLOW_MIN_SHARE = 0.2
+END = datetime(2022, 1, 1)  # intakes booked after the month are next month's audit
 
 COLUMNS = ("case_id", "rule_id", "entity_kind", "entity_id", "facility_id", "tonnes", "period", "note")
 
@@ -40,6 +47,7 @@ def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame
         return str(power.filter(pl.col("facility_id") == ids[f])["account_id"][0])
 
     cap = world.col("cap_tpa")
+    unsourced_case: dict[int, str] = {}  # facility that ships coal it never got -> its case
     for k in range(world.n_cases):
         c = f".{k + 1}"
         f = world.role("c01_unlicensed")[k]
@@ -70,6 +78,15 @@ def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame
         dirty = tonnes[(buyer == f) & np.isin(seller, suspects)].sum()
         fac("10" + c, "facility_low_licensed_share", f, dirty, f"buys {dirty / in_t[f]:.0%} of its coal from cases 01, 03 and 07")
 
+        for num, role in (("05", "c05_washery"), ("06", "c06_coking"), ("07", "c07_village"), ("08", "c08_trader_b")):
+            unsourced_case[int(world.role(role)[k])] = num + c
+        for num, role in (("01", "c01_unlicensed"), ("02", "c02_expired"), ("03", "c03_closed")):
+            _unlicensed_channels(row, num + c, ids[world.role(role)[k]], intakes)
+
+    for (s, b), (t_flow, t_dirty, origin) in _unsourced_flows(world, month).items():
+        row(unsourced_case[origin], "flow_carries_unsourced", "flow", f"{ids[s]}>{ids[b]}", ids[s], t_dirty,
+            f"consequence: {t_dirty / t_flow:.0%} of this flow is coal that appeared at {ids[origin]}")
+
     odd = intakes.filter(pl.col("case").is_not_null())
     for r in odd.iter_rows(named=True):
         n = r["case"].split(".")
@@ -89,12 +106,16 @@ def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame
         "c17": ("17", "trip_starts_in_zone", "GPS trace starts in an outcrop zone, not at the declared mine"),
         "c18": ("18", "trip_remote_road_night", "passes a remote-road zone between 22:00 and 05:00"),
         "c22_times": ("22", "dq_impossible_times", "arrives before it departs"),
-        "c22_plate": ("22", "dq_invalid_plate", "plate with a digit missing"),
     }
     for key, (num, rule, note) in trip_rules.items():
         for j, pos in enumerate(month.picks[key]):
             tr = t.row(pos, named=True)
             row(f"{num}.{j // 2 + 1 if key == 'c13' else j + 1}", rule, "trip", tr["trip_id"], ids[tr["seller"]], tr["tonnes_loaded"], note)
+    # A made-up plate is one problem however many trips it drives, so the finding is the plate.
+    for j, pos in enumerate(month.picks["c22_plate"]):
+        tr = t.row(pos, named=True)
+        row(f"22.{j + 1}", "dq_invalid_plate", "plate", tr["plate_written"], ids[tr["seller"]], None,
+            f"plate with a digit missing, on trip {tr['trip_id']}")
     for tr in t.filter(pl.col("tag").str.starts_with("c14")).iter_rows(named=True):
         row(f"14.{int(tr['tag'].split('.')[1]) + 1}", "trip_without_sale", "trip", tr["trip_id"], ids[tr["seller"]], tr["tonnes_loaded"], "waybill matches no sale")
     cloned = t.filter(pl.col("tag").str.starts_with("c16")).sort("dep")
@@ -125,3 +146,51 @@ def _deficit(f: int, seller: np.ndarray, buyer: np.ndarray, tonnes: np.ndarray, 
     np.add.at(flow, day[buyer == f], tonnes[buyer == f])
     np.add.at(flow, day[seller == f], -tonnes[seller == f])
     return float(-min(0.0, (stock + np.cumsum(flow)).min()))
+
+
+def _unlicensed_channels(row: Callable[..., None], case: str, mine: str, intakes: pl.DataFrame) -> None:
+    """Consequence of cases 01-03: every facility that books in coal from the mine, one row per channel."""
+    booked = (
+        intakes.filter((pl.col("supplier_id") == mine) & (pl.col("received_at") < END))
+        .group_by("facility_id").agg(pl.col("tonnes").sum(), pl.len().alias("n"))
+        .sort("facility_id")
+    )
+    for r in booked.iter_rows(named=True):
+        row(case, "intake_unlicensed_supplier", "flow", f"{mine}>{r['facility_id']}", r["facility_id"], r["tonnes"],
+            f"consequence: books in {r['n']} truckloads from a mine with no valid licence or closed")
+
+
+def _unsourced_flows(world: World, month: Month) -> dict[tuple[int, int], tuple[float, float, int]]:
+    """Flows that carry at least FLOW_MIN_TONNES and FLOW_MIN_SHARE of coal that appeared at a non-mine.
+
+    An independent reading of proportional mixing over the month, on the declared sales:
+    each facility holds x = max(outflow, opening stock + yield x inflow), a non-mine's
+    shortfall enters as unsourced, and every facility's coal is the mix of what it got.
+    Returns (seller, buyer) -> (flow tonnes, unsourced tonnes, origin contributing most).
+    """
+    sales = month.sales.filter(pl.col("tonnes") > 0)
+    seller, buyer, tonnes = (sales[c].to_numpy() for c in ("seller", "buyer", "tonnes"))
+    keep = seller != buyer
+    seller, buyer, tonnes = seller[keep], buyer[keep], tonnes[keep].astype(float)
+    n = world.fac.height
+    kind = world.col("kind")
+    y = np.where(kind == "washery", WASHERY_MAX_YIELD, np.where(kind == "coking_plant", COKE_MAX_YIELD, 1.0))
+    usable = month.stock + y * np.bincount(buyer, tonnes, minlength=n)
+    out = np.bincount(seller, tonnes, minlength=n)
+    gap = np.where((kind != "mine") & (out - usable > TOLERANCE_T), out - usable, 0.0)
+    origins = np.flatnonzero(gap)
+    x = np.maximum(out, usable)
+    safe = np.where(x > 0, x, 1.0)
+    q = np.zeros((n, n))
+    np.add.at(q, (buyer, seller), y[buyer] * tonnes / safe[buyer])
+    rhs = np.zeros((n, len(origins)))
+    rhs[origins, np.arange(len(origins))] = gap[origins] / safe[origins]
+    mix = np.linalg.solve(np.eye(n) - q, rhs)  # share of each facility's coal from each origin
+    pair = seller * n + buyer
+    keys, first = np.unique(pair, return_index=True)
+    flow_t = np.bincount(np.searchsorted(keys, pair), tonnes)
+    s, b = seller[first], buyer[first]
+    dirty = flow_t * mix[s].sum(axis=1)
+    hit = (dirty > FLOW_MIN_TONNES) & (dirty >= FLOW_MIN_SHARE * flow_t)
+    top = origins[mix[s].argmax(axis=1)] if len(origins) else np.zeros(len(s), dtype=int)
+    return {(int(s[i]), int(b[i])): (float(flow_t[i]), float(dirty[i]), int(top[i])) for i in np.flatnonzero(hit)}
