@@ -209,3 +209,11 @@ def test_ensure_current_takes_an_audit_files_provenance_section(store: Store) ->
     assert store.query("SELECT unsourced_t FROM balances WHERE facility_id = 'W'") == [{"unsourced_t": 0.0}]
     with pytest.raises(ValueError, match="yeilds"):
         ensure_current(store, DEC, {"yeilds": {}})
+
+
+def test_a_period_without_shipments_builds_empty_tables(store: Store) -> None:
+    mine(store, "M")
+    sale(store, "M", "Y", 100, "2021-11-10")
+    assert ensure_current(store, DEC) is True
+    assert store.query("SELECT count(*) AS n FROM origin_shares WHERE period = '2021-12'") == [{"n": 0}]
+    assert store.query("SELECT count(*) AS n FROM balances WHERE period = '2021-12'") == [{"n": 0}]

@@ -50,7 +50,7 @@ def origin_rows(ids: list[str], net: Network, a: Attribution) -> pl.DataFrame:
                 "share": a.share,
                 "received_t": received,
             },
-            schema_overrides={"origin_id": pl.Utf8},
+            schema_overrides={"facility_id": pl.Utf8, "origin_class": pl.Utf8, "origin_id": pl.Utf8},
         )
         .with_columns(pl.lit("proportional").alias("policy"))
         .sort("facility_id", "origin_class", "origin_id", nulls_last=True)

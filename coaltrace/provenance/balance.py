@@ -46,7 +46,7 @@ def balance(data: GraphData, config: ProvenanceConfig) -> Balanced:
 
     nodes = data.nodes.sort("facility_id")
     ids = nodes["facility_id"].to_list()
-    index = pl.DataFrame({"facility_id": ids, "i": np.arange(len(ids), dtype=np.int64)})
+    index = pl.DataFrame({"facility_id": pl.Series(ids, dtype=pl.Utf8), "i": np.arange(len(ids), dtype=np.int64)})
     edges = (
         data.edges()
         .join(index.rename({"facility_id": "seller_id", "i": "s"}), on="seller_id")
