@@ -24,6 +24,7 @@ RULES = {
     "intake_without_trip_or_sale", "trip_heavier_on_arrival", "trip_without_sale", "trip_too_fast", "plate_cloned",
     "trip_starts_in_zone", "trip_remote_road_night", "power_at_closed_mine", "power_residential_industrial",
     "mine_low_kwh_per_tonne", "dq_invalid_uscc", "dq_impossible_times", "dq_negative_tonnes", "dq_invalid_plate",
+    "intake_unlicensed_supplier", "flow_carries_unsourced",
 }
 SALE_COLUMNS = ["sale_id", "sold_at", "seller_id", "buyer_id", "product", "tonnes", "waybill_no", "invoice_no"]
 
@@ -224,7 +225,7 @@ def test_simple_trip_rules_find_exactly_the_planted_trips(sample: Path) -> None:
     assert set(heavy) == _truth(sample, "trip_heavier_on_arrival")
     orphan = t.filter(~pl.col("waybill_no").is_in(sales["waybill_no"].drop_nulls().implode()))["trip_id"]
     assert set(orphan) == _truth(sample, "trip_without_sale")
-    bad_plate = t.filter(~pl.col("plate").str.contains(r"^[\p{Han}][A-Z][A-Z0-9]{5}$"))["trip_id"]
+    bad_plate = t.filter(~pl.col("plate").str.contains(r"^[\p{Han}][A-Z][A-Z0-9]{5}$"))["plate"]
     assert set(bad_plate) == _truth(sample, "dq_invalid_plate")
     # Night trips must be planted ones: the clean fleet works 05:30-22:00.
     hour = t.filter(pl.col("departed_at").dt.hour().is_in([22, 23, 0, 1, 2, 3, 4]))["trip_id"]
