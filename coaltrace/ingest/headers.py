@@ -18,8 +18,11 @@ from coaltrace.errors import InputFileError, Location
 class HeaderMatch:
     table: Table
     sources: dict[str, str] = field(default_factory=dict)  # contract column -> header cell
+    positions: dict[str, int] = field(default_factory=dict)  # contract column -> index of its header cell
     units: dict[str, str | None] = field(default_factory=dict)  # contract column -> unit in brackets
     ignored: list[str] = field(default_factory=list)  # header cells the contract does not name
+    # Contract column -> indices of the header cells that fit it equally well.
+    ambiguous: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def missing(self) -> list[str]:
@@ -32,24 +35,27 @@ def match_headers(headers: list[str], table: Table) -> HeaderMatch:
     for col in table.columns:
         for i, spelling in enumerate(col.accepted_headers()):
             rank.setdefault(spelling, (col.name, i))
-    best: dict[str, tuple[int, str, str | None]] = {}
+    best: dict[str, tuple[int, list[int], str | None]] = {}  # column -> (preference, cell indices, unit)
     result = HeaderMatch(table)
-    for cell in headers:
+    for index, cell in enumerate(headers):
         whole = fold(str(cell))
         name, unit = split_header(str(cell))
-        hit = (rank.get(whole), None) if whole in rank else (rank.get(name), unit)
-        target, unit = hit
+        target, unit = (rank.get(whole), None) if whole in rank else (rank.get(name), unit)
         if target is None:
-            result.ignored.append(cell)
             continue
         column, pref = target
         if column not in best or pref < best[column][0]:
-            best[column] = (pref, cell, unit)
-    for column, (_, cell, unit) in best.items():
-        result.sources[column] = cell
+            best[column] = (pref, [index], unit)
+        elif pref == best[column][0]:
+            best[column][1].append(index)
+    for column, (_, indices, unit) in best.items():
+        result.sources[column] = headers[indices[0]]
+        result.positions[column] = indices[0]
         result.units[column] = unit
-    matched = set(result.sources.values())
-    result.ignored = [h for h in headers if h not in matched]
+        if len(indices) > 1:
+            result.ambiguous[column] = indices
+    matched = set(result.positions.values())
+    result.ignored = [h for i, h in enumerate(headers) if i not in matched]
     return result
 
 
@@ -60,6 +66,23 @@ def _describe_missing(match: HeaderMatch) -> list[str]:
         + ", ".join(dict.fromkeys((name, *match.table.column(name).aliases)))
         for name in match.missing
     ]
+
+
+def _refuse_ambiguous(match: HeaderMatch, headers: list[str], where: Location) -> None:
+    if not match.ambiguous:
+        return
+    # Columns are counted from 1, as a spreadsheet user counts them.
+    clashes = [
+        (name, " / ".join(f"{headers[i]} (#{i + 1})" for i in indices)) for name, indices in match.ambiguous.items()
+    ]
+    raise InputFileError(
+        "more than one column could be "
+        + "; ".join(f"{name}: {cells}" for name, cells in clashes),
+        zh="有多列都可以是同一个字段：" + "；".join(f"{name}（{match.table.column(name).zh}）：{cells}" for name, cells in clashes),
+        location=where,
+        hint="coaltrace will not guess which one is meant: rename or delete the others, then load again.",
+        hint_zh="coaltrace 不会猜测用哪一列：请把多余的列改名或删除后重新载入。",
+    )
 
 
 def resolve_table(headers: list[str], where: Location, table: Table | None = None) -> HeaderMatch:
@@ -75,12 +98,15 @@ def resolve_table(headers: list[str], where: Location, table: Table | None = Non
                 hint=f"Its header row is: {', '.join(map(str, headers))}",
                 hint_zh=f"文件的表头是：{'，'.join(map(str, headers))}",
             )
+        _refuse_ambiguous(match, headers, where)
         return match
     matches = [match_headers(headers, t) for t in TABLES.values()]
     complete = [m for m in matches if not m.missing]
     if complete:
         # The table whose columns the header covers most; then the more specific one.
-        return max(complete, key=lambda m: (len(m.sources), len(m.table.required), -list(TABLES).index(m.table.name)))
+        match = max(complete, key=lambda m: (len(m.sources), len(m.table.required), -list(TABLES).index(m.table.name)))
+        _refuse_ambiguous(match, headers, where)
+        return match
     closest = max(matches, key=lambda m: (len(m.sources) - len(m.missing), len(m.sources)))
     raise InputFileError(
         "cannot tell which table this file holds: its header row fits none of the contract's tables",
