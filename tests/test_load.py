@@ -239,3 +239,63 @@ def test_rows_that_read_but_look_wrong_are_loaded_not_quarantined(tmp_path: Path
     assert all(f["rows_quarantined"] == 0 and f["rows_loaded"] == 1 for f in json.loads(res.stdout)["files"])
     assert rows(db_path, "SELECT tonnes FROM sales") == [(-35.0,)]
     assert rows(db_path, "SELECT plate, arrived_at < departed_at FROM transports") == [("ABC", True)]
+
+
+def test_summary_names_the_sheet_and_keeps_brackets_in_names(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+    header = ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量"]
+    f = write_xlsx(tmp_path / "[12月]sales.xlsx", {"notes": [["说明"]], "week1": [header, ["S1", "2021-12-01", "M1", "Y1", "[30]"]]})
+    res = runner.invoke(app, ["--lang", "en", "load", "--db", str(db_path), "--sheet", "week1", str(f)])
+    assert res.exit_code == 0, res.output
+    assert "[12月" in res.output and "week1" in res.output
+    res = runner.invoke(app, ["quarantine", "--db", str(db_path)])
+    assert "[30]" in res.stdout and "week1" in res.stdout
+
+
+def test_status_and_quarantine_on_a_database_coaltrace_did_not_write(tmp_path: Path, runner: CliRunner) -> None:
+    other = tmp_path / "other.duckdb"
+    duckdb.connect(str(other)).close()
+    for command in ("status", "quarantine"):
+        res = runner.invoke(app, ["--lang", "en", command, "--db", str(other)])
+        assert res.exit_code == 2, res.output
+        assert "not a coaltrace one" in res.output and "Traceback" not in res.output
+
+
+def test_status_of_a_fresh_database(db_path: Path, runner: CliRunner) -> None:
+    from coaltrace.store import Store
+
+    Store(db_path).close()
+    res = runner.invoke(app, ["status", "--db", str(db_path), "--json"])
+    assert res.exit_code == 0, res.output
+    status = json.loads(res.stdout)
+    assert status["quarantine"] == {} and status["sales"] == {"rows": 0, "revisions": 0, "first": None, "last": None, "files": []}
+
+
+def test_loading_an_old_file_again_does_not_undo_its_correction(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+    header = ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量"]
+    old = write_csv(tmp_path / "b_first.csv", header, [["S1", "2021-12-01", "M1", "Y1", "30"], ["S2", "2021-12-01", "M1", "Y1", "5"]])
+    fixed = write_csv(tmp_path / "a_corrected.csv", header, [["S1", "2021-12-01", "M1", "Y1", "33"]])
+    assert load(runner, db_path, str(old)).exit_code == 0
+    assert load(runner, db_path, str(fixed)).exit_code == 0
+    after_fix = (rows(db_path, "SELECT sale_id, tonnes FROM sales ORDER BY 1"), rows(db_path, "SELECT tonnes FROM sales_revisions"))
+    assert after_fix == ([("S1", 33.0), ("S2", 5.0)], [(30.0,)])
+    # The whole folder again, the old file sorting last: nothing changes.
+    res = runner.invoke(app, ["load", "--db", str(db_path), "--json", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    files = {f["file"]: f for f in json.loads(res.stdout)["files"]}
+    assert files["b_first.csv"]["rows_present"] == 2 and files["b_first.csv"]["rows_revised"] == 0
+    assert (rows(db_path, "SELECT sale_id, tonnes FROM sales ORDER BY 1"), rows(db_path, "SELECT tonnes FROM sales_revisions")) == after_fix
+    assert load(runner, db_path, str(old)).exit_code == 0
+    assert (rows(db_path, "SELECT sale_id, tonnes FROM sales ORDER BY 1"), rows(db_path, "SELECT tonnes FROM sales_revisions")) == after_fix
+
+
+def test_a_file_edited_and_loaded_again_revises_only_the_changed_row(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+    header = ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量"]
+    f = tmp_path / "sales.csv"
+    write_csv(f, header, [["S1", "2021-12-01", "M1", "Y1", "30"], ["S2", "2021-12-01", "M1", "Y1", "5"]])
+    assert load(runner, db_path, str(f)).exit_code == 0
+    write_csv(f, header, [["S1", "2021-12-01", "M1", "Y1", "30"], ["S2", "2021-12-01", "M1", "Y1", "6"]])
+    res = runner.invoke(app, ["load", "--db", str(db_path), "--json", str(f)])
+    report = json.loads(res.stdout)["files"][0]
+    assert (report["rows_present"], report["rows_revised"], report["rows_loaded"]) == (1, 1, 1)
+    assert rows(db_path, "SELECT sale_id, tonnes, _line FROM sales_revisions") == [("S2", 5.0, 3)]
+    assert rows(db_path, "SELECT count(*) FROM loaded_files") == [(2,)]

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -88,17 +89,19 @@ def load(
         print_json(report.model_dump(mode="json"))
         return
     grid = Table(title=_t("summary", db=report.db, load_id=report.load_id), title_justify="left")
-    for key in ("file", "table", "read", "loaded", "present", "revised", "quarantined", "reasons"):
-        grid.add_column(_t(key), justify="right" if key in ("read", "loaded", "present", "revised", "quarantined") else "left")
+    for key in ("file", "sheet", "table", "read", "loaded", "present", "revised", "quarantined", "reasons"):
+        # A file name cut to "sales…" is no use to someone looking for the file: fold it instead.
+        grid.add_column(_t(key), justify="right" if key in ("read", "loaded", "present", "revised", "quarantined") else "left",
+                        overflow="fold" if key in ("file", "sheet") else "ellipsis")
     for f in report.files:
         reasons = "; ".join(f"{r.column}: {reason_label(r.reason)} ×{r.rows}" for r in f.top_reasons)
-        name = f.file + (f"[{f.sheet}]" if f.sheet else "")
-        grid.add_row(name, f.table, str(f.rows_read), str(f.rows_loaded), str(f.rows_present),
-                     str(f.rows_revised + f.rows_superseded), str(f.rows_quarantined), reasons)
+        # File and sheet names are the user's text: `[x]` in them is not rich markup.
+        grid.add_row(escape(f.file), escape(f.sheet or ""), f.table, str(f.rows_read), str(f.rows_loaded), str(f.rows_present),
+                     str(f.rows_revised + f.rows_superseded), str(f.rows_quarantined), escape(reasons))
     err.print(grid)
     for f in report.files:
         if f.ignored_columns:
-            err.print(_t("ignored", file=f.file, cols=", ".join(f.ignored_columns)))
+            err.print(_t("ignored", file=f.file, cols=", ".join(f.ignored_columns)), markup=False)
     if report.quarantined:
         err.print(f"[yellow]{_t('quarantine_hint', n=report.quarantined)}[/]")
 
@@ -153,6 +156,6 @@ def quarantine(
     for key in ("file", "sheet", "line", "column", "value", "reason"):
         grid.add_column(_t(key))
     for r in rows:
-        grid.add_row(str(r["file"]), str(r["sheet"] or ""), str(r["line"]), str(r["column_name"]),
-                     str(r["raw_value"] or ""), reason_label(str(r["reason"])))
+        grid.add_row(escape(str(r["file"])), escape(str(r["sheet"] or "")), str(r["line"]), str(r["column_name"]),
+                     escape(str(r["raw_value"] or "")), reason_label(str(r["reason"])))
     out.print(grid)

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int], None]  # (file name, files done, files in all)
 
+_FILE_SEQ = 1 << 32  # `_seq` stride per file: more than any file's last line
+
 
 class ReasonCount(BaseModel):
     column: str
@@ -111,7 +113,7 @@ def _prepare(raw: RawFile, table: Table | None) -> tuple[HeaderMatch, pl.DataFra
     match = resolve_table(raw.headers, where, table)
     _check_units(match, where)
     renamed = raw.frame.select(
-        pl.col("_line"), *(pl.col(src).alias(col) for col, src in match.sources.items())
+        pl.col("_line"), *(pl.col(f"_c{i}").alias(col) for col, i in match.positions.items())
     )
     typed, problems = normalise(renamed, match.table, match.units)
     return match, typed, problems
@@ -151,7 +153,7 @@ def load_paths(
     reports: list[FileReport] = []
     staged: set[str] = set()
     fids: dict[int, FileReport] = {}
-    seq = 0
+    stale: set[int] = set()
     con = store.con
     with store.transaction():
         for fid, path in enumerate(files):
@@ -171,6 +173,8 @@ def load_paths(
             if t.name not in staged:
                 merge.create_stage(con, t)
                 staged.add(t.name)
+            if _loaded_before(con, raw, t):
+                stale.add(fid)
             stage = good.select(
                 *t.names,
                 pl.lit(load_id).alias("_load_id"),
@@ -178,9 +182,9 @@ def load_paths(
                 pl.lit(raw.sheet, dtype=pl.String).alias("_sheet"),
                 pl.col("_line"),
                 pl.lit(fid, dtype=pl.Int32).alias("_fid"),
-                (pl.col("_line") + seq).cast(pl.Int64).alias("_seq"),
+                # Files loaded before go first, so the call's new files are the newer versions.
+                (pl.col("_line") + (fid + (0 if fid in stale else len(files))) * _FILE_SEQ).cast(pl.Int64).alias("_seq"),
             )
-            seq += int(typed.height) + 1_000_000_000
             con.register("_incoming", stage.to_arrow())
             con.execute(f"INSERT INTO {merge.stage_name(t)} SELECT * FROM _incoming")
             con.unregister("_incoming")
@@ -189,7 +193,7 @@ def load_paths(
                 file=path.name, path=str(path), sheet=raw.sheet, table=t.name, encoding=raw.encoding,
                 sha256=raw.sha256, rows_read=typed.height, rows_loaded=0, rows_revised=0, rows_present=0,
                 rows_superseded=0, rows_quarantined=bad_lines.height, top_reasons=_top_reasons(problems),
-                ignored_columns=[str(c) for c in match.ignored],
+                ignored_columns=[c for c in match.ignored if c.strip()],
             )
             reports.append(report)
             fids[fid] = report
@@ -200,7 +204,7 @@ def load_paths(
                 causes=refused,
             )
         for name in sorted(staged):
-            for fid, c in merge.merge_stage(con, TABLES[name], load_id).items():
+            for fid, c in merge.merge_stage(con, TABLES[name], load_id, stale).items():
                 r = fids[fid]
                 r.rows_loaded = c.get("new", 0) + c.get("revised", 0)
                 r.rows_revised = c.get("revised", 0)
@@ -210,6 +214,13 @@ def load_paths(
     if progress:
         progress("", len(files), len(files))
     return LoadReport(load_id=load_id, db=str(store.path), files=reports)
+
+
+def _loaded_before(con: duckdb.DuckDBPyConnection, raw: RawFile, table: Table) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM loaded_files WHERE sha256 = ? AND table_name = ? AND sheet IS NOT DISTINCT FROM ?",
+        [raw.sha256, table.name, raw.sheet],
+    ).fetchall()[0][0])
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, problems: pl.DataFrame, raw: RawFile, table: Table, load_id: str) -> None:

@@ -5,14 +5,20 @@ call). For each contract table, in one transaction:
 - a row equal (all columns) to an earlier row of the call, or to the stored row
   with its key, is *present* and changes nothing;
 - of several versions of one key in the call, the last is the candidate; the
-  earlier ones are *superseded* and go straight to `<table>_revisions`;
+  earlier ones are *superseded* and go straight to `<table>_revisions`, unless
+  the store already holds that exact row (stored or as a revision): then they
+  are *present*;
 - a candidate whose key is stored with other values *revises* it: the stored
-  row moves to `<table>_revisions` and the candidate takes its place;
+  row moves to `<table>_revisions` and the candidate takes its place, unless
+  it comes from a file the store has loaded before (a *stale* file): that file
+  is old news, so its rows are *present* and never undo a later revision, and
+  the loader orders them before the call's new files;
 - any other candidate is *new*.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from coaltrace.contract import Table
@@ -48,8 +54,13 @@ def _same_key(a: str, b: str, table: Table) -> str:
     return " AND ".join(f"{a}.{_q(c)} = {b}.{_q(c)}" for c in table.key)
 
 
-def merge_stage(con: duckdb.DuckDBPyConnection, table: Table, load_id: str) -> dict[int, dict[str, int]]:
-    """Merge the stage into TABLE; per file id, how many rows were new/revised/present/superseded."""
+def merge_stage(
+    con: duckdb.DuckDBPyConnection, table: Table, load_id: str, stale: Collection[int] = ()
+) -> dict[int, dict[str, int]]:
+    """Merge the stage into TABLE; per file id, how many rows were new/revised/present/superseded.
+
+    STALE: ids of the files the store had loaded before this call.
+    """
     stage, t = stage_name(table), table.name
     key = ", ".join(_q(k) for k in table.key)
     content = ", ".join(_q(c) for c in table.names)
@@ -82,7 +93,14 @@ def merge_stage(con: duckdb.DuckDBPyConnection, table: Table, load_id: str) -> d
             FROM _marked WHERE _dup = 1
         """)
         con.execute("DROP TABLE _marked")
-        count("SELECT _fid, 'superseded', count(*) FROM _versions WHERE _ver > 1 GROUP BY _fid")
+        # Before anything moves: an earlier version the store already holds is no news.
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _superseded AS
+            SELECT v.*, EXISTS (SELECT 1 FROM {t} s WHERE {_same('v', 's', table.names)})
+                     OR EXISTS (SELECT 1 FROM {t}_revisions r WHERE {_same('v', 'r', table.names)}) AS _known
+            FROM _versions v WHERE v._ver > 1
+        """)
+        count("SELECT _fid, CASE WHEN _known THEN 'present' ELSE 'superseded' END, count(*) FROM _superseded GROUP BY ALL")
     stored = con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
     if not stored:
         con.execute("CREATE OR REPLACE TEMP VIEW _verdict AS SELECT *, 'new' AS _verdict FROM _versions WHERE _ver = 1")
@@ -92,6 +110,7 @@ def merge_stage(con: duckdb.DuckDBPyConnection, table: Table, load_id: str) -> d
             SELECT v.*, CASE
                 WHEN s.{_q(table.key[0])} IS NULL THEN 'new'
                 WHEN {_same('v', 's', values)} THEN 'present'
+                WHEN v._fid IN ({", ".join(map(str, sorted(stale))) or "NULL"}) THEN 'present'
                 ELSE 'revised' END AS _verdict
             FROM _versions v LEFT JOIN {t} s ON {_same_key('v', 's', table)}
             WHERE v._ver = 1
@@ -107,13 +126,9 @@ def merge_stage(con: duckdb.DuckDBPyConnection, table: Table, load_id: str) -> d
         DELETE FROM {t} s USING _verdict v
         WHERE {_same_key('v', 's', table)} AND v._verdict = 'revised'
     """)
-    # Superseded versions of the call are kept too, unless the store already held that exact row.
-    con.execute(f"""
-        INSERT INTO {t}_revisions
-        SELECT {cols}, current_localtimestamp(), ? FROM _versions v
-        WHERE v._ver > 1 AND NOT EXISTS (
-            SELECT 1 FROM {t}_revisions r WHERE {_same('v', 'r', table.names)})
-    """, [load_id])
+    if rows != keys:
+        con.execute(f"INSERT INTO {t}_revisions SELECT {cols}, current_localtimestamp(), ? FROM _superseded WHERE NOT _known", [load_id])
+        con.execute("DROP TABLE _superseded")
     con.execute(f"INSERT INTO {t} SELECT {cols} FROM _verdict WHERE _verdict IN ('new', 'revised')")
     for name in ("_verdict", "_versions"):
         kind = con.execute(
