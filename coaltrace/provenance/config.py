@@ -1,8 +1,9 @@
 """What the provenance model assumes, in one validated place.
 
-The defaults follow the campaign's own figures: a washery yields at most 85%
-washed coal per tonne of raw coal, a coking plant about 75% coke per tonne of
-coal; every other facility passes coal through one for one.
+Yields are upper bounds, so that a balance short against them is short for
+certain: a washery yields at most 85% washed coal per tonne of raw coal, a
+coking plant at most 80% coke per tonne of coal (70-80% in practice); every
+other facility passes coal through one for one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ class ProvenanceConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     yields: dict[str, float] = Field(
-        default_factory=lambda: {"washery": 0.85, "coking_plant": 0.75},
+        default_factory=lambda: {"washery": 0.85, "coking_plant": 0.80},
         description="Output tonnes per tonne received, by facility kind; kinds not named pass 1.0.",
     )
     default_yield: float = Field(1.0, gt=0, le=1)
