@@ -26,6 +26,7 @@ MESSAGES = {
     "quarantined": ("隔离", "quarantined"),
     "reasons": ("主要原因", "top reasons"),
     "ignored": ("{file}：忽略未定义的列 {cols}", "{file}: ignored columns the contract does not name: {cols}"),
+    "header_found": ("{file}：表头在第 {line} 行，其上各行未载入", "{file}: header found on line {line}; the lines above it were not loaded"),
     "quarantine_hint": (
         "{n} 行无法读取，已隔离；用 `coaltrace quarantine` 查看。",
         "{n} row(s) could not be read and were quarantined; see `coaltrace quarantine`.",
@@ -100,6 +101,8 @@ def load(
                      str(f.rows_revised + f.rows_superseded), str(f.rows_quarantined), escape(reasons))
     err.print(grid)
     for f in report.files:
+        if f.header_line is not None and f.header_line > 1:
+            err.print(_t("header_found", file=f.file, line=f.header_line), markup=False)
         if f.ignored_columns:
             err.print(_t("ignored", file=f.file, cols=", ".join(f.ignored_columns)), markup=False)
     if report.quarantined:

@@ -1,5 +1,8 @@
 """Match a file's header row to a contract table, and guess the table when not told.
 
+The header is the first of a file's top rows that fits (`locate_header`):
+exports often carry a title, a date line or a blank row above it.
+
 A header cell matches a column when, folded (NFKC, lower case, no spaces), it
 equals the column's name or one of its aliases, either whole (`县(市、区)`) or
 with a unit in brackets taken off (`数量（万吨）` → `数量` + unit `万吨`).
@@ -7,7 +10,8 @@ with a unit in brackets taken off (`数量（万吨）` → `数量` + unit `万
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from coaltrace.contract import TABLES, Table
 from coaltrace.contract.text import fold, split_header
@@ -119,3 +123,29 @@ def resolve_table(headers: list[str], where: Location, table: Table | None = Non
         hint_zh=f"文件的表头是：{'，'.join(map(str, headers))}。请用 --table 指定表名"
         f"（{', '.join(TABLES)}），或修改表头。",
     )
+
+
+def _fits(cells: list[str], table: Table | None) -> bool:
+    tables = [table] if table is not None else list(TABLES.values())
+    return any(not match_headers(cells, t).missing for t in tables)
+
+
+def locate_header(
+    rows: Sequence[tuple[int | None, list[str]]], where: Location, table: Table | None = None
+) -> tuple[int, HeaderMatch]:
+    """Which of ROWS (line, cells), the file's first non-blank rows, is its header, and its match.
+
+    The first row that fits TABLE (or any table when not told) is the header;
+    if none fits, the file is refused with the first row's reasons.
+    """
+    index = next((i for i, (_, cells) in enumerate(rows) if _fits(cells, table)), None)
+    line, cells = rows[index if index is not None else 0]
+    try:
+        match = resolve_table(cells, replace(where, line=line), table)
+    except InputFileError as e:
+        if index is None and len(rows) > 1:
+            span = f"{rows[1][0]}-{rows[-1][0]}" if len(rows) > 2 else f"{rows[1][0]}"
+            lines = f"any of lines {span}" if len(rows) > 2 else f"line {span}"
+            e.details.append(f"nor does {lines} below it / 其下第 {span} 行也都不是表头")
+        raise
+    return index or 0, match

@@ -22,9 +22,9 @@ from pydantic import BaseModel
 from coaltrace.contract import TABLES, Table, table_named
 from coaltrace.errors import CoaltraceError, InputFileError, LoadRefusedError, Location, UsageError
 from coaltrace.ingest import merge
-from coaltrace.ingest.headers import HeaderMatch, resolve_table
+from coaltrace.ingest.headers import HeaderMatch, locate_header
 from coaltrace.ingest.normalise import known_unit, normalise
-from coaltrace.ingest.readers import SUFFIXES, RawFile, read_file
+from coaltrace.ingest.readers import SUFFIXES, Opened, RawFile, open_file
 from coaltrace.store import Store
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class FileReport(BaseModel):
     file: str
     path: str
     sheet: str | None
+    header_line: int | None  # where the header was found (None for Parquet)
     table: str
     encoding: str | None
     sha256: str
@@ -108,15 +109,18 @@ def _check_units(match: HeaderMatch, where: Location) -> None:
         )
 
 
-def _prepare(raw: RawFile, table: Table | None) -> tuple[HeaderMatch, pl.DataFrame, pl.DataFrame]:
-    where = Location(file=raw.path.name, sheet=raw.sheet)
-    match = resolve_table(raw.headers, where, table)
+def _prepare(opened: Opened, table: Table | None) -> tuple[RawFile, HeaderMatch, pl.DataFrame, pl.DataFrame]:
+    where = Location(file=opened.path.name, sheet=opened.sheet)
+    index, match = locate_header(
+        [(c.line if opened.has_header_line else None, c.cells) for c in opened.candidates], where, table
+    )
     _check_units(match, where)
+    raw = opened.read(index)
     renamed = raw.frame.select(
         pl.col("_line"), *(pl.col(f"_c{i}").alias(col) for col, i in match.positions.items())
     )
     typed, problems = normalise(renamed, match.table, match.units)
-    return match, typed, problems
+    return raw, match, typed, problems
 
 
 def _top_reasons(problems: pl.DataFrame, n: int = 3) -> list[ReasonCount]:
@@ -160,8 +164,7 @@ def load_paths(
             if progress:
                 progress(path.name, fid, len(files))
             try:
-                raw = read_file(path, sheet=sheet, encoding=encoding)
-                match, typed, problems = _prepare(raw, forced)
+                raw, match, typed, problems = _prepare(open_file(path, sheet=sheet, encoding=encoding), forced)
             except CoaltraceError as e:
                 refused.append(e)
                 continue
@@ -190,7 +193,7 @@ def load_paths(
             con.unregister("_incoming")
             _quarantine(con, problems, raw, t, load_id)
             report = FileReport(
-                file=path.name, path=str(path), sheet=raw.sheet, table=t.name, encoding=raw.encoding,
+                file=path.name, path=str(path), sheet=raw.sheet, header_line=raw.header_line, table=t.name, encoding=raw.encoding,
                 sha256=raw.sha256, rows_read=typed.height, rows_loaded=0, rows_revised=0, rows_present=0,
                 rows_superseded=0, rows_quarantined=bad_lines.height, top_reasons=_top_reasons(problems),
                 ignored_columns=[c for c in match.ignored if c.strip()],
