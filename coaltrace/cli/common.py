@@ -30,8 +30,9 @@ class State:
 
 state = State(lang=default_lang())
 
-# stdout is for data, stderr for progress and messages.
-out = Console(soft_wrap=True, highlight=False)
+# stdout is for data, stderr for progress and messages. Piped into a file, tables get
+# room for whole ids instead of the 80 columns rich assumes without a terminal.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = Annotated[

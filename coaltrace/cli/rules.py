@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from coaltrace.cli.app import app
@@ -193,9 +194,11 @@ def findings(
     elif not rows:
         err.print(_t("no_findings"))
     else:
-        table = Table()
+        # Ids must stay whole to be copied into a ledger: fold long cells instead of cutting them.
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
         for key in ("finding_id", "rule", "severity", "entity", "entity_id", "facility", "county", "period", "tonnes"):
-            table.add_column(_t(key))
+            table.add_column(_t(key), overflow="fold", no_wrap=key in ("finding_id", "entity_id"),
+                             justify="right" if key == "tonnes" else "left")
         for r in rows:
             tonnes = "" if r["tonnes_at_risk"] is None else f"{r['tonnes_at_risk']:,.1f}"
             table.add_row(r["finding_id"], r["rule_id"], r["severity"], r["entity_kind"], r["entity_id"],
