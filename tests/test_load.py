@@ -299,3 +299,21 @@ def test_a_file_edited_and_loaded_again_revises_only_the_changed_row(tmp_path: P
     assert (report["rows_present"], report["rows_revised"], report["rows_loaded"]) == (1, 1, 1)
     assert rows(db_path, "SELECT sale_id, tonnes, _line FROM sales_revisions") == [("S2", 5.0, 3)]
     assert rows(db_path, "SELECT count(*) FROM loaded_files") == [(2,)]
+
+
+def test_an_export_without_optional_columns_neither_revises_nor_erases_them(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+    full = ["运输单号", "车牌号", "发货单位编码", "收货单位编码", "发车时间", "到达时间", "装车净重", "卸车净重"]
+    origin_only = ["运输单号", "车牌号", "发货单位编码", "收货单位编码", "发车时间", "装车净重"]
+    write_csv(tmp_path / "1_full.csv", full, [["T1", "晋E12345", "M1", "Y1", "2021-12-01 08:00", "2021-12-01 10:00", "35", "34.9"],
+                                              ["T2", "晋E12345", "M1", "Y1", "2021-12-02 08:00", "2021-12-02 10:00", "35", "34.8"]])
+    write_csv(tmp_path / "2_origin.csv", origin_only, [["T1", "晋E12345", "M1", "Y1", "2021-12-01 08:00", "35"],
+                                                       ["T2", "晋E12345", "M1", "Y1", "2021-12-02 08:00", "36"]])
+    assert load(runner, db_path, str(tmp_path / "1_full.csv")).exit_code == 0
+    res = runner.invoke(app, ["load", "--db", str(db_path), "--json", str(tmp_path / "2_origin.csv")])
+    report = json.loads(res.stdout)["files"][0]
+    assert (report["rows_present"], report["rows_revised"]) == (1, 1)
+    assert rows(db_path, "SELECT trip_id, arrived_at, tonnes_loaded, tonnes_unloaded, _file FROM transports ORDER BY 1") == [
+        ("T1", dt.datetime(2021, 12, 1, 10), 35.0, 34.9, "1_full.csv"),
+        ("T2", dt.datetime(2021, 12, 2, 10), 36.0, 34.8, "2_origin.csv"),
+    ]
+    assert rows(db_path, "SELECT trip_id, tonnes_loaded, tonnes_unloaded FROM transports_revisions") == [("T2", 35.0, 34.8)]

@@ -116,6 +116,8 @@ def _prepare(opened: Opened, table: Table | None) -> tuple[RawFile, HeaderMatch,
     )
     _check_units(match, where)
     raw = opened.read(index)
+    # The decoded file text lives in the opened file; let it go before normalising doubles the memory.
+    del opened
     renamed = raw.frame.select(
         pl.col("_line"), *(pl.col(f"_c{i}").alias(col) for col, i in match.positions.items())
     )
@@ -158,6 +160,7 @@ def load_paths(
     staged: set[str] = set()
     fids: dict[int, FileReport] = {}
     stale: set[int] = set()
+    absent: dict[int, set[str]] = {}
     con = store.con
     with store.transaction():
         for fid, path in enumerate(files):
@@ -178,6 +181,7 @@ def load_paths(
                 staged.add(t.name)
             if _loaded_before(con, raw, t):
                 stale.add(fid)
+            absent[fid] = set(t.names) - set(match.positions)
             stage = good.select(
                 *t.names,
                 pl.lit(load_id).alias("_load_id"),
@@ -207,7 +211,7 @@ def load_paths(
                 causes=refused,
             )
         for name in sorted(staged):
-            for fid, c in merge.merge_stage(con, TABLES[name], load_id, stale).items():
+            for fid, c in merge.merge_stage(con, TABLES[name], load_id, stale, absent).items():
                 r = fids[fid]
                 r.rows_loaded = c.get("new", 0) + c.get("revised", 0)
                 r.rows_revised = c.get("revised", 0)

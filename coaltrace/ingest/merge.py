@@ -13,12 +13,15 @@ call). For each contract table, in one transaction:
   it comes from a file the store has loaded before (a *stale* file): that file
   is old news, so its rows are *present* and never undo a later revision, and
   the loader orders them before the call's new files;
+- a column the candidate's file does not have (an export without arrival
+  times) says nothing about the record: it neither makes a revision nor
+  erases the stored value, which the new version keeps;
 - any other candidate is *new*.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 from coaltrace.contract import Table
@@ -55,11 +58,16 @@ def _same_key(a: str, b: str, table: Table) -> str:
 
 
 def merge_stage(
-    con: duckdb.DuckDBPyConnection, table: Table, load_id: str, stale: Collection[int] = ()
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    load_id: str,
+    stale: Collection[int] = (),
+    absent: Mapping[int, Collection[str]] | None = None,
 ) -> dict[int, dict[str, int]]:
     """Merge the stage into TABLE; per file id, how many rows were new/revised/present/superseded.
 
     STALE: ids of the files the store had loaded before this call.
+    ABSENT: per file id, the contract columns that file does not have.
     """
     stage, t = stage_name(table), table.name
     key = ", ".join(_q(k) for k in table.key)
@@ -105,11 +113,17 @@ def merge_stage(
     if not stored:
         con.execute("CREATE OR REPLACE TEMP VIEW _verdict AS SELECT *, 'new' AS _verdict FROM _versions WHERE _ver = 1")
     else:
+        lacking = {c: sorted(f for f, cols in (absent or {}).items() if c in cols) for c in values}
+        lacks = {c: f"v._fid IN ({', '.join(map(str, fids))})" for c, fids in lacking.items() if fids}
+        same = " AND ".join(
+            f"(v.{_q(c)} IS NOT DISTINCT FROM s.{_q(c)}" + (f" OR {lacks[c]})" if c in lacks else ")") for c in values
+        ) or "TRUE"
+        keep = ", ".join(f"CASE WHEN {cond} THEN s.{_q(c)} ELSE v.{_q(c)} END AS {_q(c)}" for c, cond in lacks.items())
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _verdict AS
-            SELECT v.*, CASE
+            SELECT v.* {f"REPLACE ({keep})" if keep else ""}, CASE
                 WHEN s.{_q(table.key[0])} IS NULL THEN 'new'
-                WHEN {_same('v', 's', values)} THEN 'present'
+                WHEN {same} THEN 'present'
                 WHEN v._fid IN ({", ".join(map(str, sorted(stale))) or "NULL"}) THEN 'present'
                 ELSE 'revised' END AS _verdict
             FROM _versions v LEFT JOIN {t} s ON {_same_key('v', 's', table)}

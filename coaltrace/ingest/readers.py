@@ -210,11 +210,13 @@ def open_csv(path: Path, encoding: str | None = None) -> Opened:
     data = path.read_bytes()
     if not data.strip():
         raise InputFileError("the file is empty", zh="文件是空的", location=where)
+    # The bytes are in memory already: hash them rather than read the file again.
+    digest = hashlib.sha256(data).hexdigest()
     utf8, enc = decode_csv_bytes(data, encoding, where)
     del data
     sep = _sniff_separator(path, utf8[: 1 << 16])
     return Opened(
-        path, sha256_of(path), _csv_candidates(utf8, sep),
+        path, digest, _csv_candidates(utf8, sep),
         reader=lambda header: _read_csv_from(utf8, sep, header, where), encoding=enc,
     )
 
