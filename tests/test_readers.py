@@ -126,3 +126,17 @@ def test_an_unrelated_repeated_column_is_ignored(tmp_path: Path, db_path: Path, 
     f = tmp_path / "sales.csv"
     f.write_text(",".join([*SALES, "备注", "备注"]) + "\nS1,2021-12-01,M1,Y1,30,a,b\n", encoding="utf-8")
     assert load_json(runner, db_path, str(f))["files"][0]["rows_loaded"] == 1
+
+
+def test_a_header_in_a_unit_the_column_cannot_take_yields_to_one_it_can(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+    header = ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量（车）", "净重（吨）"]
+    f = tmp_path / "sales.csv"
+    f.write_text(",".join(header) + "\nS1,2021-12-01,M1,Y1,1,35\n", encoding="utf-8")
+    report = load_json(runner, db_path, "--table", "sales", str(f))["files"][0]
+    assert report["ignored_columns"] == ["数量（车）"]
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        assert con.execute("SELECT tonnes FROM sales").fetchall() == [(35.0,)]
+    alone = tmp_path / "trucks.csv"
+    alone.write_text(",".join(header[:5]) + "\nS1,2021-12-01,M1,Y1,1\n", encoding="utf-8")
+    res = runner.invoke(app, ["--lang", "en", "load", "--db", str(db_path), "--table", "sales", str(alone)])
+    assert res.exit_code == ExitCode.BAD_INPUT and "unknown unit" in res.output and "数量（车）" in res.output

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from coaltrace.contract import TABLES, Table
 from coaltrace.contract.text import fold, split_header
 from coaltrace.errors import InputFileError, Location
+from coaltrace.ingest.normalise import known_unit
 
 
 @dataclass
@@ -48,6 +49,10 @@ def match_headers(headers: list[str], table: Table) -> HeaderMatch:
         if target is None:
             continue
         column, pref = target
+        if not known_unit(table.column(column).kind, unit):
+            # `数量（车）` beside `净重（吨）` counts trucks, not tonnes: it is chosen
+            # only when nothing else fits, and then refused for its unit.
+            pref += len(rank)
         if column not in best or pref < best[column][0]:
             best[column] = (pref, [index], unit)
         elif pref == best[column][0]:
