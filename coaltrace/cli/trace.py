@@ -36,6 +36,16 @@ LABELS = {
     "trace_up": ("{facility} {period} 的煤炭来源（{policy}）", "Where the coal of {facility} came from, {period} ({policy})"),
     "trace_down": ("{facility} {period} 的煤炭去向", "Where the coal of {facility} went, {period}"),
     "paths_title": ("最重的路径", "Heaviest paths"),
+    "suppliers_title": ("供货单位", "Suppliers"),
+    "origins_title": ("煤炭来源（按比例追溯）", "Origins of its coal (proportional)"),
+    "findings_title": ("未结问题（{n} 条）", "Open findings ({n})"),
+    "supplier": ("供货单位", "supplier"),
+    "trips": ("车次", "trips"),
+    "supplier_share": ("其合法来源占比", "its licensed share"),
+    "finding": ("问题编号", "finding"),
+    "severity": ("级别", "severity"),
+    "rule": ("规则", "rule"),
+    "entity": ("对象", "entity"),
     "breach": ("库存先出后进：{at} 起为负，最低 {min:.1f} 吨", "shipped before received: negative from {at}, lowest {min:.1f} t"),
     "both": ("--upstream 与 --downstream 只能选一个", "choose one of --upstream and --downstream"),
     "policy": ("--policy 只能是 proportional 或 taint", "--policy must be proportional or taint"),
@@ -103,16 +113,25 @@ def yard(
     json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """The inspector's page of one facility: how much of its coal traces to a licensed mine. 现场检查页。"""
-    from coaltrace.provenance.report import yard_report
+    """The inspector's page of one facility: suppliers, licensed share, origins, open findings. 现场检查页。"""
+    from coaltrace.inspect import yard_page
     from coaltrace.store import Store
 
     with Store(db, must_exist=True) as store:
-        page = yard_report(store, facility, period)
+        page = yard_page(store, facility, period)
     if json:
         print_json(page)
         return
-    table = Table(title=_t("yard_title", facility=facility, period=page["period"], share=_pct(page["licensed_share"]), unsourced=_num(page["unsourced_t"])))
+    out.print(f"[bold]{facility} {page.get('name') or ''}[/] ({page.get('kind') or ''}) — "
+              + _t("yard_title", facility="", period=page["period"], share=_pct(page["licensed_share"]), unsourced=_num(page["unsourced_t"])).strip())
+    suppliers = Table(title=_t("suppliers_title"), title_justify="left")
+    for key in ("supplier", "kind", "licence", "tonnes", "trips", "supplier_share"):
+        suppliers.add_column(_t(key), justify="right" if key in ("tonnes", "trips", "supplier_share") else "left")
+    for r in page["suppliers"]:
+        suppliers.add_row(f"{r['seller_id']} {r.get('name') or ''}", r.get("kind") or "", r.get("licence_state") or "",
+                          _num(r["tonnes"]), str(r["trips"] or 0), _pct(r.get("supplier_licensed_share")))
+    out.print(suppliers)
+    table = Table(title=_t("origins_title"), title_justify="left")
     for key in ("class", "origin", "tonnes", "share"):
         table.add_column(_t(key))
     for r in page["origins"]:
@@ -121,6 +140,13 @@ def yard(
     if page["running_breach"]:
         b = page["running_breach"]
         out.print(_t("breach", at=b["first_negative_at"], min=b["min_balance_t"]))
+    findings = Table(title=_t("findings_title", n=len(page["findings"])), title_justify="left")
+    for key in ("finding", "severity", "rule", "entity", "tonnes"):
+        findings.add_column(_t(key), justify="right" if key == "tonnes" else "left")
+    for f in page["findings"]:
+        findings.add_row(f["finding_id"], f["severity"], f"{f['rule_id']}: {f['title_zh' if state.lang == 'zh' else 'title_en']}",
+                         f"{f['entity_kind']} {f['entity_id']}", _num(f["tonnes_at_risk"]))
+    out.print(findings)
 
 
 @app.command()

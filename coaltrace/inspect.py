@@ -1,0 +1,47 @@
+"""The inspector's page of one facility: who supplies it, how much of its coal traces
+to a licensed mine, and what is open against it.
+
+It composes the provenance page (`coaltrace.provenance.report.yard_report`) with the
+facility's suppliers, their licence state, and the audit's findings about it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coaltrace.provenance.report import yard_report
+from coaltrace.store import Store
+
+
+def _has_findings(store: Store) -> bool:
+    return bool(store.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'findings'"))
+
+
+def yard_page(store: Store, facility_id: str, period: str | None) -> dict[str, Any]:
+    page = yard_report(store, facility_id, period)
+    p = page["period"]
+    page["suppliers"] = store.query(
+        """SELECT s.seller_id, b.name, b.kind, b.licence_state, s.tonnes, s.declared_t, s.physical_t, s.trips,
+                  os.licensed_share AS supplier_licensed_share
+           FROM (SELECT seller_id, sum(tonnes) AS tonnes, sum(declared_t) AS declared_t,
+                        sum(physical_t) AS physical_t, sum(trips) AS trips
+                 FROM flows WHERE period = ? AND buyer_id = ? AND seller_id <> buyer_id GROUP BY seller_id) s
+           LEFT JOIN balances b ON b.period = ? AND b.facility_id = s.seller_id
+           LEFT JOIN (SELECT facility_id, any_value(licensed_share) AS licensed_share FROM balances
+                      WHERE period = ? GROUP BY facility_id) os ON os.facility_id = s.seller_id
+           ORDER BY s.tonnes DESC, s.seller_id""",
+        [p, facility_id, p, p],
+    )
+    page["findings"] = []
+    if _has_findings(store):
+        # About the facility itself, or a flow into or out of it (ids 'seller>buyer').
+        page["findings"] = store.query(
+            """SELECT finding_id, rule_id, rule_version, severity, title_zh, title_en, entity_kind, entity_id,
+                      tonnes_at_risk
+               FROM findings
+               WHERE period = ? AND (facility_id = ? OR entity_id = ? OR entity_id LIKE ? OR entity_id LIKE ?)
+               ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
+                        tonnes_at_risk DESC NULLS LAST, finding_id""",
+            [p, facility_id, facility_id, f"%>{facility_id}", f"{facility_id}>%"],
+        )
+    return page

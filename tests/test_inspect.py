@@ -1,0 +1,49 @@
+"""`coaltrace yard`: the inspector's page on the sample month's contaminated yard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from coaltrace.cli import app
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("inspect")
+    res = CliRunner().invoke(app, ["demo", str(out), "--scale", "0.02", "--seed", "5"])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_yard_page_names_suppliers_origins_and_open_findings(month: Path) -> None:
+    truth = pl.read_csv(month / "sample" / "truth.csv", infer_schema_length=0)
+    yard = truth.filter(pl.col("rule_id") == "facility_low_licensed_share")["entity_id"][0]
+    bad_channels = truth.filter((pl.col("rule_id") == "intake_unlicensed_supplier") & pl.col("entity_id").str.ends_with(f">{yard}"))
+    res = CliRunner().invoke(app, ["yard", yard, "--db", str(month / "coaltrace.duckdb"), "--json"])
+    assert res.exit_code == 0, res.output
+    page = json.loads(res.stdout)
+    assert page["facility_id"] == yard and page["licensed_share"] < 0.8
+    # Every supplier with no valid licence shows as such, and the open findings name the channel.
+    unlicensed = {s["seller_id"] for s in page["suppliers"] if s["kind"] == "mine" and s["licence_state"] != "valid"}
+    assert unlicensed == {c.split(">")[0] for c in bad_channels["entity_id"]}
+    rules = {(f["rule_id"], f["entity_id"]) for f in page["findings"]}
+    assert ("facility_low_licensed_share", yard) in rules
+    assert {("intake_unlicensed_supplier", c) for c in bad_channels["entity_id"]} <= rules
+    assert abs(sum(o["share"] for o in page["origins"]) - 1) < 1e-9
+
+
+def test_yard_page_in_chinese_and_unknown_facility(month: Path) -> None:
+    db = str(month / "coaltrace.duckdb")
+    truth = pl.read_csv(month / "sample" / "truth.csv", infer_schema_length=0)
+    yard = truth.filter(pl.col("rule_id") == "facility_low_licensed_share")["entity_id"][0]
+    res = CliRunner().invoke(app, ["--lang", "zh", "yard", yard, "--db", db])
+    assert res.exit_code == 0 and "供货单位" in res.stdout and "未结问题" in res.stdout
+    res = CliRunner().invoke(app, ["--lang", "en", "yard", "NOPE", "--db", db])
+    assert res.exit_code == 2 and "NOPE" in res.output
