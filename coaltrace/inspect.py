@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from coaltrace.provenance.report import yard_report
+from coaltrace.rules.findings import SEVERITY_RANK_SQL
 from coaltrace.store import Store
 
 
@@ -36,11 +37,11 @@ def yard_page(store: Store, facility_id: str, period: str | None) -> dict[str, A
     if _has_findings(store):
         # About the facility itself, or a flow into or out of it (ids 'seller>buyer').
         page["findings"] = store.query(
-            """SELECT finding_id, rule_id, rule_version, severity, title_zh, title_en, entity_kind, entity_id,
+            f"""SELECT finding_id, rule_id, rule_version, severity, title_zh, title_en, entity_kind, entity_id,
                       tonnes_at_risk
                FROM findings
                WHERE period = ? AND (facility_id = ? OR entity_id = ? OR entity_id LIKE ? OR entity_id LIKE ?)
-               ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
+               ORDER BY {SEVERITY_RANK_SQL} DESC,
                         tonnes_at_risk DESC NULLS LAST, finding_id""",
             [p, facility_id, facility_id, f"%>{facility_id}", f"{facility_id}>%"],
         )

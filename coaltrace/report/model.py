@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from coaltrace import __version__
 from coaltrace.period import Period
+from coaltrace.rules.findings import SEVERITY_RANK_SQL
 from coaltrace.store import Store
 from coaltrace.store.status import store_status
 
@@ -75,10 +76,10 @@ def build_report(store: Store, period: Period, *, credit: str | None = None) -> 
                GROUP BY f.facility_id ORDER BY tonnes_at_risk DESC, findings DESC, f.facility_id LIMIT ?""",
             [*p, TOP])
         findings = store.query(
-            """SELECT finding_id, rule_id, rule_version, severity, title_zh, title_en, entity_kind, entity_id,
+            f"""SELECT finding_id, rule_id, rule_version, severity, title_zh, title_en, entity_kind, entity_id,
                       facility_id, county, tonnes_at_risk, evidence
                FROM findings WHERE period = ?
-               ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END,
+               ORDER BY {SEVERITY_RANK_SQL} DESC,
                         tonnes_at_risk DESC NULLS LAST, finding_id
                LIMIT 100""", p)
         total = store.query("SELECT count(*) AS n FROM findings WHERE period = ?", p)[0]["n"]
