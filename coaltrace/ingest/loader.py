@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -122,7 +123,8 @@ def _prepare(opened: Opened, table: Table | None) -> tuple[RawFile, HeaderMatch,
         pl.col("_line"), *(pl.col(f"_c{i}").alias(col) for col, i in match.positions.items())
     )
     typed, problems = normalise(renamed, match.table, match.units)
-    return raw, match, typed, problems
+    # The file's text columns are not needed past here; holding them while staging costs a copy of the file.
+    return replace(raw, frame=raw.frame.clear()), match, typed, problems
 
 
 def _top_reasons(problems: pl.DataFrame, n: int = 3) -> list[ReasonCount]:
@@ -175,7 +177,8 @@ def load_paths(
                 continue  # nothing will be kept; still read the rest to report every refusal
             t = match.table
             bad_lines = problems.select("_line").unique()
-            good = typed.join(bad_lines, on="_line", how="anti")
+            # Most files have no bad row: then the anti-join would only copy every column.
+            good = typed.join(bad_lines, on="_line", how="anti") if bad_lines.height else typed
             if t.name not in staged:
                 merge.create_stage(con, t)
                 staged.add(t.name)
