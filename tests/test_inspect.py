@@ -47,3 +47,17 @@ def test_yard_page_in_chinese_and_unknown_facility(month: Path) -> None:
     assert res.exit_code == 0 and "供货单位" in res.stdout and "未结问题" in res.stdout
     res = CliRunner().invoke(app, ["--lang", "en", "yard", "NOPE", "--db", db])
     assert res.exit_code == 2 and "NOPE" in res.output
+
+
+def test_trace_compares_the_two_policies_side_by_side(month: Path) -> None:
+    truth = pl.read_csv(month / "sample" / "truth.csv", infer_schema_length=0)
+    yard = truth.filter(pl.col("rule_id") == "facility_low_licensed_share")["entity_id"][0]
+    res = CliRunner().invoke(app, ["trace", yard, "--policy", "both", "--json", "--db", str(month / "coaltrace.duckdb")])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)["origins"]
+    assert abs(sum(r["proportional_share"] for r in rows) - 1) < 1e-9
+    assert abs(sum(r["taint_share"] for r in rows) - 1) < 1e-9
+    licensed = [r for r in rows if r["origin_class"] == "licensed"]
+    # Mixed with unknown coal, the licensed part keeps its share proportionally and loses it under taint.
+    assert sum(r["proportional_share"] for r in licensed) > 0
+    assert sum(r["taint_share"] for r in licensed) == 0

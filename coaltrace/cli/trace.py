@@ -48,7 +48,11 @@ LABELS = {
     "entity": ("对象", "entity"),
     "breach": ("库存先出后进：{at} 起为负，最低 {min:.1f} 吨", "shipped before received: negative from {at}, lowest {min:.1f} t"),
     "both": ("--upstream 与 --downstream 只能选一个", "choose one of --upstream and --downstream"),
-    "policy": ("--policy 只能是 proportional 或 taint", "--policy must be proportional or taint"),
+    "policy": ("--policy 只能是 proportional、taint 或 both", "--policy must be proportional, taint or both"),
+    "prop_t": ("按比例(吨)", "proportional (t)"),
+    "prop_share": ("按比例占比", "proportional share"),
+    "taint_t": ("污染原则(吨)", "taint (t)"),
+    "taint_share": ("污染原则占比", "taint share"),
 }
 CLASS_LABELS = {
     "licensed": ("合法产量", "licensed production"),
@@ -157,7 +161,7 @@ def trace(
     upstream: Annotated[bool, typer.Option("--upstream", help="Where the coal came from (default).")] = False,
     downstream: Annotated[bool, typer.Option("--downstream", help="Where the coal went.")] = False,
     depth: Annotated[int, typer.Option("--depth", min=1, max=20, help="Longest path, in flows.")] = 4,
-    policy: Annotated[str, typer.Option("--policy", help="proportional or taint.")] = "proportional",
+    policy: Annotated[str, typer.Option("--policy", help="proportional, taint, or both side by side.")] = "proportional",
     json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -167,7 +171,7 @@ def trace(
 
     if upstream and downstream:
         raise UsageError(_t("both"))
-    if policy not in ("proportional", "taint"):
+    if policy not in ("proportional", "taint", "both"):
         raise UsageError(_t("policy"))
     direction = "downstream" if downstream else "upstream"
     with Store(db, must_exist=True) as store:
@@ -175,7 +179,14 @@ def trace(
     if json:
         print_json(result)
         return
-    if direction == "upstream":
+    if direction == "upstream" and policy == "both":
+        table = Table(title=_t("trace_up", facility=facility, period=result["period"], policy="proportional | taint"))
+        for key in ("class", "origin", "prop_t", "prop_share", "taint_t", "taint_share"):
+            table.add_column(_t(key), justify="left" if key in ("class", "origin") else "right")
+        for r in result["origins"]:
+            table.add_row(say(CLASS_LABELS, r["origin_class"], state.lang), r["origin_id"] or _t("grouped"),
+                          _num(r["proportional_t"]), _pct(r["proportional_share"]), _num(r["taint_t"]), _pct(r["taint_share"]))
+    elif direction == "upstream":
         table = Table(title=_t("trace_up", facility=facility, period=result["period"], policy=policy))
         for key in ("class", "origin", "tonnes", "share"):
             table.add_column(_t(key))

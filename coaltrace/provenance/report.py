@@ -17,7 +17,7 @@ from coaltrace.provenance.current import ensure_current
 from coaltrace.provenance.paths import Direction, FlowGraph, heaviest_paths
 from coaltrace.store import Store
 
-Policy = Literal["proportional", "taint"]
+Policy = Literal["proportional", "taint", "both"]  # both: side by side, upstream only
 
 
 def latest_period(store: Store) -> Period:
@@ -119,6 +119,25 @@ def _flow_graph(store: Store, period: Period) -> FlowGraph:
     )
 
 
+def compare_policies(store: Store, facility_id: str, period: Period) -> list[dict[str, Any]]:
+    """The facility's origins under both policies, side by side, one row per (class, origin)."""
+    return store.query(
+        """WITH p AS (SELECT origin_class, origin_id, tonnes, share FROM origin_shares
+                      WHERE period = ? AND policy = 'proportional' AND facility_id = ?),
+                t AS (SELECT origin_class, origin_id, tonnes, share FROM origin_shares
+                      WHERE period = ? AND policy = 'taint' AND facility_id = ?)
+           SELECT COALESCE(p.origin_class, t.origin_class) AS origin_class,
+                  COALESCE(p.origin_id, t.origin_id) AS origin_id,
+                  COALESCE(p.tonnes, 0) AS proportional_t, COALESCE(p.share, 0) AS proportional_share,
+                  COALESCE(t.tonnes, 0) AS taint_t, COALESCE(t.share, 0) AS taint_share
+           FROM p FULL OUTER JOIN t
+             ON p.origin_class = t.origin_class AND p.origin_id IS NOT DISTINCT FROM t.origin_id
+           WHERE COALESCE(p.tonnes, 0) > 0 OR COALESCE(t.tonnes, 0) > 0
+           ORDER BY proportional_t DESC, taint_t DESC, origin_class, origin_id""",
+        [period.label, facility_id, period.label, facility_id],
+    )
+
+
 def trace_report(
     store: Store,
     facility_id: str,
@@ -133,7 +152,9 @@ def trace_report(
     period = resolve_period(store, text_period)
     ensure_current(store, period, config)
     _known(store, facility_id, period)
-    if direction == "upstream":
+    if direction == "upstream" and policy == "both":
+        shares = compare_policies(store, facility_id, period)
+    elif direction == "upstream":
         shares = store.query(
             "SELECT origin_class, origin_id, tonnes, share FROM origin_shares "
             "WHERE period = ? AND policy = ? AND facility_id = ? AND tonnes > 0 "
