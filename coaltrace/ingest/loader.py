@@ -1,9 +1,9 @@
 """`coaltrace load`: files and folders in, one all-or-nothing transaction out.
 
-Each file is read (`readers`), matched to a table (`headers`), normalised
-(`normalise`), and staged inside the call's transaction; rows that cannot be
-read go to `quarantine` with their file, sheet, line, column, raw value and
-reason. When every file has been read, the stages are merged (`merge`) and the
+Each file is read (`readers`), its header found and matched to a table
+(`headers`), normalised (`normalise`), and its rows staged as Arrow; inside the
+call's transaction, rows that cannot be read go to `quarantine` with their
+file, sheet, line, column, raw value and reason. When every file has been read, the stages are merged (`merge`) and the
 call commits. If any file is refused, the call rolls back and the error lists
 every refused file, so the auditor fixes them all at once.
 """
@@ -30,6 +30,7 @@ from coaltrace.store import Store
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
 Progress = Callable[[str, int, int], None]  # (file name, files done, files in all)
 
@@ -159,7 +160,7 @@ def load_paths(
     load_id = f"{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     refused: list[CoaltraceError] = []
     reports: list[FileReport] = []
-    staged: set[str] = set()
+    staged: dict[str, list[pa.Table]] = {}  # per table, the call's typed rows, file by file
     fids: dict[int, FileReport] = {}
     stale: set[int] = set()
     absent: dict[int, set[str]] = {}
@@ -179,9 +180,6 @@ def load_paths(
             bad_lines = problems.select("_line").unique()
             # Most files have no bad row: then the anti-join would only copy every column.
             good = typed.join(bad_lines, on="_line", how="anti") if bad_lines.height else typed
-            if t.name not in staged:
-                merge.create_stage(con, t)
-                staged.add(t.name)
             if _loaded_before(con, raw, t):
                 stale.add(fid)
             absent[fid] = set(t.names) - set(match.positions)
@@ -195,9 +193,7 @@ def load_paths(
                 # Files loaded before go first, so the call's new files are the newer versions.
                 (pl.col("_line") + (fid + (0 if fid in stale else len(files))) * _FILE_SEQ).cast(pl.Int64).alias("_seq"),
             )
-            con.register("_incoming", stage.to_arrow())
-            con.execute(f"INSERT INTO {merge.stage_name(t)} SELECT * FROM _incoming")
-            con.unregister("_incoming")
+            staged.setdefault(t.name, []).append(stage.to_arrow())
             _quarantine(con, problems, raw, t, load_id)
             report = FileReport(
                 file=path.name, path=str(path), sheet=raw.sheet, header_line=raw.header_line, table=t.name, encoding=raw.encoding,
@@ -214,6 +210,7 @@ def load_paths(
                 causes=refused,
             )
         for name in sorted(staged):
+            merge.register_stage(con, TABLES[name], staged.pop(name))
             for fid, c in merge.merge_stage(con, TABLES[name], load_id, stale, absent).items():
                 r = fids[fid]
                 r.rows_loaded = c.get("new", 0) + c.get("revised", 0)

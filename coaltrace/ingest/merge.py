@@ -1,7 +1,8 @@
 """Merge one call's staged rows into the store: once per record, newer versions win.
 
-Staged rows carry `_fid` (which file of the call) and `_seq` (their order in the
-call). For each contract table, in one transaction:
+Staged rows (registered Arrow, see `register_stage`) carry `_fid` (which file
+of the call) and `_seq` (their order in the call). For each contract table, in
+one transaction:
 - a row equal (all columns) to an earlier row of the call, or to the stored row
   with its key, is *present* and changes nothing;
 - of several versions of one key in the call, the last is the candidate; the
@@ -29,6 +30,7 @@ from coaltrace.store.schema import LINEAGE
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
 STAGE_EXTRA = ("_fid", "_seq")
 
@@ -37,11 +39,15 @@ def stage_name(table: Table) -> str:
     return f"stage_{table.name}"
 
 
-def create_stage(con: duckdb.DuckDBPyConnection, table: Table) -> None:
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {stage_name(table)} AS "
-        f"SELECT *, 0::INTEGER AS _fid, 0::BIGINT AS _seq FROM {table.name} LIMIT 0"
-    )
+def register_stage(con: duckdb.DuckDBPyConnection, table: Table, parts: list[pa.Table]) -> None:
+    """The call's rows for TABLE (its columns, lineage and STAGE_EXTRA), as `stage_name(table)`.
+
+    Arrow, not a temporary table: the rows are read where they are rather than
+    copied into DuckDB once more before the merge copies them into the table.
+    """
+    import pyarrow as pa
+
+    con.register(stage_name(table), pa.concat_tables(parts, promote_options="default"))
 
 
 def _q(name: str) -> str:
@@ -149,5 +155,5 @@ def merge_stage(
             "SELECT CASE WHEN count(*) > 0 THEN 'VIEW' ELSE 'TABLE' END FROM duckdb_views() WHERE view_name = ?", [name]
         ).fetchone()[0]  # type: ignore[index]
         con.execute(f"DROP {kind} {name}")
-    con.execute(f"DROP TABLE {stage}")
+    con.unregister(stage)
     return counts
