@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
 import duckdb
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from coaltrace.cli import app
-from coaltrace.errors import ExitCode
-from coaltrace.ingest.readers import read_file
+from coaltrace.errors import ExitCode, Location
+from coaltrace.ingest.headers import locate_header
+from coaltrace.ingest.readers import open_file, read_file
 
 SALES = ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量"]
 
@@ -140,3 +145,32 @@ def test_a_header_in_a_unit_the_column_cannot_take_yields_to_one_it_can(tmp_path
     alone.write_text(",".join(header[:5]) + "\nS1,2021-12-01,M1,Y1,1\n", encoding="utf-8")
     res = runner.invoke(app, ["--lang", "en", "load", "--db", str(db_path), "--table", "sales", str(alone)])
     assert res.exit_code == ExitCode.BAD_INPUT and "unknown unit" in res.output and "数量（车）" in res.output
+
+
+_CELL = st.lists(st.sampled_from([*'ab 1,"\n煤矿，', "\r\n"]), max_size=12).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    titles=st.lists(st.sampled_from(["泽州县2021年12月煤炭销售台账", "", "单位：吨", '"多行\n标题"']), max_size=4),
+    notes=st.lists(_CELL, min_size=1, max_size=8),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
+)
+def test_csv_lines_are_the_text_lines_records_start_on(tmp_path: Path, titles: list[str], notes: list[str], encoding: str) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    buf.write("".join(t + "\r\n" for t in titles))
+    w.writerow([*SALES, "备注"])
+    expected = []
+    for i, note in enumerate(notes):
+        # The line a record starts on is one more than the line breaks written before it.
+        expected.append((f"S{i}", buf.getvalue().count("\n") + 1))
+        w.writerow([f"S{i}", "2021-12-01", "M1", "Y1", "30", note])
+    f = tmp_path / "s.csv"
+    f.write_bytes(buf.getvalue().encode(encoding))
+    opened = open_file(f)
+    index, _ = locate_header([(c.line, c.cells) for c in opened.candidates], Location(file=f.name))
+    raw = opened.read(index)
+    assert raw.header_line == 1 + sum(t.count("\n") + 1 for t in titles)
+    assert raw.frame.select("_c0", "_line").rows() == expected
+    assert raw.frame["_c5"].to_list() == [n or None for n in notes]
