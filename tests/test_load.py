@@ -317,3 +317,25 @@ def test_an_export_without_optional_columns_neither_revises_nor_erases_them(tmp_
         ("T2", dt.datetime(2021, 12, 2, 10), 36.0, 34.8, "2_origin.csv"),
     ]
     assert rows(db_path, "SELECT trip_id, tonnes_loaded, tonnes_unloaded FROM transports_revisions") == [("T2", 35.0, 34.8)]
+
+
+def test_both_ends_exported_separately_in_one_call_make_one_version(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+    # The destination's export has arrival data; the origin's, sorting after it, has not.
+    dest = ["运输单号", "车牌号", "发货单位编码", "收货单位编码", "发车时间", "到达时间", "装车净重", "卸车净重"]
+    origin = ["运输单号", "车牌号", "发货单位编码", "收货单位编码", "发车时间", "装车净重"]
+    write_csv(tmp_path / "a_destination.csv", dest, [["T1", "晋E12345", "M1", "Y1", "2021-12-01 08:00", "2021-12-01 10:00", "35", "34.9"],
+                                                      ["T2", "晋E12345", "M1", "Y1", "2021-12-02 08:00", "2021-12-02 10:00", "35", "34.8"]])
+    write_csv(tmp_path / "b_origin.csv", origin, [["T1", "晋E12345", "M1", "Y1", "2021-12-01 08:00", "35"],
+                                                  ["T2", "晋E12345", "M1", "Y1", "2021-12-02 08:00", "36"],
+                                                  ["T3", "晋E12345", "M1", "Y2", "2021-12-03 08:00", "30"]])
+    res = runner.invoke(app, ["load", "--db", str(db_path), "--json", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    files = {f["file"]: f for f in json.loads(res.stdout)["files"]}
+    assert (files["b_origin.csv"]["rows_present"], files["b_origin.csv"]["rows_loaded"]) == (1, 2)
+    assert files["a_destination.csv"]["rows_superseded"] == 1
+    assert rows(db_path, "SELECT trip_id, arrived_at, tonnes_loaded, tonnes_unloaded FROM transports ORDER BY 1") == [
+        ("T1", dt.datetime(2021, 12, 1, 10), 35.0, 34.9),
+        ("T2", dt.datetime(2021, 12, 2, 10), 36.0, 34.8),
+        ("T3", None, 30.0, None),
+    ]
+    assert rows(db_path, "SELECT trip_id, tonnes_loaded, tonnes_unloaded FROM transports_revisions") == [("T2", 35.0, 34.8)]

@@ -88,17 +88,35 @@ def merge_stage(
             counts.setdefault(fid, {}).setdefault(what, 0)
             counts[fid][what] += n
 
+    # Per value column some file of the call lacks: the test for "this row's file lacks it",
+    # and a flag column, true where the value is still unknown after the fill below.
+    lacking = {c: sorted(f for f, cols in (absent or {}).items() if c in cols) for c in values}
+    lacks = {c: f"_fid IN ({', '.join(map(str, fids))})" for c, fids in lacking.items() if fids}
+    flag = {c: f"_lacks_{i}" for i, c in enumerate(lacks)}
+
     rows, keys = con.execute(f"SELECT count(*), count(DISTINCT ({key})) FROM {stage}").fetchone()  # type: ignore[misc]
     if rows == keys:
         # The usual call: every key once. Skip the window functions.
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _versions AS SELECT *, 1 AS _ver FROM {stage}")
+        flags = "".join(f"{cond} AS {flag[c]}, " for c, cond in lacks.items())
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _versions AS SELECT *, {flags}1 AS _ver FROM {stage}")
     else:
+        # A file without column c (an origin weighbridge's export, without arrival) takes c
+        # from the call's latest version of the record whose file has it, so the two
+        # exports of one trip are one version, not a change.
+        source = stage
+        if lacks:
+            window = f"(PARTITION BY {key} ORDER BY _seq ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+            given = {c: f"last_value(CASE WHEN NOT ({cond}) THEN {{'v': {_q(c)}}} END IGNORE NULLS) OVER {window}"
+                     for c, cond in lacks.items()}
+            replaced = ", ".join(f"CASE WHEN {cond} THEN ({given[c]}).v ELSE {_q(c)} END AS {_q(c)}" for c, cond in lacks.items())
+            flags = ", ".join(f"{cond} AND {given[c]} IS NULL AS {flag[c]}" for c, cond in lacks.items())
+            source = f"(SELECT * REPLACE ({replaced}), {flags} FROM {stage})"
         # Distinct versions of the call (first occurrence of each), numbered newest first per key.
         # Rows are compared by key and a 64-bit hash of every column: two versions of one
         # record would have to collide for a change to pass as a duplicate.
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _marked AS
-            SELECT *, row_number() OVER (PARTITION BY {key}, hash({content}) ORDER BY _seq) AS _dup FROM {stage}
+            SELECT *, row_number() OVER (PARTITION BY {key}, hash({content}) ORDER BY _seq) AS _dup FROM {source}
         """)
         count("SELECT _fid, 'present', count(*) FROM _marked WHERE _dup > 1 GROUP BY _fid")
         con.execute(f"""
@@ -119,12 +137,10 @@ def merge_stage(
     if not stored:
         con.execute("CREATE OR REPLACE TEMP VIEW _verdict AS SELECT *, 'new' AS _verdict FROM _versions WHERE _ver = 1")
     else:
-        lacking = {c: sorted(f for f, cols in (absent or {}).items() if c in cols) for c in values}
-        lacks = {c: f"v._fid IN ({', '.join(map(str, fids))})" for c, fids in lacking.items() if fids}
         same = " AND ".join(
-            f"(v.{_q(c)} IS NOT DISTINCT FROM s.{_q(c)}" + (f" OR {lacks[c]})" if c in lacks else ")") for c in values
+            f"(v.{_q(c)} IS NOT DISTINCT FROM s.{_q(c)}" + (f" OR v.{flag[c]})" if c in flag else ")") for c in values
         ) or "TRUE"
-        keep = ", ".join(f"CASE WHEN {cond} THEN s.{_q(c)} ELSE v.{_q(c)} END AS {_q(c)}" for c, cond in lacks.items())
+        keep = ", ".join(f"CASE WHEN v.{flag[c]} THEN s.{_q(c)} ELSE v.{_q(c)} END AS {_q(c)}" for c in flag)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _verdict AS
             SELECT v.* {f"REPLACE ({keep})" if keep else ""}, CASE
