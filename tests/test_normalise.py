@@ -12,16 +12,9 @@ import sqlglot
 from polars.testing import assert_frame_equal
 
 from coaltrace.contract import TABLES, Kind, Table
+from coaltrace.contract.codes import plate_valid_sql, uscc_check_char, uscc_valid_sql
 from coaltrace.contract.values import synonyms
-from coaltrace.ingest.normalise import (
-    REASONS,
-    known_unit,
-    normalise,
-    plate_valid_sql,
-    polars_dtype,
-    uscc_check_char,
-    uscc_valid_sql,
-)
+from coaltrace.ingest.normalise import REASONS, known_unit, normalise, polars_dtype
 
 TRANSPORTS = TABLES["transports"]
 FACILITIES = TABLES["facilities"]

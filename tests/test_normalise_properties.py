@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coaltrace.contract import TABLES
+from coaltrace.contract.codes import plate_valid_sql, uscc_check_char, uscc_valid_sql
 from coaltrace.contract.values import FacilityStatus, synonyms
-from coaltrace.ingest.normalise import normalise, plate_valid_sql, uscc_check_char, uscc_valid_sql
+from coaltrace.ingest.normalise import normalise
 
 # Reading takes a few milliseconds, but on a busy laptop sometimes hundreds;
 # a deadline would only make these tests flaky.

@@ -124,10 +124,6 @@ _US_PER_DAY = 86_400_000_000
 _SNIFF_ROWS = 1000
 
 _PLATE_NOISE = r"[\s·•・.\-]"
-_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 
 
 # A character outside those NFKC never changes (ASCII, the common CJK
@@ -494,39 +490,3 @@ def _month(cell: pl.Series) -> tuple[pl.Series, pl.Series]:
         )
     )
     return value, reason.to_series()
-
-
-def uscc_check_char(first17: str) -> str:
-    """The GB 32100-2015 check character that completes the first 17 characters of a USCC."""
-    if len(first17) != 17 or any(ch not in _USCC_ALPHABET for ch in first17):
-        raise ValueError(f"not the first 17 characters of a USCC: {first17!r}")
-    total = sum(_USCC_ALPHABET.index(ch) * w for ch, w in zip(first17, _USCC_WEIGHTS, strict=True))
-    return _USCC_ALPHABET[(31 - total % 31) % 31]
-
-
-def uscc_valid_sql(col: str) -> str:
-    """Standard SQL: TRUE iff COL is an 18-character USCC with the right check character; NULL if COL is NULL."""
-    positions = [
-        f"POSITION(SUBSTRING({col} FROM {i + 1} FOR 1) IN '{_USCC_ALPHABET}')" for i in range(18)
-    ]
-    all_known = " AND ".join(f"{p} > 0" for p in positions)
-    # POSITION is 1-based, so each character's value is POSITION - 1.
-    total = " + ".join(f"({p} - 1) * {w}" for p, w in zip(positions, _USCC_WEIGHTS, strict=False))
-    check = f"SUBSTRING('{_USCC_ALPHABET}' FROM MOD(31 - MOD({total}, 31), 31) + 1 FOR 1)"
-    return (
-        f"(CASE WHEN {col} IS NULL THEN NULL"
-        f" WHEN CHAR_LENGTH({col}) <> 18 THEN FALSE"
-        f" WHEN NOT ({all_known}) THEN FALSE"
-        f" ELSE {check} = SUBSTRING({col} FROM 18 FOR 1) END)"
-    )
-
-
-def plate_valid_sql(col: str) -> str:
-    """DuckDB SQL: TRUE iff a normalised plate looks like a Chinese plate; NULL if COL is NULL.
-
-    A province character and a letter, then 5 alphanumerics (6 on new-energy
-    plates), or 4 and a trailer/learner/police/Hong Kong/Macau character.
-    """
-    return (
-        f"regexp_matches({col}, '^[{_PROVINCES}][A-Z]([A-Z0-9]{{5,6}}|[A-Z0-9]{{4}}[挂学警港澳])$')"
-    )

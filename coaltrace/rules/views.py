@@ -50,7 +50,7 @@ def _ts(d: object) -> str:
 
 def view_sql(period: Period) -> dict[str, str]:
     """Name -> SELECT for every view but gps_zone_hits and zone_circles (which the engine computes)."""
-    from coaltrace.ingest.normalise import plate_valid_sql, uscc_valid_sql
+    from coaltrace.contract.codes import plate_valid_sql, uscc_valid_sql
 
     start, end = _ts(period.start), _ts(period.end)
     months = ", ".join(f"'{m}'" for m in period.months)

@@ -8,17 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-# GB 32100-2015: the 31 characters a unified social credit code may use.
-USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+from coaltrace.contract.codes import USCC_ALPHABET, uscc_check_char
+
 # GB 11714-1997: the organisation code inside the credit code has its own check.
 _ORG_CHARSET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def uscc_check_char(first17: str) -> str:
-    total = sum(USCC_CHARSET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
-    return USCC_CHARSET[(31 - total % 31) % 31]
 
 
 def _org_check_char(body8: str) -> str:
@@ -41,7 +35,7 @@ def uscc(rng: np.random.Generator, division: str, *, individual: bool = False) -
 def broken_uscc(code: str) -> str:
     """The same code with a wrong check character (a typing slip)."""
     right = code[-1]
-    wrong = USCC_CHARSET[(USCC_CHARSET.index(right) + 7) % 31]
+    wrong = USCC_ALPHABET[(USCC_ALPHABET.index(right) + 7) % 31]
     return code[:-1] + wrong
 
 
