@@ -146,3 +146,10 @@ def test_messages_come_in_chinese_by_default(db_path: Path, runner: CliRunner) -
     assert "错误" in res.output and "缺少" in res.output and "销售单位编码" in res.output
     res = runner.invoke(app, ["load", "--db", str(db_path), str(FILES / "unknown_table.csv"), str(FILES / "empty.csv")])
     assert "本次未载入任何数据" in res.output and "文件是空的" in res.output and "无法判断文件属于哪张表" in res.output
+
+
+def test_db_pointing_at_a_folder(tmp_path: Path, runner: CliRunner) -> None:
+    f = write_csv(tmp_path / "s.csv", SALES, [["S1", "2021-12-01", "M1", "Y1", "30"]])
+    res = runner.invoke(app, ["--lang", "en", "load", "--db", str(tmp_path), str(f)])
+    assert res.exit_code == ExitCode.USAGE
+    assert "is a folder" in res.output and "coaltrace.duckdb" in res.output

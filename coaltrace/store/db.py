@@ -41,6 +41,13 @@ class Store:
                 hint="Load data first (`coaltrace load FILES`), or point --db / COALTRACE_DB at the database.",
                 hint_zh="请先载入数据（coaltrace load 文件），或用 --db / COALTRACE_DB 指定数据库。",
             )
+        if self.path.is_dir():
+            raise UsageError(
+                f"{self.path} is a folder, not a database file",
+                zh=f"{self.path} 是文件夹，不是数据库文件",
+                hint=f"Name a file, e.g. --db {self.path / 'coaltrace.duckdb'}.",
+                hint_zh=f"请指定一个文件，如 --db {self.path / 'coaltrace.duckdb'}。",
+            )
         try:
             self.con: duckdb.DuckDBPyConnection = duckdb.connect(
                 str(self.path), read_only=read_only, config={"autoload_known_extensions": False, "autoinstall_known_extensions": False}
