@@ -2,55 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 
 import duckdb
 import polars as pl
 import pytest
-import sqlglot
 from polars.testing import assert_frame_equal
 
-from coaltrace.contract import TABLES, Kind, Table
-from coaltrace.contract.codes import plate_valid_sql, uscc_check_char, uscc_valid_sql
+from coaltrace.contract import TABLES, Kind
+from coaltrace.contract.codes import uscc_check_char
 from coaltrace.contract.values import synonyms
-from coaltrace.ingest.normalise import REASONS, known_unit, normalise, polars_dtype
-
-TRANSPORTS = TABLES["transports"]
-FACILITIES = TABLES["facilities"]
-LICENCES = TABLES["licences"]
-POWER = TABLES["power"]
-GPS = TABLES["gps"]
-
-
-def _raw(**columns: Sequence[str | None]) -> pl.DataFrame:
-    n = len(next(iter(columns.values())))
-    return pl.DataFrame(
-        {
-            **{k: pl.Series(list(v), dtype=pl.String) for k, v in columns.items()},
-            "_line": range(2, n + 2),
-        },
-        schema_overrides={"_line": pl.Int64},
-    )
-
-
-def _one(
-    table: Table, column: str, cells: Sequence[str | None], unit: str | None = None
-) -> tuple[pl.Series, pl.DataFrame]:
-    """The typed column, and the problems found in that column only."""
-    typed, problems = normalise(_raw(**{column: cells}), table, {column: unit})
-    return typed[column], problems.filter(pl.col("column") == column)
-
-
-def _reasons(problems: pl.DataFrame) -> dict[int, str]:
-    return dict(zip(problems["_line"].to_list(), problems["reason"].to_list(), strict=True))
-
+from coaltrace.ingest.normalise import REASONS, normalise, polars_dtype
+from tests.normalise_helpers import (
+    FACILITIES,
+    GPS,
+    LICENCES,
+    POWER,
+    TRANSPORTS,
+    one_column,
+    raw_frame,
+    reasons_by_line,
+)
 
 # --- the frame as a whole ----------------------------------------------------
 
 
 def test_typed_has_every_contract_column_in_order_with_its_type() -> None:
-    typed, _ = normalise(_raw(trip_id=["T1", "T2"], tonnes_loaded=["30", "31"]), TRANSPORTS, {})
+    typed, _ = normalise(raw_frame(trip_id=["T1", "T2"], tonnes_loaded=["30", "31"]), TRANSPORTS, {})
     assert typed.columns == [*TRANSPORTS.names, "_line"]
     assert typed.schema == pl.Schema(
         {**{c.name: polars_dtype(c.kind) for c in TRANSPORTS.columns}, "_line": pl.Int64()}
@@ -71,14 +49,14 @@ def test_polars_dtype_matches_the_store_schema() -> None:
 
 
 def test_rows_keep_input_order_and_line_numbers() -> None:
-    raw = _raw(trip_id=[f"T{i}" for i in range(50)]).with_columns(pl.col("_line") * 10)
+    raw = raw_frame(trip_id=[f"T{i}" for i in range(50)]).with_columns(pl.col("_line") * 10)
     typed, _ = normalise(raw, TRANSPORTS, {})
     assert typed["trip_id"].to_list() == [f"T{i}" for i in range(50)]
     assert typed["_line"].to_list() == [i * 10 for i in range(2, 52)]
 
 
 def test_empty_input_gives_empty_frames_with_the_schemas() -> None:
-    typed, problems = normalise(_raw(trip_id=[]), TRANSPORTS, {})
+    typed, problems = normalise(raw_frame(trip_id=[]), TRANSPORTS, {})
     assert typed.height == 0 and typed.columns == [*TRANSPORTS.names, "_line"]
     assert problems.height == 0
     assert problems.schema == pl.Schema(
@@ -92,7 +70,7 @@ def test_empty_input_gives_empty_frames_with_the_schemas() -> None:
 
 
 def test_problems_are_in_row_order_then_contract_column_order() -> None:
-    raw = _raw(
+    raw = raw_frame(
         tonnes_loaded=["abc", "30", "x"],
         trip_id=["T1", None, "T3"],
         plate=["晋E12345", "晋E12345", "晋E12345"],
@@ -114,20 +92,20 @@ def test_problems_are_in_row_order_then_contract_column_order() -> None:
 
 
 def test_every_reason_is_produced() -> None:
-    raw = _raw(
+    raw = raw_frame(
         account_id=["A1", "A2", "A3", "A4", ""],
         account_type=["居民", "居民", "居民", "蒸汽", "工业"],
         month=["2021-12", "2021-12", "2021-13", "2021-12", "2021-12"],
         kwh=["100", "abc", "1", "5 furlongs", "1"],
     )
     _, found = normalise(raw, POWER, {})
-    _, dated = normalise(_raw(ts=["2021-12-01 25:00", "abc"]), GPS, {})
+    _, dated = normalise(raw_frame(ts=["2021-12-01 25:00", "abc"]), GPS, {})
     reasons = set(found["reason"]) | set(dated["reason"])
     assert reasons == set(REASONS)
 
 
 def test_a_required_empty_cell_is_missing_value_and_keeps_its_raw_text() -> None:
-    values, problems = _one(TRANSPORTS, "trip_id", ["T1", "", "   ", None])
+    values, problems = one_column(TRANSPORTS, "trip_id", ["T1", "", "   ", None])
     assert values.to_list() == ["T1", None, None, None]
     assert_frame_equal(
         problems,
@@ -144,20 +122,20 @@ def test_a_required_empty_cell_is_missing_value_and_keeps_its_raw_text() -> None
 
 
 def test_an_optional_empty_cell_is_null_and_no_problem() -> None:
-    values, problems = _one(TRANSPORTS, "tonnes_unloaded", ["", None, " "])
+    values, problems = one_column(TRANSPORTS, "tonnes_unloaded", ["", None, " "])
     assert values.to_list() == [None, None, None]
     assert problems.height == 0
 
 
 def test_an_absent_required_column_is_missing_on_every_row() -> None:
-    _, problems = normalise(_raw(trip_id=["T1", "T2"]), TRANSPORTS, {})
+    _, problems = normalise(raw_frame(trip_id=["T1", "T2"]), TRANSPORTS, {})
     missing = problems.filter(pl.col("column") == "plate")
     assert missing["_line"].to_list() == [2, 3]
     assert set(missing["reason"]) == {"missing_value"}
 
 
 def test_a_cell_that_fails_is_reported_once_not_also_as_missing() -> None:
-    _, problems = _one(TRANSPORTS, "tonnes_loaded", ["abc"])
+    _, problems = one_column(TRANSPORTS, "tonnes_loaded", ["abc"])
     assert problems["reason"].to_list() == ["not_a_number"]
 
 
@@ -165,7 +143,7 @@ def test_a_cell_that_fails_is_reported_once_not_also_as_missing() -> None:
 
 
 def test_text_is_stripped_and_empty_is_null() -> None:
-    values, _ = _one(FACILITIES, "name", ["  晋城 煤业 ", "", "x"])
+    values, _ = one_column(FACILITIES, "name", ["  晋城 煤业 ", "", "x"])
     assert values.to_list() == ["晋城 煤业", None, "x"]
 
 
@@ -181,7 +159,7 @@ def test_text_is_stripped_and_empty_is_null() -> None:
     ],
 )
 def test_codes_are_nfkc_without_spaces(cell: str, expected: str | None) -> None:
-    values, _ = _one(TRANSPORTS, "origin_id", [cell])
+    values, _ = one_column(TRANSPORTS, "origin_id", [cell])
     assert values.to_list() == [expected]
 
 
@@ -200,13 +178,13 @@ def test_codes_are_nfkc_without_spaces(cell: str, expected: str | None) -> None:
     ],
 )
 def test_plates_are_normalised(cell: str, expected: str | None) -> None:
-    values, problems = _one(TRANSPORTS, "plate", [cell])
+    values, problems = one_column(TRANSPORTS, "plate", [cell])
     assert values.to_list() == [expected]
     assert problems["reason"].to_list() == ([] if expected else ["missing_value"])
 
 
 def test_an_invalid_plate_is_kept_and_is_not_a_problem() -> None:
-    values, problems = _one(TRANSPORTS, "plate", ["not a plate"])
+    values, problems = one_column(TRANSPORTS, "plate", ["not a plate"])
     assert values.to_list() == ["NOTAPLATE"]
     assert problems.height == 0
 
@@ -215,7 +193,7 @@ def test_uscc_is_upper_case_without_spaces_and_a_bad_check_char_is_kept() -> Non
     good = "91140500" + "MA0KXXXX" + "0"
     good = good[:17] + uscc_check_char(good[:17])
     wrong = good[:17] + ("0" if good[17] != "0" else "1")
-    values, problems = _one(
+    values, problems = one_column(
         FACILITIES, "uscc", [good.lower(), " ".join(good), "９" + good[1:], wrong]
     )
     assert values.to_list() == [good, good, good, wrong]
@@ -239,7 +217,7 @@ def test_uscc_is_upper_case_without_spaces_and_a_bad_check_char_is_kept() -> Non
     ],
 )
 def test_enum_accepts_codes_and_synonyms(cell: str, expected: str) -> None:
-    values, problems = _one(FACILITIES, "kind", [cell])
+    values, problems = one_column(FACILITIES, "kind", [cell])
     assert values.to_list() == [expected]
     assert problems.height == 0
 
@@ -250,19 +228,19 @@ def test_every_synonym_of_every_enum_column_maps_to_its_code() -> None:
             if column.enum is None:
                 continue
             words = synonyms(column.enum)
-            values, problems = _one(table, column.name, list(words))
+            values, problems = one_column(table, column.name, list(words))
             assert values.to_list() == list(words.values()), (table.name, column.name)
             assert problems.height == 0
 
 
 def test_an_unknown_enum_word_is_unknown_value() -> None:
-    values, problems = _one(FACILITIES, "kind", ["煤场", "蒸汽机", "煤场"])
+    values, problems = one_column(FACILITIES, "kind", ["煤场", "蒸汽机", "煤场"])
     assert values.to_list() == ["yard", None, "yard"]
-    assert _reasons(problems) == {3: "unknown_value"}
+    assert reasons_by_line(problems) == {3: "unknown_value"}
 
 
 def test_an_empty_optional_enum_is_null_and_no_problem() -> None:
-    values, problems = _one(FACILITIES, "status", ["", None, "关闭"])
+    values, problems = one_column(FACILITIES, "status", ["", None, "关闭"])
     assert values.to_list() == [None, None, "closed"]
     assert problems.height == 0
 
@@ -297,13 +275,13 @@ def test_an_empty_optional_enum_is_null_and_no_problem() -> None:
     ],
 )
 def test_timestamps_in_every_accepted_format(cell: str, expected: datetime) -> None:
-    values, problems = _one(TRANSPORTS, "departed_at", [cell])
+    values, problems = one_column(TRANSPORTS, "departed_at", [cell])
     assert values.to_list() == [expected]
     assert problems.height == 0
 
 
 def test_a_date_column_keeps_the_date_of_a_value_with_a_time() -> None:
-    values, problems = _one(
+    values, problems = one_column(
         LICENCES, "valid_from", ["2021-12-01 23:59:59", "44531.99", "2021/12/1"]
     )
     assert values.dtype == pl.Date
@@ -313,7 +291,7 @@ def test_a_date_column_keeps_the_date_of_a_value_with_a_time() -> None:
 
 def test_mixed_formats_in_one_column_all_read() -> None:
     cells = ["2021-12-01 08:30:00", "2021/12/1 8:30", "44531.354166", "2021年12月1日 8:30"] * 300
-    values, problems = _one(TRANSPORTS, "departed_at", cells)
+    values, problems = one_column(TRANSPORTS, "departed_at", cells)
     assert set(values.to_list()) == {datetime(2021, 12, 1, 8, 30)}
     assert problems.height == 0
 
@@ -336,9 +314,9 @@ def test_mixed_formats_in_one_column_all_read() -> None:
     ],
 )
 def test_bad_dates_and_times_are_problems(cell: str, reason: str) -> None:
-    values, problems = _one(TRANSPORTS, "departed_at", ["2021-12-01 08:00:00", cell])
+    values, problems = one_column(TRANSPORTS, "departed_at", ["2021-12-01 08:00:00", cell])
     assert values.to_list() == [datetime(2021, 12, 1, 8), None]
-    assert _reasons(problems) == {3: reason}
+    assert reasons_by_line(problems) == {3: reason}
 
 
 @pytest.mark.parametrize(
@@ -355,261 +333,18 @@ def test_bad_dates_and_times_are_problems(cell: str, reason: str) -> None:
     ],
 )
 def test_months_in_every_accepted_format(cell: str) -> None:
-    values, problems = _one(POWER, "month", [cell])
+    values, problems = one_column(POWER, "month", [cell])
     assert values.to_list() == ["2021-12"]
     assert problems.height == 0
 
 
 def test_single_digit_month_is_padded() -> None:
-    values, _ = _one(POWER, "month", ["2021/1", "2021年3月"])
+    values, _ = one_column(POWER, "month", ["2021/1", "2021年3月"])
     assert values.to_list() == ["2021-01", "2021-03"]
 
 
 @pytest.mark.parametrize("cell", ["2021-13", "2021-00", "abc", "2021-02-30", "2021"])
 def test_bad_months_are_not_a_month(cell: str) -> None:
-    values, problems = _one(POWER, "month", [cell])
+    values, problems = one_column(POWER, "month", [cell])
     assert values.to_list() == [None]
     assert problems["reason"].to_list() == ["not_a_month"]
-
-
-# --- quantities ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("cell", "expected"),
-    [
-        ("30", 30.0),
-        ("30.5", 30.5),
-        ("1,234.5", 1234.5),
-        ("1,234,567", 1234567.0),
-        ("１２３．５", 123.5),
-        ("１，２３４", 1234.0),
-        ("12.5吨", 12.5),
-        ("1.2万吨", 12000.0),
-        ("500kg", 0.5),
-        ("500千克", 0.5),
-        ("500 公斤", 0.5),
-        ("35t", 35.0),
-        ("35 T", 35.0),
-        ("-3", -3.0),
-        ("−3.5", -3.5),
-        (" 30 ", 30.0),
-        ("1e3", 1000.0),
-    ],
-)
-def test_tonnes_in_every_accepted_spelling(cell: str, expected: float) -> None:
-    values, problems = _one(TRANSPORTS, "tonnes_loaded", [cell])
-    assert values.to_list() == [pytest.approx(expected, rel=1e-12)]
-    assert problems.height == 0
-
-
-@pytest.mark.parametrize(
-    ("unit", "cells", "expected"),
-    [
-        ("万吨", ["1.5", "1,000"], [15000.0, 10_000_000.0]),
-        ("吨", ["1.5", "2"], [1.5, 2.0]),
-        ("t", ["1.5", "2"], [1.5, 2.0]),
-        ("kg", ["1500", "2"], [1.5, 0.002]),
-        ("千克", ["1500", "2"], [1.5, 0.002]),
-        (None, ["1.5", "2"], [1.5, 2.0]),
-    ],
-)
-def test_tonnes_take_the_header_unit(
-    unit: str | None, cells: list[str], expected: list[float]
-) -> None:
-    values, _ = _one(TRANSPORTS, "tonnes_loaded", cells, unit)
-    assert values.to_list() == pytest.approx(expected, rel=1e-12)
-
-
-def test_a_cell_unit_wins_over_the_header_unit() -> None:
-    values, _ = _one(TRANSPORTS, "tonnes_loaded", ["35吨", "500kg", "2"], "万吨")
-    assert values.to_list() == pytest.approx([35.0, 0.5, 20000.0], rel=1e-12)
-
-
-@pytest.mark.parametrize(
-    ("cell", "reason"),
-    [
-        ("abc", "not_a_number"),
-        ("inf", "not_a_number"),
-        ("nan", "not_a_number"),
-        ("1.2.3", "unknown_unit"),
-        ("30 furlongs", "unknown_unit"),
-        ("30万千瓦时", "unknown_unit"),
-    ],
-)
-def test_bad_quantities_are_problems(cell: str, reason: str) -> None:
-    values, problems = _one(TRANSPORTS, "tonnes_loaded", [cell])
-    assert values.to_list() == [None]
-    assert problems["reason"].to_list() == [reason]
-
-
-@pytest.mark.parametrize(
-    ("cell", "unit", "expected"),
-    [
-        ("90", "万吨/年", 900_000.0),
-        ("90", "万t/a", 900_000.0),
-        ("90", "万吨", 900_000.0),
-        ("90万吨/年", None, 900_000.0),
-        ("90万t/a", None, 900_000.0),
-        ("90万吨", None, 900_000.0),
-        ("1.2Mt/a", None, 1_200_000.0),
-        ("1.2", "Mt/a", 1_200_000.0),
-        ("300000", "吨/年", 300_000.0),
-        ("300,000t/a", None, 300_000.0),
-    ],
-)
-def test_capacity_in_tonnes_a_year(cell: str, unit: str | None, expected: float) -> None:
-    values, problems = _one(LICENCES, "capacity_tpa", [cell], unit)
-    assert values.to_list() == [pytest.approx(expected, rel=1e-12)]
-    assert problems.height == 0
-
-
-@pytest.mark.parametrize(
-    ("cell", "unit", "expected"),
-    [
-        ("1,234", None, 1234.0),
-        ("1234千瓦时", None, 1234.0),
-        ("1234度", None, 1234.0),
-        ("1234kWh", None, 1234.0),
-        ("1234 kW·h", None, 1234.0),
-        ("1.5万千瓦时", None, 15000.0),
-        ("1.5万度", None, 15000.0),
-        ("1.5MWh", None, 1500.0),
-        ("1.5", "万千瓦时", 15000.0),
-        ("1.5", "mwh", 1500.0),
-        ("１２３", "度", 123.0),
-    ],
-)
-def test_kwh(cell: str, unit: str | None, expected: float) -> None:
-    values, problems = _one(POWER, "kwh", [cell], unit)
-    assert values.to_list() == [pytest.approx(expected, rel=1e-12)]
-    assert problems.height == 0
-
-
-@pytest.mark.parametrize(
-    ("column", "cell", "expected"),
-    [
-        ("lat", "35.5", 35.5),
-        ("lat", "35.5°", 35.5),
-        ("lat", "３５．５", 35.5),
-        ("speed_kmh", "60km/h", 60.0),
-        ("speed_kmh", "60 km/h", 60.0),
-        ("speed_kmh", "1,060", 1060.0),
-    ],
-)
-def test_plain_numbers_ignore_their_units(column: str, cell: str, expected: float) -> None:
-    values, problems = _one(GPS, column, [cell])
-    assert values.to_list() == [expected]
-    assert problems.height == 0
-
-
-def test_a_number_in_kilogrammes_is_an_unknown_unit_for_a_speed() -> None:
-    _, problems = _one(GPS, "speed_kmh", ["60kg"])
-    assert problems["reason"].to_list() == ["unknown_unit"]
-
-
-def test_radius_in_metres() -> None:
-    values, _ = _one(TABLES["zones"], "radius_m", ["500米", "500m", "500"])
-    assert values.to_list() == [500.0] * 3
-
-
-# --- header units ----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("kind", "unit", "known"),
-    [
-        (Kind.tonnes, "万吨", True),
-        (Kind.tonnes, "kg", True),
-        (Kind.tonnes, None, True),
-        (Kind.tonnes, "furlong", False),
-        (Kind.tonnes, "万吨/年", False),
-        (Kind.tonnes_per_year, "万吨/年", True),
-        (Kind.tonnes_per_year, "Mt/a", True),
-        (Kind.kwh, "万千瓦时", True),
-        (Kind.kwh, "吨", False),
-        (Kind.number, "km/h", True),
-        (Kind.number, "kg", False),
-        (Kind.date, "yyyymmdd", True),
-        (Kind.text, "全称", True),
-    ],
-)
-def test_known_unit(kind: Kind, unit: str | None, known: bool) -> None:
-    assert known_unit(kind, unit) is known
-
-
-def test_an_unknown_header_unit_is_refused() -> None:
-    with pytest.raises(ValueError, match="furlong"):
-        normalise(_raw(tonnes_loaded=["1"]), TRANSPORTS, {"tonnes_loaded": "furlong"})
-
-
-# --- SQL checks ---------------------------------------------------------------------
-
-
-def _duck(expr: str, values: Sequence[str | None]) -> list[bool | None]:
-    con = duckdb.connect()
-    con.register(
-        "t", pl.DataFrame({"v": pl.Series(list(values), dtype=pl.String), "i": range(len(values))})
-    )
-    return [row[0] for row in con.execute(f"SELECT {expr} FROM t ORDER BY i").fetchall()]
-
-
-def test_uscc_valid_sql() -> None:
-    first17 = "91140500MA0K12345"
-    good = first17 + uscc_check_char(first17)
-    others = [first17 + c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if first17 + c != good]
-    assert _duck(
-        uscc_valid_sql("v"), [good, None, good[:17], good + "0", good.lower(), "I" + good[1:]]
-    ) == [
-        True,
-        None,
-        False,
-        False,
-        False,
-        False,
-    ]
-    assert _duck(uscc_valid_sql("v"), others) == [False] * 30
-
-
-def test_uscc_check_char_of_published_codes() -> None:
-    # Codes printed on public business licences.
-    for code in (
-        "91350100M000100Y43",
-        "91330100716105852F",
-        "9144030071526726XG",
-        "914403001922038216",
-    ):
-        assert uscc_check_char(code[:17]) == code[17]
-
-
-def test_uscc_check_char_refuses_other_input() -> None:
-    with pytest.raises(ValueError):
-        uscc_check_char("91350100M000100I4")
-    with pytest.raises(ValueError):
-        uscc_check_char("9135")
-
-
-def test_uscc_valid_sql_transpiles_to_spark() -> None:
-    (spark,) = sqlglot.transpile(uscc_valid_sql("x"), read="duckdb", write="spark")
-    assert "x" in spark
-
-
-@pytest.mark.parametrize(
-    ("plate", "valid"),
-    [
-        ("晋E12345", True),
-        ("晋EA1234", True),
-        ("晋ED12345", True),  # new-energy: six after the letter
-        ("京AF12345", True),
-        ("晋E1234挂", True),
-        ("晋E123", False),
-        ("晋E1234567", False),
-        ("E12345", False),
-        ("晋112345", False),
-        ("X晋E12345", False),
-        ("晋E·12345", False),  # not normalised
-        (None, None),
-    ],
-)
-def test_plate_valid_sql(plate: str | None, valid: bool | None) -> None:
-    assert _duck(plate_valid_sql("v"), [plate]) == [valid]
