@@ -61,3 +61,18 @@ def test_trace_compares_the_two_policies_side_by_side(month: Path) -> None:
     # Mixed with unknown coal, the licensed part keeps its share proportionally and loses it under taint.
     assert sum(r["proportional_share"] for r in licensed) > 0
     assert sum(r["taint_share"] for r in licensed) == 0
+
+
+def test_common_mistakes_are_told_in_chinese(month: Path, tmp_path: Path) -> None:
+    db = str(month / "coaltrace.duckdb")
+    cases = [
+        (["yard", "NOPE", "--db", db], "未知单位"),
+        (["rules", "show", "no_such_rule"], "没有规则"),
+        (["findings", "--db", db, "--format", "xml"], "只能是"),
+        (["audit", "--period", "2021-12", "--db", db, "--param", "oops"], "规则.参数=值"),
+        (["sample", str(month), "--scale", "0.01"], "不是空文件夹"),
+    ]
+    for args, words in cases:
+        res = CliRunner().invoke(app, ["--lang", "zh", *args])
+        assert res.exit_code == 2, (args, res.output)
+        assert words in res.output, (args, res.output)

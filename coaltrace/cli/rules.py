@@ -87,7 +87,10 @@ def _severity(value: str | None, option: str) -> Severity | None:
     try:
         return Severity(value.lower())
     except ValueError:
-        raise UsageError(f"{option} {value!r}: use one of {', '.join(s.value for s in Severity)}") from None
+        raise UsageError(
+            f"{option} {value!r}: use one of {', '.join(s.value for s in Severity)}",
+            zh=f"{option} {value!r}：只能是 {', '.join(s.value for s in Severity)} 之一",
+        ) from None
 
 
 @app.command()
@@ -172,7 +175,7 @@ def findings(
     from coaltrace.store import Store
 
     if fmt not in FORMATS:
-        raise UsageError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+        raise UsageError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}", zh=f"--format {fmt!r}：只能是 {', '.join(FORMATS)} 之一")
     label = Period.parse(period).label if period else None
     with Store(db, must_exist=True) as store:
         rows = query_findings(

@@ -24,7 +24,10 @@ def latest_period(store: Store) -> Period:
     """The latest month that has sales: what a command means when --period is left out."""
     row = store.con.execute("SELECT max(sold_at) FROM sales").fetchone()
     if row is None or row[0] is None:
-        raise UsageError("the database has no sales yet", hint="Load a month first: `coaltrace load FILES`.")
+        raise UsageError(
+            "the database has no sales yet", zh="数据库中还没有销售数据",
+            hint="Load a month first: `coaltrace load FILES`.", hint_zh="请先载入一个月的数据：coaltrace load 文件。",
+        )
     return Period.parse(f"{row[0]:%Y-%m}")
 
 
@@ -41,7 +44,9 @@ def _known(store: Store, facility_id: str, period: Period) -> None:
     if found is None:
         raise UsageError(
             f"unknown facility {facility_id!r}: it is not registered and has no flow in {period.label}",
+            zh=f"未知单位 {facility_id!r}：既未登记，{period.label} 也没有任何购销",
             hint="Check the facility_id (单位编码), or list the facilities with `coaltrace balance`.",
+            hint_zh="请核对单位编码，或用 `coaltrace balance` 列出全部单位。",
         )
 
 

@@ -78,7 +78,10 @@ def load_config(path: Path | None) -> AuditConfig:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UsageError(f"no config file at {path}", hint="Give --config an existing TOML file.") from None
+        raise UsageError(
+            f"no config file at {path}", zh=f"{path} 处没有配置文件",
+            hint="Give --config an existing TOML file.", hint_zh="请用 --config 指定一个存在的 TOML 文件。",
+        ) from None
     except tomllib.TOMLDecodeError as e:
         raise UsageError(f"the config file is not valid TOML: {e}", location=where) from None
     unknown = set(data) - {"params", "disable", "provenance"}

@@ -53,7 +53,9 @@ class RuleSet:
 
             raise UsageError(
                 f"no rule {rule_id!r}",
+                zh=f"没有规则 {rule_id!r}",
                 hint="`coaltrace rules list` shows the rules; check --rules points at the right folder.",
+                hint_zh="`coaltrace rules list` 列出全部规则；请检查 --rules 指向的文件夹。",
             ) from None
 
 
@@ -163,7 +165,10 @@ def rule_files(dirs: Iterable[Path]) -> list[Path]:
             files.append(d)
             continue
         if not d.is_dir():
-            raise RuleError(f"no rule folder at {d}", hint="Point --rules at a folder of rule YAML files.")
+            raise RuleError(
+                f"no rule folder at {d}", zh=f"{d} 处没有规则文件夹",
+                hint="Point --rules at a folder of rule YAML files.", hint_zh="请用 --rules 指向存放规则 YAML 文件的文件夹。",
+            )
         files.extend(sorted([*d.glob("*.yaml"), *d.glob("*.yml")]))
     return files
 

@@ -73,7 +73,10 @@ def parse_param_overrides(items: Iterable[str]) -> dict[str, dict[str, str]]:
         key, eq, value = item.partition("=")
         rule_id, dot, name = key.strip().partition(".")
         if not eq or not dot or not rule_id or not name:
-            raise UsageError(f"--param {item!r}: write RULE.NAME=VALUE, e.g. trip_too_fast.max_kmh=90")
+            raise UsageError(
+                f"--param {item!r}: write RULE.NAME=VALUE, e.g. trip_too_fast.max_kmh=90",
+                zh=f"--param {item!r}：请写成 规则.参数=值，如 trip_too_fast.max_kmh=90",
+            )
         out.setdefault(rule_id, {})[name] = value
     return out
 

@@ -55,11 +55,15 @@ def write_sample(outdir: Path, *, seed: int = 42, scale: float = 1.0, province: 
     files and folders a sample consists of.
     """
     if not scale > 0 or scale > 50:
-        raise UsageError(f"scale must be above 0 and at most 50, not {scale}")
+        raise UsageError(f"scale must be above 0 and at most 50, not {scale}", zh=f"--scale 须大于 0 且不超过 50，而不是 {scale}")
     outdir = Path(outdir)
     if outdir.exists() and any(outdir.iterdir()):
         if not force:
-            raise UsageError(f"{outdir} is not empty", hint="Choose an empty folder, or pass --force to overwrite a previous sample.")
+            raise UsageError(
+                f"{outdir} is not empty", zh=f"{outdir} 不是空文件夹",
+                hint="Choose an empty folder, or pass --force to overwrite a previous sample.",
+                hint_zh="请选一个空文件夹，或加 --force 覆盖之前的样例。",
+            )
         for d in OWN_DIRS:
             shutil.rmtree(outdir / d, ignore_errors=True)
         for f in OWN_FILES:
