@@ -63,7 +63,7 @@ def test_trace_compares_the_two_policies_side_by_side(month: Path) -> None:
     assert sum(r["taint_share"] for r in licensed) == 0
 
 
-def test_common_mistakes_are_told_in_chinese(month: Path, tmp_path: Path) -> None:
+def test_common_mistakes_are_told_in_chinese(month: Path) -> None:
     db = str(month / "coaltrace.duckdb")
     cases = [
         (["yard", "NOPE", "--db", db], "未知单位"),
