@@ -165,3 +165,18 @@ def test_cli_audit_json(month_db: Path) -> None:
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["findings"] == 1 and data["rules"][0]["rule_id"] == "trip_heavier_on_arrival"
+
+
+def test_cli_audit_unreadable_zone_geometry_is_bad_input(month_db: Path) -> None:
+    with Store(month_db) as store:
+        insert_rows(store, {"zones": [
+            {"zone_id": "Z1", "kind": "outcrop", "geometry": "POINT(112.8 35.5)"},
+            {"zone_id": "Z2", "kind": "remote_road", "geometry": "LINESTRING(112.8 35.5, 112.9)"},
+            {"zone_id": "Z3", "kind": "outcrop", "geometry": "POLYGON((112.8 35.5, 112.9 35.5, 112.9 35.6, 112.8 35.5))"},
+        ]})
+    r = CliRunner().invoke(coaltrace.cli.app, ["--lang", "en", "audit", "--period", "2021-12", "--db", str(month_db),
+                                               "--only", "trip_starts_in_zone"])
+    assert r.exit_code == ExitCode.BAD_INPUT, r.output
+    assert "2 zone(s) have a geometry that cannot be read" in r.output
+    assert "case:2, column 'geometry': zone Z1" in r.output
+    assert "case:3, column 'geometry': zone Z2" in r.output

@@ -12,9 +12,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from coaltrace.errors import CoaltraceError, InputFileError, Location
 
 if TYPE_CHECKING:
     import duckdb
@@ -80,7 +82,10 @@ def parse_wkt(zone_id: str, kind: str, wkt: str, radius_m: float | None) -> Shap
         raise ValueError(f"zone {zone_id}: geometry must be a WKT polygon or line, not {wkt[:40]!r}")
     parts = []
     for ring in _RING.findall(wkt):
-        coords = [tuple(float(v) for v in pair.split()[:2]) for pair in ring.split(",") if pair.strip()]
+        try:
+            coords = [(float(x), float(y)) for x, y, *_ in (pair.split() for pair in ring.split(",") if pair.strip())]
+        except ValueError:
+            raise ValueError(f"zone {zone_id}: each point is two numbers, lon lat, in {wkt[:40]!r}") from None
         if len(coords) < 2:
             raise ValueError(f"zone {zone_id}: a ring or line needs at least two points")
         parts.append(np.asarray(coords, dtype=np.float64))
@@ -129,15 +134,38 @@ def haversine_sql(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
     )
 
 
+def _shapes(zones: list[tuple[Any, ...]]) -> list[Shape]:
+    """The zones given as WKT; every unreadable geometry is reported at once, with its file and line."""
+    shapes: list[Shape] = []
+    bad: list[CoaltraceError] = []
+    for z, k, g, _la, _lo, r, file, sheet, line in zones:
+        if not g:
+            continue
+        try:
+            shapes.append(parse_wkt(z, k, g, r))
+        except ValueError as e:
+            bad.append(InputFileError(str(e), location=Location(file=file, sheet=sheet, line=line, column="geometry")))
+    if bad:
+        raise InputFileError(
+            f"{len(bad)} zone(s) have a geometry that cannot be read",
+            zh=f"{len(bad)} 个区域的范围无法读取",
+            causes=bad,
+            hint="Write the geometry as a WKT POLYGON or LINESTRING in lon lat order, or give lat, lon and "
+            "radius_m instead; then load the zones file again.",
+            hint_zh="请把范围写成经度在前的 WKT POLYGON 或 LINESTRING，或改填纬度、经度和半径，然后重新载入区域文件。",
+        )
+    return shapes
+
+
 def build_zone_tables(con: duckdb.DuckDBPyConnection, gps_view: str = "period_gps") -> int:
     """Fill zone_circles and gps_zone_hits (from the period's GPS points); returns the number of hits."""
     con.execute(CIRCLES_DDL)
     con.execute(HITS_DDL)
     zones = con.execute(
-        "SELECT zone_id, kind, geometry, lat, lon, radius_m FROM zones ORDER BY zone_id"
+        "SELECT zone_id, kind, geometry, lat, lon, radius_m, _file, _sheet, _line FROM zones ORDER BY zone_id"
     ).fetchall()
-    circles = [(z, k, la, lo, r) for z, k, g, la, lo, r in zones if not g and la is not None and lo is not None and r]
-    shapes = [parse_wkt(z, k, g, r) for z, k, g, _la, _lo, r in zones if g]
+    circles = [(z, k, la, lo, r) for z, k, g, la, lo, r, *_ in zones if not g and la is not None and lo is not None and r]
+    shapes = _shapes(zones)
     covering = circles + [(s.zone_id, s.kind, *s.circle()) for s in shapes]
     if covering:
         con.executemany("INSERT INTO zone_circles VALUES (?, ?, ?, ?, ?)", covering)
