@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coaltrace.cli import app
+from coaltrace.errors import ExitCode
 from tests.conftest import write_csv, write_xlsx
 
 SALES_HEADER_ZH = [" 销售单号 ", "销售日期", "销售单位编码", "购买单位编码", "煤种", "数量（吨）", "运单号", "备注"]
@@ -218,6 +219,7 @@ def test_status_json_and_quarantine(tmp_path: Path, db_path: Path, runner: CliRu
     ]
     text = runner.invoke(app, ["--lang", "zh", "quarantine", "--db", str(db_path)]).stdout
     assert "不是数字" in text and "sales.csv" in text
+    assert runner.invoke(app, ["quarantine", "--db", str(db_path), "--limit", "-1"]).exit_code == ExitCode.USAGE
 
 
 def test_gbk_csv_is_read_as_gb18030(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:

@@ -139,7 +139,7 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
 @handle_errors
 def quarantine(
     file: Annotated[str | None, typer.Option("--file", help="Only rows from this source file name.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Show at most this many rows (0: all).")] = 200,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="Show at most this many rows (0: all).")] = 200,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
