@@ -128,6 +128,31 @@ def test_load_config_reads_toml(tmp_path: Path) -> None:
     assert load_config(example).params
 
 
+def test_load_config_reads_dotted_keys_as_toml_writes_them(tmp_path: Path) -> None:
+    path = tmp_path / "coaltrace.toml"
+    path.write_text('[params]\ntrip_too_fast.max_kmh = 80\n\n[params.plate_cloned]\nmin_km = 30\n', encoding="utf-8")
+    assert load_config(path).params == {"trip_too_fast": {"max_kmh": 80}, "plate_cloned": {"min_km": 30}}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[provenance]\nflow_measure = "nope"\n', "the [provenance] section is wrong"),
+        ("[provenance]\nstock_window_days = -1\n", "stock_window_days"),
+        ("params = 3\n", "`params` must be written as a [params] section"),
+        ('disable = ["trip_too_fast"]\n', "a [[disable]] entry needs `rule`"),
+        ('[[disable]]\nrule = "trip_too_fsat"\n', "no rule 'trip_too_fsat'"),
+    ],
+)
+def test_cli_audit_a_wrong_config_is_a_usage_error(month_db: Path, tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "coaltrace.toml"
+    path.write_text(text, encoding="utf-8")
+    r = CliRunner().invoke(coaltrace.cli.app, ["--lang", "en", "audit", "--period", "2021-12", "--db", str(month_db),
+                                               "--only", "trip_too_fast", "--config", str(path)])
+    assert r.exit_code == ExitCode.USAGE, r.output
+    assert message in r.output
+
+
 def test_cli_audit_fail_on_and_summary(month_db: Path) -> None:
     args = ["--lang", "en", "audit", "--period", "2021-12", "--db", str(month_db), "--only", ",".join(ONLY)]
     r = CliRunner().invoke(coaltrace.cli.app, args)

@@ -88,21 +88,49 @@ def load_config(path: Path | None) -> AuditConfig:
     if unknown:
         raise UsageError(f"unknown section(s) {', '.join(sorted(unknown))}", location=where,
                          hint="The config knows [params], [[disable]] and [provenance].")
+    for section, shape, example in (("params", dict, "[params]"), ("disable", list, "[[disable]]"),
+                                    ("provenance", dict, "[provenance]")):
+        if section in data and not isinstance(data[section], shape):
+            raise UsageError(f"`{section}` must be written as a {example} section", location=where,
+                             zh=f"`{section}` 须写成 {example} 段")
+    provenance = data.get("provenance", {})
+    _check_provenance(provenance, where)
     params: dict[str, dict[str, Any]] = {}
     for key, value in data.get("params", {}).items():
         rule_id, _, name = key.partition(".")
+        if not name and isinstance(value, dict):
+            # Unquoted, `trip_too_fast.max_kmh = 80` is a TOML dotted key: a table per rule.
+            params.setdefault(rule_id, {}).update(value)
+            continue
         if not name:
             raise UsageError(f"parameter {key!r} must be written RULE.NAME", location=where)
         params.setdefault(rule_id, {})[name] = value
     disables = []
     for entry in data.get("disable", []):
-        extra = set(entry) - {"rule", "county", "period", "reason"}
-        if "rule" not in entry or extra:
+        if not isinstance(entry, dict) or "rule" not in entry or set(entry) - {"rule", "county", "period", "reason"}:
+            got = sorted(entry) if isinstance(entry, dict) else repr(entry)
             raise UsageError(
-                f"a [[disable]] entry needs `rule` and may have county, period, reason; got {sorted(entry)}",
+                f"a [[disable]] entry needs `rule` and may have county, period, reason; got {got}",
                 location=where,
             )
         if entry.get("period"):
             Period.parse(entry["period"])
         disables.append(Disable(**entry))
-    return AuditConfig(params=params, disables=tuple(disables), provenance=data.get("provenance", {}), source=str(path))
+    return AuditConfig(params=params, disables=tuple(disables), provenance=provenance, source=str(path))
+
+
+def _check_provenance(section: dict[str, Any], where: Location) -> None:
+    """The [provenance] section is checked here, where its file is known, not when the audit uses it."""
+    from pydantic import ValidationError
+
+    from coaltrace.provenance.config import ProvenanceConfig
+
+    try:
+        ProvenanceConfig.model_validate(section)
+    except ValidationError as e:
+        raise UsageError(
+            "the [provenance] section is wrong", zh="[provenance] 段有误", location=where,
+            details=[f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()],
+            hint="docs/provenance.md lists its settings and their ranges.",
+            hint_zh="可用的设置及其范围见 docs/provenance.md。",
+        ) from None

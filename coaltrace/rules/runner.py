@@ -203,6 +203,9 @@ def run_audit(
     ruleset = load_rules(rule_dirs)
     selected = [ruleset.get(r) for r in dict.fromkeys(only)] if only else [r for r in ruleset if r.enabled]
     values = resolve_params(ruleset, config.params, params or {})
+    for d in config.disables:
+        # A misspelt rule id would otherwise turn nothing off, silently.
+        ruleset.get(d.rule)
     run_id = hashlib.sha1(f"{p.label}|{created_at.isoformat()}|{time.time_ns()}".encode()).hexdigest()[:12]
     result = AuditResult(run_id=run_id, period=p.label)
 
