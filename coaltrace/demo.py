@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from coaltrace.ingest.loader import LoadReport, load_paths
+from coaltrace.paths import output_dir
 from coaltrace.period import Period
 from coaltrace.report import write_report
 from coaltrace.rules.runner import run_audit
@@ -40,7 +41,7 @@ def run_demo(outdir: Path, *, scale: float, seed: int, lang: str, step: Step | N
         if step:
             step(what)
 
-    outdir.mkdir(parents=True, exist_ok=True)
+    output_dir(outdir)
     sample, db = outdir / "sample", outdir / "coaltrace.duckdb"
     say("sample")
     write_sample(sample, seed=seed, scale=scale, force=True)

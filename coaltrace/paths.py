@@ -1,6 +1,7 @@
-"""Where coaltrace finds the files it ships (the mine registry, the rule pack).
+"""Where coaltrace finds the files it ships (the mine registry, the rule pack), and the
+folders it writes into.
 
-In a source checkout they sit at the top of the repository (`fixtures/`,
+In a source checkout the shipped files sit at the top of the repository (`fixtures/`,
 `rules/`); an installed wheel carries them inside the package. One function
 knows both places so nothing else has to.
 """
@@ -8,6 +9,8 @@ knows both places so nothing else has to.
 from __future__ import annotations
 
 from pathlib import Path
+
+from coaltrace.errors import UsageError
 
 _PACKAGE = Path(__file__).resolve().parent
 _CHECKOUT = _PACKAGE.parent
@@ -25,3 +28,15 @@ def shipped(name: str) -> Path:
 
 
 DEFAULT_DB = "coaltrace.duckdb"
+
+
+def output_dir(path: Path) -> Path:
+    """PATH as a folder to write into, made if need be; a path that cannot be one is a usage error."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(
+            f"cannot write into {path}: {e.strerror or e}", zh=f"无法写入 {path}：{e.strerror or e}",
+            hint="Name a folder you can write to.", hint_zh="请指定一个可写入的文件夹。",
+        ) from None
+    return path

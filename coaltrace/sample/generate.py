@@ -10,6 +10,7 @@ import polars as pl
 from pydantic import BaseModel
 
 from coaltrace.errors import UsageError
+from coaltrace.paths import output_dir
 from coaltrace.sample import records
 from coaltrace.sample.month import Month, build_month
 from coaltrace.sample.truth import truth
@@ -57,7 +58,7 @@ def write_sample(outdir: Path, *, seed: int = 42, scale: float = 1.0, province: 
     if not scale > 0 or scale > 50:
         raise UsageError(f"scale must be above 0 and at most 50, not {scale}", zh=f"--scale 须大于 0 且不超过 50，而不是 {scale}")
     outdir = Path(outdir)
-    if outdir.exists() and any(outdir.iterdir()):
+    if outdir.is_dir() and any(outdir.iterdir()):
         if not force:
             raise UsageError(
                 f"{outdir} is not empty", zh=f"{outdir} 不是空文件夹",
@@ -68,7 +69,7 @@ def write_sample(outdir: Path, *, seed: int = 42, scale: float = 1.0, province: 
             shutil.rmtree(outdir / d, ignore_errors=True)
         for f in OWN_FILES:
             (outdir / f).unlink(missing_ok=True)
-    outdir.mkdir(parents=True, exist_ok=True)
+    output_dir(outdir)
 
     rng = np.random.default_rng(seed)
     world = build_world(rng, scale, province)
