@@ -259,6 +259,6 @@ def test_cli_writes_the_sample_and_refuses_to_overwrite(tmp_path: Path) -> None:
     assert (out / "truth.csv").exists()
     again = runner.invoke(coaltrace.cli.app, ["--lang", "zh", "sample", str(out), "--scale", "0.01"])
     assert again.exit_code == 2
-    assert "not empty" in again.stderr
+    assert "不是空文件夹" in again.stderr
     forced = runner.invoke(coaltrace.cli.app, ["--lang", "zh", "sample", str(out), "--scale", "0.01", "--force"])
     assert forced.exit_code == 0 and "已植入" in forced.stderr
