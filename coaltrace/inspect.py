@@ -40,9 +40,11 @@ def yard_page(store: Store, facility_id: str, period: str | None) -> dict[str, A
             f"""SELECT finding_id, rule_id, rule_version, severity, title_zh, title_en, entity_kind, entity_id,
                       tonnes_at_risk
                FROM findings
-               WHERE period = ? AND (facility_id = ? OR entity_id = ? OR entity_id LIKE ? OR entity_id LIKE ?)
+               WHERE period = ? AND (facility_id = ? OR entity_id = ?
+                                     OR ends_with(entity_id, ?) OR starts_with(entity_id, ?))
                ORDER BY {SEVERITY_RANK_SQL} DESC,
                         tonnes_at_risk DESC NULLS LAST, finding_id""",
-            [p, facility_id, facility_id, f"%>{facility_id}", f"{facility_id}>%"],
+            # Not LIKE: an id's own `_` or `%` would match other facilities' flows.
+            [p, facility_id, facility_id, f">{facility_id}", f"{facility_id}>"],
         )
     return page

@@ -10,6 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from coaltrace.cli import app
+from coaltrace.inspect import yard_page
+from coaltrace.rules.casetest import insert_rows
+from coaltrace.rules.findings import ensure_tables
+from coaltrace.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -76,3 +80,18 @@ def test_common_mistakes_are_told_in_chinese(month: Path) -> None:
         res = CliRunner().invoke(app, ["--lang", "zh", *args])
         assert res.exit_code == 2, (args, res.output)
         assert words in res.output, (args, res.output)
+
+
+def test_yard_findings_of_an_id_with_an_underscore_are_its_own(fresh_db: Store) -> None:
+    insert_rows(fresh_db, {
+        "facilities": [{"facility_id": f, "name": f, "kind": "yard"} for f in ("Y_1", "YA1")] +
+                      [{"facility_id": "M1", "name": "M1", "kind": "mine"}],
+        "sales": [{"sale_id": f"S{i}", "sold_at": "2021-12-03 08:00:00", "seller_id": "M1", "buyer_id": b, "tonnes": 30}
+                  for i, b in enumerate(("Y_1", "YA1"))],
+    })
+    ensure_tables(fresh_db)
+    for entity in ("M1>Y_1", "M1>YA1", "YA1>M1"):
+        fresh_db.con.execute("INSERT INTO findings (finding_id, rule_id, severity, entity_kind, entity_id, period) "
+                             "VALUES (?, 'r', 'high', 'flow', ?, '2021-12')", [entity, entity])
+    page = yard_page(fresh_db, "Y_1", "2021-12")
+    assert [f["entity_id"] for f in page["findings"]] == ["M1>Y_1"]
