@@ -169,6 +169,13 @@ LICENCES = Table(
     aliases=("licenses", "licence", "license"),
 )
 
+# What counts as a coal mining licence, for every query that asks (graph nodes, rule views):
+# a mining licence whose mineral is coal or not stated.
+COAL_MINING_LICENCE = (
+    "licence_type = 'mining' AND (mineral IS NULL OR TRIM(mineral) = '' "
+    "OR mineral LIKE '%煤%' OR LOWER(mineral) LIKE '%coal%')"
+)
+
 SALES = Table(
     name="sales",
     zh="销售",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from coaltrace.contract.tables import COAL_MINING_LICENCE
 from coaltrace.graph.staging import fetch_frame, period_params
 from coaltrace.period import Period
 from coaltrace.provenance.config import ProvenanceConfig
@@ -22,11 +23,7 @@ if TYPE_CHECKING:
 
 LICENCE_STATES = ("valid", "none", "expired", "not_yet_valid", "closed", "suspended", "revoked")
 
-_COAL_LICENCES = """
-SELECT facility_id, valid_from, valid_to, capacity_tpa FROM licences
-WHERE licence_type = 'mining'
-  AND (mineral IS NULL OR mineral LIKE '%煤%' OR lower(mineral) LIKE '%coal%')
-"""
+_COAL_LICENCES = f"SELECT facility_id, valid_from, valid_to, capacity_tpa FROM licences WHERE {COAL_MINING_LICENCE}"
 
 _STATE_ON = """
 CASE WHEN f.status IN ('closed', 'suspended', 'revoked')

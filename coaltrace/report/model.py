@@ -59,8 +59,8 @@ def build_report(store: Store, period: Period, *, credit: str | None = None) -> 
     total = 0
     if have_findings:
         rules = [RuleLine(**r) for r in store.query(
-            """SELECT rule_id, any_value(title_zh) AS title_zh, any_value(title_en) AS title_en,
-                      any_value(severity) AS severity, max(rule_version) AS rule_version,
+            f"""SELECT rule_id, any_value(title_zh) AS title_zh, any_value(title_en) AS title_en,
+                      arg_max(severity, {SEVERITY_RANK_SQL}) AS severity, max(rule_version) AS rule_version,
                       count(*) AS findings, COALESCE(sum(tonnes_at_risk), 0) AS tonnes_at_risk
                FROM findings WHERE period = ? GROUP BY rule_id
                ORDER BY findings DESC, rule_id""", p)]

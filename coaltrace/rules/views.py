@@ -51,6 +51,7 @@ def _ts(d: object) -> str:
 def view_sql(period: Period) -> dict[str, str]:
     """Name -> SELECT for every view but gps_zone_hits and zone_circles (which the engine computes)."""
     from coaltrace.contract.codes import plate_valid_sql, uscc_valid_sql
+    from coaltrace.contract.tables import COAL_MINING_LICENCE
 
     start, end = _ts(period.start), _ts(period.end)
     months = ", ".join(f"'{m}'" for m in period.months)
@@ -60,10 +61,7 @@ def view_sql(period: Period) -> dict[str, str]:
             f"SELECT '{label}' AS period, {start} AS period_start, {end} AS period_end, "
             f"{period.days} AS days"
         ),
-        "coal_mining_licences": (
-            "SELECT * FROM licences WHERE licence_type = 'mining' AND "
-            "(mineral IS NULL OR TRIM(mineral) = '' OR mineral LIKE '%煤%' OR LOWER(mineral) LIKE '%coal%')"
-        ),
+        "coal_mining_licences": f"SELECT * FROM licences WHERE {COAL_MINING_LICENCE}",
         "facility_uscc": (
             f"SELECT facility_id, uscc, {uscc_valid_sql('uscc')} AS uscc_valid, _file, _sheet, _line FROM facilities"
         ),
