@@ -58,23 +58,15 @@ def query_findings(store: Store, f: FindingFilter | None = None) -> list[dict[st
     """Findings, worst first (severity, tonnes at risk), then by id for a stable order."""
     ensure_tables(store)
     f = f or FindingFilter()
-    where: list[str] = ["TRUE"]
-    args: list[object] = []
-    if f.period:
-        where.append("period = ?")
-        args.append(f.period)
-    if f.rule_id:
-        where.append("rule_id = ?")
-        args.append(f.rule_id)
-    if f.min_severity:
-        where.append(f"{SEVERITY_RANK_SQL} >= ?")
-        args.append(f.min_severity.rank)
-    if f.facility_id:
-        where.append("facility_id = ?")
-        args.append(f.facility_id)
-    if f.county:
-        where.append("county = ?")
-        args.append(f.county)
+    conditions: list[tuple[str, object]] = [
+        ("period = ?", f.period),
+        ("rule_id = ?", f.rule_id),
+        (f"{SEVERITY_RANK_SQL} >= ?", f.min_severity.rank if f.min_severity else None),
+        ("facility_id = ?", f.facility_id),
+        ("county = ?", f.county),
+    ]
+    where = ["TRUE", *(sql for sql, value in conditions if value)]
+    args = [value for _, value in conditions if value]
     rows = store.query(
         f"SELECT {', '.join(COLUMNS)} FROM findings WHERE {' AND '.join(where)} "
         f"ORDER BY {SEVERITY_RANK_SQL} DESC, tonnes_at_risk DESC NULLS LAST, rule_id, entity_id, finding_id",
