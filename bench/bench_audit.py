@@ -80,7 +80,9 @@ def main() -> None:
     work = args.cache / "bench-audit.duckdb"
     shutil.copyfile(db, work)
     try:
-        done = subprocess.run([sys.executable, "-c", AUDIT, str(work), args.period], check=True, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-c", AUDIT, str(work), args.period], check=True, capture_output=True, text=True
+        )
     finally:
         work.unlink(missing_ok=True)
     figures = json.loads(done.stdout.strip().splitlines()[-1])

@@ -40,21 +40,41 @@ def write_inputs(data: Path, n: int, seed: int = 7) -> dict[str, list[Path]]:
     yards = pl.Series([f"YD{i:04d}" for i in range(300)])[rng.integers(0, 300, n)]
     ids = pl.Series(np.arange(n)).cast(pl.String).str.zfill(8)
     waybills = "WB" + ids
-    trips = pl.DataFrame({
-        "运输单号": "T" + ids, "运单号": waybills, "车牌号": plates, "发货单位编码": mines,
-        "收货单位编码": yards, "发车时间": ts.dt.strftime("%Y/%m/%d %H:%M"),
-        "到达时间": (ts + timedelta(minutes=90)).dt.strftime("%Y-%m-%d %H:%M:%S"),
-        "装车净重": tonnes, "卸车净重": np.round(tonnes * 0.998, 2),
-    })
-    sales = pl.DataFrame({
-        "销售单号": "S" + ids, "销售日期": ts.dt.strftime("%Y年%-m月%-d日"), "销售单位编码": mines,
-        "购买单位编码": yards, "煤种": pl.Series(["原煤", "洗精煤", "混煤"])[rng.integers(0, 3, n)],
-        "数量（吨）": pl.Series(tonnes).cast(pl.String), "运单号": waybills,
-    })
-    intakes = pl.DataFrame({
-        "入库单号": "I" + ids, "煤场编码": yards, "入库时间": (ts + timedelta(minutes=95)).dt.strftime("%Y%m%d %H:%M"),
-        "供货单位编码": mines, "车牌号": plates, "运单号": waybills, "入库数量": np.round(tonnes * 0.998, 2),
-    })
+    trips = pl.DataFrame(
+        {
+            "运输单号": "T" + ids,
+            "运单号": waybills,
+            "车牌号": plates,
+            "发货单位编码": mines,
+            "收货单位编码": yards,
+            "发车时间": ts.dt.strftime("%Y/%m/%d %H:%M"),
+            "到达时间": (ts + timedelta(minutes=90)).dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "装车净重": tonnes,
+            "卸车净重": np.round(tonnes * 0.998, 2),
+        }
+    )
+    sales = pl.DataFrame(
+        {
+            "销售单号": "S" + ids,
+            "销售日期": ts.dt.strftime("%Y年%-m月%-d日"),
+            "销售单位编码": mines,
+            "购买单位编码": yards,
+            "煤种": pl.Series(["原煤", "洗精煤", "混煤"])[rng.integers(0, 3, n)],
+            "数量（吨）": pl.Series(tonnes).cast(pl.String),
+            "运单号": waybills,
+        }
+    )
+    intakes = pl.DataFrame(
+        {
+            "入库单号": "I" + ids,
+            "煤场编码": yards,
+            "入库时间": (ts + timedelta(minutes=95)).dt.strftime("%Y%m%d %H:%M"),
+            "供货单位编码": mines,
+            "车牌号": plates,
+            "运单号": waybills,
+            "入库数量": np.round(tonnes * 0.998, 2),
+        }
+    )
     out = {"transports": data / "trips.csv", "sales": data / "sales.csv", "intakes": data / "intakes.csv"}
     trips.write_csv(out["transports"])
     intakes.write_csv(out["intakes"])
@@ -91,7 +111,9 @@ print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": resource.getrus
 
 def run(script: str, files: list[Path], db: Path) -> dict[str, float]:
     db.unlink(missing_ok=True)
-    done = subprocess.run([sys.executable, "-c", script, *map(str, files), str(db)], check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, files), str(db)], check=True, capture_output=True, text=True
+    )
     db.unlink(missing_ok=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -114,12 +136,20 @@ def main() -> None:
         base = run(BASELINE, files["duckdb"], db)
         ours = run(COALTRACE, files["coaltrace"], db)
         ratio = ours["seconds"] / base["seconds"]
-        print(json.dumps({
-            "rows_per_table": args.rows, "duckdb_s": round(base["seconds"], 2), "duckdb_peak_mb": round(base["peak_mb"]),
-            "coaltrace_s": round(ours["seconds"], 2), "coaltrace_peak_mb": round(ours["peak_mb"]),
-            "rows_loaded": ours["rows"], "ratio": round(ratio, 2),
-            "ok": ratio <= 3 and ours["peak_mb"] < 2048,
-        }))
+        print(
+            json.dumps(
+                {
+                    "rows_per_table": args.rows,
+                    "duckdb_s": round(base["seconds"], 2),
+                    "duckdb_peak_mb": round(base["peak_mb"]),
+                    "coaltrace_s": round(ours["seconds"], 2),
+                    "coaltrace_peak_mb": round(ours["peak_mb"]),
+                    "rows_loaded": ours["rows"],
+                    "ratio": round(ratio, 2),
+                    "ok": ratio <= 3 and ours["peak_mb"] < 2048,
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,15 @@ import time
 
 import numpy as np
 
-KINDS = {"mine": 0.10, "washery": 0.05, "coking_plant": 0.015, "yard": 0.30, "trader": 0.38, "rail_station": 0.01, "power_plant": 0.145}
+KINDS = {
+    "mine": 0.10,
+    "washery": 0.05,
+    "coking_plant": 0.015,
+    "yard": 0.30,
+    "trader": 0.38,
+    "rail_station": 0.01,
+    "power_plant": 0.145,
+}
 TIER = {"mine": 0, "washery": 1, "coking_plant": 3, "yard": 1, "trader": 2, "rail_station": 2, "power_plant": 4}
 YIELD = {"washery": 0.85, "coking_plant": 0.75}
 COUNTIES = 120
@@ -114,7 +122,9 @@ def solve_once(g: dict[str, np.ndarray]) -> tuple[int, int]:
     sources[:, UNSOURCED] = np.where(~g["mine"] & (need > cfg.tolerance_t), need, 0.0)
     sources[:, UNSOURCED] += close_loops(net)
     net = Network(g["seller"], g["buyer"], g["tonnes"], g["yield"], sources)
-    a = solve(net, max_origin_nodes=cfg.max_origin_nodes, min_share=cfg.min_share, direct_max_nodes=cfg.direct_max_nodes)
+    a = solve(
+        net, max_origin_nodes=cfg.max_origin_nodes, min_share=cfg.min_share, direct_max_nodes=cfg.direct_max_nodes
+    )
     rows = origin_rows([f"F{i:05d}" for i in range(n)], net, a)
     both = pl.concat([rows, taint(rows)])
     return both.height, int(np.isclose(a.class_share.sum(axis=1), 1.0).sum())
@@ -136,11 +146,22 @@ def main() -> None:
     seconds = time.perf_counter() - t1
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ok = seconds <= 10 and rss_mb <= 2048
-    print(json.dumps({
-        "bench": "provenance", "facilities": n, "edges": int(len(g["seller"])), "graph_build_s": round(built, 2),
-        "solve_s": round(seconds, 2), "peak_rss_mb": round(rss_mb), "origin_rows": rows,
-        "facilities_with_shares": balanced, "target": "<= 10 s and <= 2048 MB", "ok": ok,
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "provenance",
+                "facilities": n,
+                "edges": int(len(g["seller"])),
+                "graph_build_s": round(built, 2),
+                "solve_s": round(seconds, 2),
+                "peak_rss_mb": round(rss_mb),
+                "origin_rows": rows,
+                "facilities_with_shares": balanced,
+                "target": "<= 10 s and <= 2048 MB",
+                "ok": ok,
+            }
+        )
+    )
     sys.exit(0 if ok else 1)
 
 

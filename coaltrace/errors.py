@@ -79,7 +79,7 @@ class CoaltraceError(Exception):
         zh = lang == "zh"
         where = self.location.render(lang) if self.location else ""
         text = (f"{where}：" if zh else f"{where}: ") if where else ""
-        text += (self.zh if zh and self.zh else self.message)
+        text += self.zh if zh and self.zh else self.message
         for d in self.details:
             text += f"\n  - {d}"
         for c in self.causes:

@@ -36,7 +36,9 @@ def output_dir(path: Path) -> Path:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UsageError(
-            f"cannot write into {path}: {e.strerror or e}", zh=f"无法写入 {path}：{e.strerror or e}",
-            hint="Name a folder you can write to.", hint_zh="请指定一个可写入的文件夹。",
+            f"cannot write into {path}: {e.strerror or e}",
+            zh=f"无法写入 {path}：{e.strerror or e}",
+            hint="Name a folder you can write to.",
+            hint_zh="请指定一个可写入的文件夹。",
         ) from None
     return path

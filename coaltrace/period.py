@@ -16,8 +16,10 @@ def _month_start(text: str) -> date:
     m = _MONTH.match(text.strip())
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise UsageError(
-            f"not a month: {text!r}", zh=f"不是月份：{text!r}",
-            hint="Write a month as YYYY-MM, e.g. 2021-12.", hint_zh="月份请写成 YYYY-MM，如 2021-12。",
+            f"not a month: {text!r}",
+            zh=f"不是月份：{text!r}",
+            hint="Write a month as YYYY-MM, e.g. 2021-12.",
+            hint_zh="月份请写成 YYYY-MM，如 2021-12。",
         )
     return date(int(m.group(1)), int(m.group(2)), 1)
 

@@ -50,14 +50,33 @@ def mine(store: Store, facility_id: str, **licence_kw: object) -> None:
     licence(store, facility_id, **licence_kw)  # type: ignore[arg-type]
 
 
-def sale(store: Store, seller: str, buyer: str, tonnes: float, at: datetime | str = "2021-12-10 08:00", *, product: str | None = "raw", waybill: str | None = None) -> None:
+def sale(
+    store: Store,
+    seller: str,
+    buyer: str,
+    tonnes: float,
+    at: datetime | str = "2021-12-10 08:00",
+    *,
+    product: str | None = "raw",
+    waybill: str | None = None,
+) -> None:
     store.con.execute(
         "INSERT INTO sales (sale_id, sold_at, seller_id, buyer_id, product, tonnes, waybill_no) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [f"S{next(_ids)}", at, seller, buyer, product, tonnes, waybill],
     )
 
 
-def trip(store: Store, origin: str, destination: str, loaded: float, *, unloaded: float | None = None, departed: str = "2021-12-10 08:00", arrived: str | None = None, waybill: str | None = None) -> None:
+def trip(
+    store: Store,
+    origin: str,
+    destination: str,
+    loaded: float,
+    *,
+    unloaded: float | None = None,
+    departed: str = "2021-12-10 08:00",
+    arrived: str | None = None,
+    waybill: str | None = None,
+) -> None:
     store.con.execute(
         "INSERT INTO transports (trip_id, waybill_no, plate, origin_id, destination_id, departed_at, arrived_at, tonnes_loaded, tonnes_unloaded) "
         "VALUES (?, ?, '晋E12345', ?, ?, ?, ?, ?, ?)",

@@ -17,23 +17,110 @@ from coaltrace.store import Store
 
 ROWS: dict[str, list[dict[str, object]]] = {
     "facilities": [
-        {"facility_id": "M1", "name": "甲煤矿", "kind": "mine", "status": "active", "county": "泽州县", "lat": 35.5, "lon": 112.8},
-        {"facility_id": "M2", "name": "乙煤矿", "kind": "mine", "status": "closed", "status_since": "2021-01-01", "county": "阳城县", "lat": 35.4, "lon": 112.4},
+        {
+            "facility_id": "M1",
+            "name": "甲煤矿",
+            "kind": "mine",
+            "status": "active",
+            "county": "泽州县",
+            "lat": 35.5,
+            "lon": 112.8,
+        },
+        {
+            "facility_id": "M2",
+            "name": "乙煤矿",
+            "kind": "mine",
+            "status": "closed",
+            "status_since": "2021-01-01",
+            "county": "阳城县",
+            "lat": 35.4,
+            "lon": 112.4,
+        },
         {"facility_id": "Y1", "name": "某煤场", "kind": "yard", "county": "泽州县", "lat": 35.6, "lon": 112.9},
     ],
     "licences": [
-        {"licence_id": "C1", "facility_id": "M1", "licence_type": "mining", "mineral": "煤", "valid_from": "2019-01-01", "valid_to": "2025-12-31", "capacity_tpa": 9_000_000},
-        {"licence_id": "C2", "facility_id": "M2", "licence_type": "mining", "mineral": "煤", "valid_from": "2019-01-01", "valid_to": "2025-12-31", "capacity_tpa": 900_000},
+        {
+            "licence_id": "C1",
+            "facility_id": "M1",
+            "licence_type": "mining",
+            "mineral": "煤",
+            "valid_from": "2019-01-01",
+            "valid_to": "2025-12-31",
+            "capacity_tpa": 9_000_000,
+        },
+        {
+            "licence_id": "C2",
+            "facility_id": "M2",
+            "licence_type": "mining",
+            "mineral": "煤",
+            "valid_from": "2019-01-01",
+            "valid_to": "2025-12-31",
+            "capacity_tpa": 900_000,
+        },
     ],
     "sales": [
-        {"sale_id": "S1", "sold_at": "2021-12-03 08:00:00", "seller_id": "M1", "buyer_id": "Y1", "product": "raw", "tonnes": 60, "waybill_no": "W1"},
-        {"sale_id": "S2", "sold_at": "2021-12-04 08:00:00", "seller_id": "M2", "buyer_id": "Y1", "product": "raw", "tonnes": 30, "waybill_no": "W2"},
-        {"sale_id": "S3", "sold_at": "2021-11-04 08:00:00", "seller_id": "M1", "buyer_id": "Y1", "product": "raw", "tonnes": -5, "waybill_no": "W3"},
+        {
+            "sale_id": "S1",
+            "sold_at": "2021-12-03 08:00:00",
+            "seller_id": "M1",
+            "buyer_id": "Y1",
+            "product": "raw",
+            "tonnes": 60,
+            "waybill_no": "W1",
+        },
+        {
+            "sale_id": "S2",
+            "sold_at": "2021-12-04 08:00:00",
+            "seller_id": "M2",
+            "buyer_id": "Y1",
+            "product": "raw",
+            "tonnes": 30,
+            "waybill_no": "W2",
+        },
+        {
+            "sale_id": "S3",
+            "sold_at": "2021-11-04 08:00:00",
+            "seller_id": "M1",
+            "buyer_id": "Y1",
+            "product": "raw",
+            "tonnes": -5,
+            "waybill_no": "W3",
+        },
     ],
     "transports": [
-        {"trip_id": "T1", "waybill_no": "W1", "plate": "晋E11111", "origin_id": "M1", "destination_id": "Y1", "departed_at": "2021-12-03 08:00:00", "arrived_at": "2021-12-03 10:00:00", "tonnes_loaded": 30, "tonnes_unloaded": 33},
-        {"trip_id": "T2", "waybill_no": "W1", "plate": "晋E22222", "origin_id": "M1", "destination_id": "Y1", "departed_at": "2021-12-03 08:00:00", "arrived_at": "2021-12-03 10:00:00", "tonnes_loaded": 30, "tonnes_unloaded": 30},
-        {"trip_id": "T3", "waybill_no": "W2", "plate": "晋E33333", "origin_id": "M2", "destination_id": "Y1", "departed_at": "2021-12-04 08:00:00", "arrived_at": "2021-12-04 08:30:00", "tonnes_loaded": 30, "tonnes_unloaded": 30},
+        {
+            "trip_id": "T1",
+            "waybill_no": "W1",
+            "plate": "晋E11111",
+            "origin_id": "M1",
+            "destination_id": "Y1",
+            "departed_at": "2021-12-03 08:00:00",
+            "arrived_at": "2021-12-03 10:00:00",
+            "tonnes_loaded": 30,
+            "tonnes_unloaded": 33,
+        },
+        {
+            "trip_id": "T2",
+            "waybill_no": "W1",
+            "plate": "晋E22222",
+            "origin_id": "M1",
+            "destination_id": "Y1",
+            "departed_at": "2021-12-03 08:00:00",
+            "arrived_at": "2021-12-03 10:00:00",
+            "tonnes_loaded": 30,
+            "tonnes_unloaded": 30,
+        },
+        {
+            "trip_id": "T3",
+            "waybill_no": "W2",
+            "plate": "晋E33333",
+            "origin_id": "M2",
+            "destination_id": "Y1",
+            "departed_at": "2021-12-04 08:00:00",
+            "arrived_at": "2021-12-04 08:30:00",
+            "tonnes_loaded": 30,
+            "tonnes_unloaded": 30,
+        },
     ],
 }
 
@@ -103,8 +190,13 @@ def test_params_from_config_and_command_line(month_db: Path) -> None:
 
 
 def test_config_turns_a_rule_off_for_a_county_and_records_it(month_db: Path) -> None:
-    cfg = AuditConfig(disables=(Disable(rule="trip_heavier_on_arrival", county="泽州县", reason="scales"),
-                                Disable(rule="trip_too_fast", period="2021"),), source="x.toml")
+    cfg = AuditConfig(
+        disables=(
+            Disable(rule="trip_heavier_on_arrival", county="泽州县", reason="scales"),
+            Disable(rule="trip_too_fast", period="2021"),
+        ),
+        source="x.toml",
+    )
     with Store(month_db) as store:
         result = run_audit(store, "2021-12", only=ONLY, config=cfg)
         rows = query_findings(store)
@@ -130,7 +222,7 @@ def test_load_config_reads_toml(tmp_path: Path) -> None:
 
 def test_load_config_reads_dotted_keys_as_toml_writes_them(tmp_path: Path) -> None:
     path = tmp_path / "coaltrace.toml"
-    path.write_text('[params]\ntrip_too_fast.max_kmh = 80\n\n[params.plate_cloned]\nmin_km = 30\n', encoding="utf-8")
+    path.write_text("[params]\ntrip_too_fast.max_kmh = 80\n\n[params.plate_cloned]\nmin_km = 30\n", encoding="utf-8")
     assert load_config(path).params == {"trip_too_fast": {"max_kmh": 80}, "plate_cloned": {"min_km": 30}}
 
 
@@ -147,8 +239,22 @@ def test_load_config_reads_dotted_keys_as_toml_writes_them(tmp_path: Path) -> No
 def test_cli_audit_a_wrong_config_is_a_usage_error(month_db: Path, tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "coaltrace.toml"
     path.write_text(text, encoding="utf-8")
-    r = CliRunner().invoke(coaltrace.cli.app, ["--lang", "en", "audit", "--period", "2021-12", "--db", str(month_db),
-                                               "--only", "trip_too_fast", "--config", str(path)])
+    r = CliRunner().invoke(
+        coaltrace.cli.app,
+        [
+            "--lang",
+            "en",
+            "audit",
+            "--period",
+            "2021-12",
+            "--db",
+            str(month_db),
+            "--only",
+            "trip_too_fast",
+            "--config",
+            str(path),
+        ],
+    )
     assert r.exit_code == ExitCode.USAGE, r.output
     assert message in r.output
 
@@ -178,15 +284,19 @@ def test_cli_audit_usage_errors(month_db: Path) -> None:
 
 def test_cli_audit_bad_rule_file_exits_3(month_db: Path, tmp_path: Path) -> None:
     (tmp_path / "oops.yaml").write_text("id: oops\nversion: one\n", encoding="utf-8")
-    r = CliRunner().invoke(coaltrace.cli.app, ["--lang", "en", "audit", "--period", "2021-12", "--db", str(month_db),
-                                               "--rules", str(tmp_path)])
+    r = CliRunner().invoke(
+        coaltrace.cli.app,
+        ["--lang", "en", "audit", "--period", "2021-12", "--db", str(month_db), "--rules", str(tmp_path)],
+    )
     assert r.exit_code == ExitCode.BAD_INPUT
     assert "oops.yaml:2" in r.output
 
 
 def test_cli_audit_json(month_db: Path) -> None:
-    r = CliRunner().invoke(coaltrace.cli.app, ["audit", "--period", "2021-12", "--db", str(month_db), "--only",
-                                               "trip_heavier_on_arrival", "--json"])
+    r = CliRunner().invoke(
+        coaltrace.cli.app,
+        ["audit", "--period", "2021-12", "--db", str(month_db), "--only", "trip_heavier_on_arrival", "--json"],
+    )
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["findings"] == 1 and data["rules"][0]["rule_id"] == "trip_heavier_on_arrival"
@@ -194,13 +304,24 @@ def test_cli_audit_json(month_db: Path) -> None:
 
 def test_cli_audit_unreadable_zone_geometry_is_bad_input(month_db: Path) -> None:
     with Store(month_db) as store:
-        insert_rows(store, {"zones": [
-            {"zone_id": "Z1", "kind": "outcrop", "geometry": "POINT(112.8 35.5)"},
-            {"zone_id": "Z2", "kind": "remote_road", "geometry": "LINESTRING(112.8 35.5, 112.9)"},
-            {"zone_id": "Z3", "kind": "outcrop", "geometry": "POLYGON((112.8 35.5, 112.9 35.5, 112.9 35.6, 112.8 35.5))"},
-        ]})
-    r = CliRunner().invoke(coaltrace.cli.app, ["--lang", "en", "audit", "--period", "2021-12", "--db", str(month_db),
-                                               "--only", "trip_starts_in_zone"])
+        insert_rows(
+            store,
+            {
+                "zones": [
+                    {"zone_id": "Z1", "kind": "outcrop", "geometry": "POINT(112.8 35.5)"},
+                    {"zone_id": "Z2", "kind": "remote_road", "geometry": "LINESTRING(112.8 35.5, 112.9)"},
+                    {
+                        "zone_id": "Z3",
+                        "kind": "outcrop",
+                        "geometry": "POLYGON((112.8 35.5, 112.9 35.5, 112.9 35.6, 112.8 35.5))",
+                    },
+                ]
+            },
+        )
+    r = CliRunner().invoke(
+        coaltrace.cli.app,
+        ["--lang", "en", "audit", "--period", "2021-12", "--db", str(month_db), "--only", "trip_starts_in_zone"],
+    )
     assert r.exit_code == ExitCode.BAD_INPUT, r.output
     assert "2 zone(s) have a geometry that cannot be read" in r.output
     assert "case:2, column 'geometry': zone Z1" in r.output

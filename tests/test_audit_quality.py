@@ -54,10 +54,12 @@ def _score(truth: list[dict[str, str]], findings: list[dict[str, object]]) -> di
         e, g = expected[rule], got[rule]
         hit = e & g
         scores[rule] = {
-            "expected": len(e), "found": len(g),
+            "expected": len(e),
+            "found": len(g),
             "recall": len(hit) / len(e) if e else None,
             "precision": len(hit) / len(g) if g else None,
-            "missed": sorted(e - g)[:5], "false_alarms": sorted(g - e)[:5],
+            "missed": sorted(e - g)[:5],
+            "false_alarms": sorted(g - e)[:5],
         }
     return scores
 
@@ -72,7 +74,9 @@ def test_recall_and_precision_per_rule(sample: Sample) -> None:
     truth, findings = sample
     scores = _score(truth, findings)
     for rule, s in scores.items():
-        print(f"{rule:32} expected {s['expected']:4} found {s['found']:4} recall {s['recall']} precision {s['precision']}")
+        print(
+            f"{rule:32} expected {s['expected']:4} found {s['found']:4} recall {s['recall']} precision {s['precision']}"
+        )
     bad = {r: s for r, s in scores.items() if s["missed"] or s["false_alarms"]}
     assert bad == {}
 

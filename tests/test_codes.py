@@ -14,9 +14,7 @@ from coaltrace.contract.codes import plate_valid_sql, uscc_check_char, uscc_vali
 
 def _duck(expr: str, values: Sequence[str | None]) -> list[bool | None]:
     con = duckdb.connect()
-    con.register(
-        "t", pl.DataFrame({"v": pl.Series(list(values), dtype=pl.String), "i": range(len(values))})
-    )
+    con.register("t", pl.DataFrame({"v": pl.Series(list(values), dtype=pl.String), "i": range(len(values))}))
     return [row[0] for row in con.execute(f"SELECT {expr} FROM t ORDER BY i").fetchall()]
 
 
@@ -24,9 +22,7 @@ def test_uscc_valid_sql() -> None:
     first17 = "91140500MA0K12345"
     good = first17 + uscc_check_char(first17)
     others = [first17 + c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if first17 + c != good]
-    assert _duck(
-        uscc_valid_sql("v"), [good, None, good[:17], good + "0", good.lower(), "I" + good[1:]]
-    ) == [
+    assert _duck(uscc_valid_sql("v"), [good, None, good[:17], good + "0", good.lower(), "I" + good[1:]]) == [
         True,
         None,
         False,

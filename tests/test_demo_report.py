@@ -42,7 +42,20 @@ def test_the_html_report_needs_no_network(demo: Path) -> None:
 
 
 def test_report_in_chinese(demo: Path, tmp_path: Path) -> None:
-    res = CliRunner().invoke(app, ["--lang", "zh", "report", "--period", "2021-12", "--out", str(tmp_path), "--db", str(demo / "coaltrace.duckdb")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "--lang",
+            "zh",
+            "report",
+            "--period",
+            "2021-12",
+            "--out",
+            str(tmp_path),
+            "--db",
+            str(demo / "coaltrace.duckdb"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "煤炭来源审计报告 2021-12" in md and "严重程度" in md and "证据（文件:行）" in md
@@ -52,14 +65,21 @@ def test_report_in_chinese(demo: Path, tmp_path: Path) -> None:
 def test_an_output_folder_that_cannot_be_made_is_a_usage_error(demo: Path, tmp_path: Path, command: list[str]) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")
-    res = CliRunner().invoke(app, ["--lang", "en", *command, str(blocker / "out"), "--db", str(demo / "coaltrace.duckdb")]
-                             if command[0] == "report" else ["--lang", "en", *command, str(blocker), "--scale", "0.01"])
+    res = CliRunner().invoke(
+        app,
+        ["--lang", "en", *command, str(blocker / "out"), "--db", str(demo / "coaltrace.duckdb")]
+        if command[0] == "report"
+        else ["--lang", "en", *command, str(blocker), "--scale", "0.01"],
+    )
     assert res.exit_code == 2, res.output
     assert f"cannot write into {blocker}" in res.output
 
 
 def test_evidence_points_at_the_row_in_the_source_file(demo: Path) -> None:
-    res = CliRunner().invoke(app, ["findings", "--db", str(demo / "coaltrace.duckdb"), "--rule", "trip_heavier_on_arrival", "--format", "json"])
+    res = CliRunner().invoke(
+        app,
+        ["findings", "--db", str(demo / "coaltrace.duckdb"), "--rule", "trip_heavier_on_arrival", "--format", "json"],
+    )
     findings = json.loads(res.stdout)
     assert findings
     for f in findings:

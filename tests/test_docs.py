@@ -49,4 +49,6 @@ def test_the_contract_page_is_generated_from_the_code() -> None:
     from coaltrace.contract.doc import contract_markdown
 
     page = Path(__file__).resolve().parents[1] / "docs" / "contract.md"
-    assert page.read_text(encoding="utf-8") == contract_markdown(), "run: python -m coaltrace.contract.doc > docs/contract.md"
+    assert page.read_text(encoding="utf-8") == contract_markdown(), (
+        "run: python -m coaltrace.contract.doc > docs/contract.md"
+    )

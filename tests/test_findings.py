@@ -36,7 +36,16 @@ def test_json_has_the_promised_fields_worst_first(audited: Path) -> None:
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
     assert [x["rule_id"] for x in rows] == ["mine_closed_shipping", "trip_too_fast", "trip_heavier_on_arrival"]
-    for key in ("finding_id", "rule_id", "severity", "entity_kind", "entity_id", "period", "tonnes_at_risk", "evidence"):
+    for key in (
+        "finding_id",
+        "rule_id",
+        "severity",
+        "entity_kind",
+        "entity_id",
+        "period",
+        "tonnes_at_risk",
+        "evidence",
+    ):
         assert key in rows[0]
     assert rows[0]["title"] == "Closed, suspended or revoked mine still ships coal"
     assert len(rows[0]["finding_id"]) == 16

@@ -17,7 +17,11 @@ from coaltrace.ingest.headers import locate_header
 
 SALES = ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "煤种", "数量（吨）"]
 TITLE = "泽州县2021年12月煤炭销售台账"
-ROWS = [["S1", "2021-12-01", "M1", "Y1", "原煤", "30"], ["S2", "2021-12-02", "M1", "Y1", "精煤", "三十"], ["S3", "2021-12-03", "M1", "Y2", "原煤", "32"]]
+ROWS = [
+    ["S1", "2021-12-01", "M1", "Y1", "原煤", "30"],
+    ["S2", "2021-12-02", "M1", "Y1", "精煤", "三十"],
+    ["S3", "2021-12-03", "M1", "Y2", "原煤", "32"],
+]
 
 
 def _csv(path: Path, lines: list[list[str]]) -> Path:
@@ -49,12 +53,16 @@ def _load(runner: CliRunner, db: Path, *args: str) -> tuple[int, str, dict | Non
 
 def _stored(db: Path) -> tuple[list[tuple], list[tuple]]:
     with duckdb.connect(str(db), read_only=True) as con:
-        return (con.execute("SELECT sale_id, tonnes, _line FROM sales ORDER BY _line").fetchall(),
-                con.execute("SELECT line, column_name, raw_value FROM quarantine").fetchall())
+        return (
+            con.execute("SELECT sale_id, tonnes, _line FROM sales ORDER BY _line").fetchall(),
+            con.execute("SELECT line, column_name, raw_value FROM quarantine").fetchall(),
+        )
 
 
 @pytest.mark.parametrize("padded", [True, False])
-def test_gb18030_csv_with_a_title_and_a_blank_row_above_the_header(tmp_path: Path, db_path: Path, runner: CliRunner, padded: bool) -> None:
+def test_gb18030_csv_with_a_title_and_a_blank_row_above_the_header(
+    tmp_path: Path, db_path: Path, runner: CliRunner, padded: bool
+) -> None:
     # Excel's "save as CSV" pads the title row with commas to the sheet's width; hand-made files do not.
     pad = [""] * (len(SALES) - 1) if padded else []
     f = _csv(tmp_path / "台账.csv", [[TITLE, *pad], [""] * len(pad) if padded else [], SALES, *ROWS])
@@ -66,7 +74,9 @@ def test_gb18030_csv_with_a_title_and_a_blank_row_above_the_header(tmp_path: Pat
 
 
 def test_xlsx_with_a_merged_title_and_a_blank_row(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
-    f = _xlsx(tmp_path / "台账.xlsx", [[TITLE], [], ["填报单位：泽州县能源局", None, None, None, "单位：吨"], SALES, *ROWS])
+    f = _xlsx(
+        tmp_path / "台账.xlsx", [[TITLE], [], ["填报单位：泽州县能源局", None, None, None, "单位：吨"], SALES, *ROWS]
+    )
     code, output, _ = _load(runner, db_path, str(f))
     assert code == 0, output
     assert "header found on line 4" in output
@@ -81,7 +91,9 @@ def test_the_header_is_searched_for_the_table_given(tmp_path: Path, db_path: Pat
     assert report is not None and report["files"][0]["header_line"] == 3
 
 
-def test_a_header_beyond_the_search_is_refused_naming_the_lines_searched(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+def test_a_header_beyond_the_search_is_refused_naming_the_lines_searched(
+    tmp_path: Path, db_path: Path, runner: CliRunner
+) -> None:
     f = _csv(tmp_path / "deep.csv", [[f"说明{i}"] for i in range(10)] + [SALES, *ROWS])
     code, output, _ = _load(runner, db_path, str(f))
     assert code == ExitCode.BAD_INPUT

@@ -29,7 +29,9 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_yard_page_names_suppliers_origins_and_open_findings(month: Path) -> None:
     truth = pl.read_csv(month / "sample" / "truth.csv", infer_schema_length=0)
     yard = truth.filter(pl.col("rule_id") == "facility_low_licensed_share")["entity_id"][0]
-    bad_channels = truth.filter((pl.col("rule_id") == "intake_unlicensed_supplier") & pl.col("entity_id").str.ends_with(f">{yard}"))
+    bad_channels = truth.filter(
+        (pl.col("rule_id") == "intake_unlicensed_supplier") & pl.col("entity_id").str.ends_with(f">{yard}")
+    )
     res = CliRunner().invoke(app, ["yard", yard, "--db", str(month / "coaltrace.duckdb"), "--json"])
     assert res.exit_code == 0, res.output
     page = json.loads(res.stdout)
@@ -56,7 +58,9 @@ def test_yard_page_in_chinese_and_unknown_facility(month: Path) -> None:
 def test_trace_compares_the_two_policies_side_by_side(month: Path) -> None:
     truth = pl.read_csv(month / "sample" / "truth.csv", infer_schema_length=0)
     yard = truth.filter(pl.col("rule_id") == "facility_low_licensed_share")["entity_id"][0]
-    res = CliRunner().invoke(app, ["trace", yard, "--policy", "both", "--json", "--db", str(month / "coaltrace.duckdb")])
+    res = CliRunner().invoke(
+        app, ["trace", yard, "--policy", "both", "--json", "--db", str(month / "coaltrace.duckdb")]
+    )
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)["origins"]
     assert abs(sum(r["proportional_share"] for r in rows) - 1) < 1e-9
@@ -83,15 +87,23 @@ def test_common_mistakes_are_told_in_chinese(month: Path) -> None:
 
 
 def test_yard_findings_of_an_id_with_an_underscore_are_its_own(fresh_db: Store) -> None:
-    insert_rows(fresh_db, {
-        "facilities": [{"facility_id": f, "name": f, "kind": "yard"} for f in ("Y_1", "YA1")] +
-                      [{"facility_id": "M1", "name": "M1", "kind": "mine"}],
-        "sales": [{"sale_id": f"S{i}", "sold_at": "2021-12-03 08:00:00", "seller_id": "M1", "buyer_id": b, "tonnes": 30}
-                  for i, b in enumerate(("Y_1", "YA1"))],
-    })
+    insert_rows(
+        fresh_db,
+        {
+            "facilities": [{"facility_id": f, "name": f, "kind": "yard"} for f in ("Y_1", "YA1")]
+            + [{"facility_id": "M1", "name": "M1", "kind": "mine"}],
+            "sales": [
+                {"sale_id": f"S{i}", "sold_at": "2021-12-03 08:00:00", "seller_id": "M1", "buyer_id": b, "tonnes": 30}
+                for i, b in enumerate(("Y_1", "YA1"))
+            ],
+        },
+    )
     ensure_tables(fresh_db)
     for entity in ("M1>Y_1", "M1>YA1", "YA1>M1"):
-        fresh_db.con.execute("INSERT INTO findings (finding_id, rule_id, severity, entity_kind, entity_id, period) "
-                             "VALUES (?, 'r', 'high', 'flow', ?, '2021-12')", [entity, entity])
+        fresh_db.con.execute(
+            "INSERT INTO findings (finding_id, rule_id, severity, entity_kind, entity_id, period) "
+            "VALUES (?, 'r', 'high', 'flow', ?, '2021-12')",
+            [entity, entity],
+        )
     page = yard_page(fresh_db, "Y_1", "2021-12")
     assert [f["entity_id"] for f in page["findings"]] == ["M1>Y_1"]

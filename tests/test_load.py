@@ -27,7 +27,9 @@ def rows(db: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def test_gb18030_sales_with_chinese_headers_mixed_dates_and_numbers(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+def test_gb18030_sales_with_chinese_headers_mixed_dates_and_numbers(
+    tmp_path: Path, db_path: Path, runner: CliRunner
+) -> None:
     f = write_csv(
         tmp_path / "销售_泽州县.csv",
         SALES_HEADER_ZH,
@@ -62,28 +64,60 @@ def test_utf8_bom_csv_and_unit_in_header(tmp_path: Path, db_path: Path, runner: 
     assert f.read_bytes().startswith(b"\xef\xbb\xbf")
     res = load(runner, db_path, str(f))
     assert res.exit_code == 0, res.output
-    assert rows(db_path, "SELECT intake_id, supplier_name, plate, tonnes FROM intakes") == [("I1", "张某某", "晋E12345", 35.0)]
+    assert rows(db_path, "SELECT intake_id, supplier_name, plate, tonnes FROM intakes") == [
+        ("I1", "张某某", "晋E12345", 35.0)
+    ]
 
 
 def test_xlsx_first_sheet_named_sheet_and_extra_columns(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
-    header = ["单位编码", "单位名称", "单位类型", "统一社会信用代码", "县(市、区)", "纬度", "经度", "状态", "状态日期", "法定代表人"]
+    header = [
+        "单位编码",
+        "单位名称",
+        "单位类型",
+        "统一社会信用代码",
+        "县(市、区)",
+        "纬度",
+        "经度",
+        "状态",
+        "状态日期",
+        "法定代表人",
+    ]
     f = write_xlsx(
         tmp_path / "单位.xlsx",
         {
-            "单位": [header, ["M1", "某某煤矿", "煤矿", "91140500MA0GRXXX1X", "泽州县", 35.5, 112.8, "关闭", "2021年11月30日", "王某"],
-                     ["Y1", "某某储煤场", "储煤场", None, "高平市", 35.8, 112.9, "正常", None, "李某"]],
+            "单位": [
+                header,
+                [
+                    "M1",
+                    "某某煤矿",
+                    "煤矿",
+                    "91140500MA0GRXXX1X",
+                    "泽州县",
+                    35.5,
+                    112.8,
+                    "关闭",
+                    "2021年11月30日",
+                    "王某",
+                ],
+                ["Y1", "某某储煤场", "储煤场", None, "高平市", 35.8, 112.9, "正常", None, "李某"],
+            ],
             "说明": [["本表由县能源局填报"]],
         },
     )
     res = load(runner, db_path, str(f))
     assert res.exit_code == 0, res.output
     assert "法定代表人" in res.output  # reported as ignored, not an error
-    assert rows(db_path, "SELECT facility_id, kind, county, status, status_since, _sheet FROM facilities ORDER BY 1") == [
+    assert rows(
+        db_path, "SELECT facility_id, kind, county, status, status_since, _sheet FROM facilities ORDER BY 1"
+    ) == [
         ("M1", "mine", "泽州县", "closed", dt.date(2021, 11, 30), "单位"),
         ("Y1", "yard", "高平市", "active", None, "单位"),
     ]
     # A named sheet that is not the first.
-    g = write_xlsx(tmp_path / "book.xlsx", {"说明": [["x"]], "库存": [["单位编码", "盘点日期", "期初库存"], ["Y1", 44531, "1,200"]]})
+    g = write_xlsx(
+        tmp_path / "book.xlsx",
+        {"说明": [["x"]], "库存": [["单位编码", "盘点日期", "期初库存"], ["Y1", 44531, "1,200"]]},
+    )
     res = load(runner, db_path, "--sheet", "库存", str(g))
     assert res.exit_code == 0, res.output
     assert rows(db_path, "SELECT facility_id, as_of, tonnes FROM stocks") == [("Y1", dt.date(2021, 12, 1), 1200.0)]
@@ -91,17 +125,19 @@ def test_xlsx_first_sheet_named_sheet_and_extra_columns(tmp_path: Path, db_path:
 
 def test_parquet_trips_with_english_headers(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
     f = tmp_path / "trips_week1.parquet"
-    pl.DataFrame({
-        "trip_id": ["T1", "T2"],
-        "waybill_no": ["W1", None],
-        "plate": ["晋E12345", "晋e 54321"],
-        "origin_id": ["M1", "M1"],
-        "destination_id": ["Y1", "Y1"],
-        "departed_at": [dt.datetime(2021, 12, 1, 8), dt.datetime(2021, 12, 1, 9)],
-        "arrived_at": [dt.datetime(2021, 12, 1, 9), None],
-        "tonnes_loaded": [35.2, 34.0],
-        "tonnes_unloaded": [35.1, None],
-    }).write_parquet(f)
+    pl.DataFrame(
+        {
+            "trip_id": ["T1", "T2"],
+            "waybill_no": ["W1", None],
+            "plate": ["晋E12345", "晋e 54321"],
+            "origin_id": ["M1", "M1"],
+            "destination_id": ["Y1", "Y1"],
+            "departed_at": [dt.datetime(2021, 12, 1, 8), dt.datetime(2021, 12, 1, 9)],
+            "arrived_at": [dt.datetime(2021, 12, 1, 9), None],
+            "tonnes_loaded": [35.2, 34.0],
+            "tonnes_unloaded": [35.1, None],
+        }
+    ).write_parquet(f)
     res = load(runner, db_path, str(f))
     assert res.exit_code == 0, res.output
     assert rows(db_path, "SELECT trip_id, plate, departed_at, tonnes_loaded, _line FROM transports ORDER BY 1") == [
@@ -125,7 +161,9 @@ def test_capacity_in_wan_tonnes_a_year_and_power_months(tmp_path: Path, db_path:
     )
     res = load(runner, db_path, str(lic), str(pw))
     assert res.exit_code == 0, res.output
-    assert rows(db_path, "SELECT licence_type, mineral, valid_to, capacity_tpa FROM licences") == [("mining", "煤", dt.date(2029, 12, 31), 900000.0)]
+    assert rows(db_path, "SELECT licence_type, mineral, valid_to, capacity_tpa FROM licences") == [
+        ("mining", "煤", dt.date(2029, 12, 31), 900000.0)
+    ]
     assert rows(db_path, "SELECT account_id, account_type, month, kwh FROM power ORDER BY 1") == [
         ("A1", "industrial", "2021-12", 1200000.0),
         ("A2", "residential", "2021-12", 300.0),
@@ -135,14 +173,26 @@ def test_capacity_in_wan_tonnes_a_year_and_power_months(tmp_path: Path, db_path:
 def test_every_table_is_guessed_from_its_header(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
     files = {
         "a.csv": (["编码", "名称", "类型"], [["F1", "x", "贸易商"]]),
-        "b.csv": (["证号", "单位编码", "证照类型", "有效期起", "有效期止"], [["L1", "F1", "经营许可", "2021-01-01", "2022-01-01"]]),
+        "b.csv": (
+            ["证号", "单位编码", "证照类型", "有效期起", "有效期止"],
+            [["L1", "F1", "经营许可", "2021-01-01", "2022-01-01"]],
+        ),
         "c.csv": (["单号", "日期", "发货单位编码", "收货单位编码", "数量"], [["S1", "2021-12-01", "F1", "F2", "30"]]),
-        "d.csv": (["磅单号", "车号", "起运地编码", "目的地编码", "出场时间", "出场净重"], [["T1", "晋E12345", "F1", "F2", "2021-12-01 08:00", "30"]]),
+        "d.csv": (
+            ["磅单号", "车号", "起运地编码", "目的地编码", "出场时间", "出场净重"],
+            [["T1", "晋E12345", "F1", "F2", "2021-12-01 08:00", "30"]],
+        ),
         "e.csv": (["收货单号", "收货单位编码", "收货时间", "入库数量"], [["I1", "F2", "2021-12-01 10:00", "30"]]),
         "f.csv": (["单位编码", "盘点日期", "库存"], [["F2", "2021-12-01", "100"]]),
         "g.csv": (["用电户号", "用电类别", "月份", "电量"], [["A1", "农业", "2021-12", "10"]]),
-        "h.csv": (["车牌号", "定位时间", "纬度", "经度", "速度"], [["晋E12345", "2021-12-01 08:00:00", "35.5", "112.8", "40"]]),
-        "i.csv": (["区域编码", "区域类型", "名称", "纬度", "经度", "半径"], [["Z1", "露头煤", "某露头", "35.5", "112.8", "500"]]),
+        "h.csv": (
+            ["车牌号", "定位时间", "纬度", "经度", "速度"],
+            [["晋E12345", "2021-12-01 08:00:00", "35.5", "112.8", "40"]],
+        ),
+        "i.csv": (
+            ["区域编码", "区域类型", "名称", "纬度", "经度", "半径"],
+            [["Z1", "露头煤", "某露头", "35.5", "112.8", "500"]],
+        ),
     }
     for name, (header, data) in files.items():
         write_csv(tmp_path / "mixed" / name, header, data)
@@ -152,15 +202,28 @@ def test_every_table_is_guessed_from_its_header(tmp_path: Path, db_path: Path, r
         assert rows(db_path, f"SELECT count(*) FROM {table}") == [(1,)], table
 
 
-def test_reloading_changes_nothing_and_overlaps_are_stored_once(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+def test_reloading_changes_nothing_and_overlaps_are_stored_once(
+    tmp_path: Path, db_path: Path, runner: CliRunner
+) -> None:
     header = ["运输单号", "车牌号", "发货单位编码", "收货单位编码", "发车时间", "装车净重"]
-    week1 = write_csv(tmp_path / "w1.csv", header, [[f"T{i}", "晋E12345", "M1", "Y1", f"2021-12-0{i} 08:00", "35"] for i in range(1, 6)])
-    week1b = write_csv(tmp_path / "w1_again.csv", header, [[f"T{i}", "晋E12345", "M1", "Y1", f"2021-12-0{i} 08:00", "35"] for i in range(4, 9)])
+    week1 = write_csv(
+        tmp_path / "w1.csv",
+        header,
+        [[f"T{i}", "晋E12345", "M1", "Y1", f"2021-12-0{i} 08:00", "35"] for i in range(1, 6)],
+    )
+    week1b = write_csv(
+        tmp_path / "w1_again.csv",
+        header,
+        [[f"T{i}", "晋E12345", "M1", "Y1", f"2021-12-0{i} 08:00", "35"] for i in range(4, 9)],
+    )
     assert load(runner, db_path, str(week1)).exit_code == 0
 
     def snapshot() -> tuple:
-        return (rows(db_path, "SELECT * EXCLUDE (_load_id) FROM transports ORDER BY trip_id"),
-                rows(db_path, "SELECT count(*) FROM loaded_files"), rows(db_path, "SELECT count(*) FROM transports_revisions"))
+        return (
+            rows(db_path, "SELECT * EXCLUDE (_load_id) FROM transports ORDER BY trip_id"),
+            rows(db_path, "SELECT count(*) FROM loaded_files"),
+            rows(db_path, "SELECT count(*) FROM transports_revisions"),
+        )
 
     before = snapshot()
     res = runner.invoke(app, ["load", "--db", str(db_path), "--json", str(week1)])
@@ -176,13 +239,18 @@ def test_reloading_changes_nothing_and_overlaps_are_stored_once(tmp_path: Path, 
 
 def test_a_changed_record_revises_and_keeps_the_old_version(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
     header = ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量"]
-    write_csv(tmp_path / "v1.csv", header, [["S1", "2021-12-01", "M1", "Y1", "30"], ["S2", "2021-12-01", "M1", "Y1", "31"]])
+    write_csv(
+        tmp_path / "v1.csv", header, [["S1", "2021-12-01", "M1", "Y1", "30"], ["S2", "2021-12-01", "M1", "Y1", "31"]]
+    )
     write_csv(tmp_path / "v2.csv", header, [["S1", "2021-12-01", "M1", "Y1", "33"]])
     assert load(runner, db_path, str(tmp_path / "v1.csv")).exit_code == 0
     res = load(runner, db_path, str(tmp_path / "v2.csv"))
     assert res.exit_code == 0
     assert "1" in res.output
-    assert rows(db_path, "SELECT sale_id, tonnes, _file FROM sales ORDER BY 1") == [("S1", 33.0, "v2.csv"), ("S2", 31.0, "v1.csv")]
+    assert rows(db_path, "SELECT sale_id, tonnes, _file FROM sales ORDER BY 1") == [
+        ("S1", 33.0, "v2.csv"),
+        ("S2", 31.0, "v1.csv"),
+    ]
     assert rows(db_path, "SELECT sale_id, tonnes, _file FROM sales_revisions") == [("S1", 30.0, "v1.csv")]
     res = runner.invoke(app, ["status", "--db", str(db_path), "--json"])
     assert json.loads(res.stdout)["sales"]["revisions"] == 1
@@ -190,7 +258,9 @@ def test_a_changed_record_revises_and_keeps_the_old_version(tmp_path: Path, db_p
 
 def test_duplicates_and_versions_inside_one_call(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
     header = ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量"]
-    write_csv(tmp_path / "a.csv", header, [["S1", "2021-12-01", "M1", "Y1", "30"], ["S1", "2021-12-01", "M1", "Y1", "30"]])
+    write_csv(
+        tmp_path / "a.csv", header, [["S1", "2021-12-01", "M1", "Y1", "30"], ["S1", "2021-12-01", "M1", "Y1", "30"]]
+    )
     write_csv(tmp_path / "b.csv", header, [["S1", "2021-12-01", "M1", "Y1", "32"]])
     res = runner.invoke(app, ["load", "--db", str(db_path), "--json", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")])
     assert res.exit_code == 0, res.output
@@ -202,8 +272,15 @@ def test_duplicates_and_versions_inside_one_call(tmp_path: Path, db_path: Path, 
 
 
 def test_status_json_and_quarantine(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
-    write_csv(tmp_path / "sales.csv", ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量"],
-              [["S1", "2021-12-01", "M1", "Y1", "30"], ["S2", "2021-12-31", "M1", "Y1", "abc"], ["S3", "2021-13-45", "M1", "Y1", "3"]])
+    write_csv(
+        tmp_path / "sales.csv",
+        ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量"],
+        [
+            ["S1", "2021-12-01", "M1", "Y1", "30"],
+            ["S2", "2021-12-31", "M1", "Y1", "abc"],
+            ["S3", "2021-13-45", "M1", "Y1", "3"],
+        ],
+    )
     res = load(runner, db_path, str(tmp_path / "sales.csv"))
     assert res.exit_code == 0, res.output
     assert "2 row(s) could not be read" in res.output
@@ -223,19 +300,33 @@ def test_status_json_and_quarantine(tmp_path: Path, db_path: Path, runner: CliRu
 
 
 def test_gbk_csv_is_read_as_gb18030(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
-    f = write_csv(tmp_path / "stocks.csv", ["单位编码", "盘点日期", "期初库存"], [["Y1", "2021年12月1日", "1,000"]], encoding="gbk")
+    f = write_csv(
+        tmp_path / "stocks.csv",
+        ["单位编码", "盘点日期", "期初库存"],
+        [["Y1", "2021年12月1日", "1,000"]],
+        encoding="gbk",
+    )
     res = load(runner, db_path, str(f))
     assert res.exit_code == 0, res.output
     assert rows(db_path, "SELECT facility_id, as_of, tonnes FROM stocks") == [("Y1", dt.date(2021, 12, 1), 1000.0)]
 
 
-def test_rows_that_read_but_look_wrong_are_loaded_not_quarantined(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+def test_rows_that_read_but_look_wrong_are_loaded_not_quarantined(
+    tmp_path: Path, db_path: Path, runner: CliRunner
+) -> None:
     # Bad USCC check character, negative tonnes, arrival before departure, a plate that is not a
     # plate: all readable, so they load and the rules judge them (data-quality findings).
-    fac = write_csv(tmp_path / "f.csv", ["单位编码", "单位名称", "单位类型", "统一社会信用代码"], [["F1", "x", "煤场", "91140500MA0GRXXX1Y"]])
+    fac = write_csv(
+        tmp_path / "f.csv",
+        ["单位编码", "单位名称", "单位类型", "统一社会信用代码"],
+        [["F1", "x", "煤场", "91140500MA0GRXXX1Y"]],
+    )
     sale = write_csv(tmp_path / "s.csv", SALES_HEADER_ZH[:6], [["S1", "2021-12-01", "M1", "Y1", "原煤", "-35"]])
-    trip = write_csv(tmp_path / "t.csv", ["运输单号", "车牌号", "发货单位编码", "收货单位编码", "发车时间", "到达时间", "装车净重"],
-                     [["T1", "ABC", "M1", "Y1", "2021-12-01 10:00", "2021-12-01 09:00", "35"]])
+    trip = write_csv(
+        tmp_path / "t.csv",
+        ["运输单号", "车牌号", "发货单位编码", "收货单位编码", "发车时间", "到达时间", "装车净重"],
+        [["T1", "ABC", "M1", "Y1", "2021-12-01 10:00", "2021-12-01 09:00", "35"]],
+    )
     res = runner.invoke(app, ["load", "--db", str(db_path), "--json", str(fac), str(sale), str(trip)])
     assert res.exit_code == 0, res.output
     assert all(f["rows_quarantined"] == 0 and f["rows_loaded"] == 1 for f in json.loads(res.stdout)["files"])
@@ -245,7 +336,10 @@ def test_rows_that_read_but_look_wrong_are_loaded_not_quarantined(tmp_path: Path
 
 def test_summary_names_the_sheet_and_keeps_brackets_in_names(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
     header = ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量"]
-    f = write_xlsx(tmp_path / "[12月]sales.xlsx", {"notes": [["说明"]], "week1": [header, ["S1", "2021-12-01", "M1", "Y1", "[30]"]]})
+    f = write_xlsx(
+        tmp_path / "[12月]sales.xlsx",
+        {"notes": [["说明"]], "week1": [header, ["S1", "2021-12-01", "M1", "Y1", "[30]"]]},
+    )
     res = runner.invoke(app, ["--lang", "en", "load", "--db", str(db_path), "--sheet", "week1", str(f)])
     assert res.exit_code == 0, res.output
     assert "[12月" in res.output and "week1" in res.output
@@ -269,28 +363,51 @@ def test_status_of_a_fresh_database(db_path: Path, runner: CliRunner) -> None:
     res = runner.invoke(app, ["status", "--db", str(db_path), "--json"])
     assert res.exit_code == 0, res.output
     status = json.loads(res.stdout)
-    assert status["quarantine"] == {} and status["sales"] == {"rows": 0, "revisions": 0, "first": None, "last": None, "files": []}
+    assert status["quarantine"] == {} and status["sales"] == {
+        "rows": 0,
+        "revisions": 0,
+        "first": None,
+        "last": None,
+        "files": [],
+    }
 
 
-def test_loading_an_old_file_again_does_not_undo_its_correction(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+def test_loading_an_old_file_again_does_not_undo_its_correction(
+    tmp_path: Path, db_path: Path, runner: CliRunner
+) -> None:
     header = ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量"]
-    old = write_csv(tmp_path / "b_first.csv", header, [["S1", "2021-12-01", "M1", "Y1", "30"], ["S2", "2021-12-01", "M1", "Y1", "5"]])
+    old = write_csv(
+        tmp_path / "b_first.csv",
+        header,
+        [["S1", "2021-12-01", "M1", "Y1", "30"], ["S2", "2021-12-01", "M1", "Y1", "5"]],
+    )
     fixed = write_csv(tmp_path / "a_corrected.csv", header, [["S1", "2021-12-01", "M1", "Y1", "33"]])
     assert load(runner, db_path, str(old)).exit_code == 0
     assert load(runner, db_path, str(fixed)).exit_code == 0
-    after_fix = (rows(db_path, "SELECT sale_id, tonnes FROM sales ORDER BY 1"), rows(db_path, "SELECT tonnes FROM sales_revisions"))
+    after_fix = (
+        rows(db_path, "SELECT sale_id, tonnes FROM sales ORDER BY 1"),
+        rows(db_path, "SELECT tonnes FROM sales_revisions"),
+    )
     assert after_fix == ([("S1", 33.0), ("S2", 5.0)], [(30.0,)])
     # The whole folder again, the old file sorting last: nothing changes.
     res = runner.invoke(app, ["load", "--db", str(db_path), "--json", str(tmp_path)])
     assert res.exit_code == 0, res.output
     files = {f["file"]: f for f in json.loads(res.stdout)["files"]}
     assert files["b_first.csv"]["rows_present"] == 2 and files["b_first.csv"]["rows_revised"] == 0
-    assert (rows(db_path, "SELECT sale_id, tonnes FROM sales ORDER BY 1"), rows(db_path, "SELECT tonnes FROM sales_revisions")) == after_fix
+    assert (
+        rows(db_path, "SELECT sale_id, tonnes FROM sales ORDER BY 1"),
+        rows(db_path, "SELECT tonnes FROM sales_revisions"),
+    ) == after_fix
     assert load(runner, db_path, str(old)).exit_code == 0
-    assert (rows(db_path, "SELECT sale_id, tonnes FROM sales ORDER BY 1"), rows(db_path, "SELECT tonnes FROM sales_revisions")) == after_fix
+    assert (
+        rows(db_path, "SELECT sale_id, tonnes FROM sales ORDER BY 1"),
+        rows(db_path, "SELECT tonnes FROM sales_revisions"),
+    ) == after_fix
 
 
-def test_a_file_edited_and_loaded_again_revises_only_the_changed_row(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+def test_a_file_edited_and_loaded_again_revises_only_the_changed_row(
+    tmp_path: Path, db_path: Path, runner: CliRunner
+) -> None:
     header = ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量"]
     f = tmp_path / "sales.csv"
     write_csv(f, header, [["S1", "2021-12-01", "M1", "Y1", "30"], ["S2", "2021-12-01", "M1", "Y1", "5"]])
@@ -303,33 +420,65 @@ def test_a_file_edited_and_loaded_again_revises_only_the_changed_row(tmp_path: P
     assert rows(db_path, "SELECT count(*) FROM loaded_files") == [(2,)]
 
 
-def test_an_export_without_optional_columns_neither_revises_nor_erases_them(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+def test_an_export_without_optional_columns_neither_revises_nor_erases_them(
+    tmp_path: Path, db_path: Path, runner: CliRunner
+) -> None:
     full = ["运输单号", "车牌号", "发货单位编码", "收货单位编码", "发车时间", "到达时间", "装车净重", "卸车净重"]
     origin_only = ["运输单号", "车牌号", "发货单位编码", "收货单位编码", "发车时间", "装车净重"]
-    write_csv(tmp_path / "1_full.csv", full, [["T1", "晋E12345", "M1", "Y1", "2021-12-01 08:00", "2021-12-01 10:00", "35", "34.9"],
-                                              ["T2", "晋E12345", "M1", "Y1", "2021-12-02 08:00", "2021-12-02 10:00", "35", "34.8"]])
-    write_csv(tmp_path / "2_origin.csv", origin_only, [["T1", "晋E12345", "M1", "Y1", "2021-12-01 08:00", "35"],
-                                                       ["T2", "晋E12345", "M1", "Y1", "2021-12-02 08:00", "36"]])
+    write_csv(
+        tmp_path / "1_full.csv",
+        full,
+        [
+            ["T1", "晋E12345", "M1", "Y1", "2021-12-01 08:00", "2021-12-01 10:00", "35", "34.9"],
+            ["T2", "晋E12345", "M1", "Y1", "2021-12-02 08:00", "2021-12-02 10:00", "35", "34.8"],
+        ],
+    )
+    write_csv(
+        tmp_path / "2_origin.csv",
+        origin_only,
+        [
+            ["T1", "晋E12345", "M1", "Y1", "2021-12-01 08:00", "35"],
+            ["T2", "晋E12345", "M1", "Y1", "2021-12-02 08:00", "36"],
+        ],
+    )
     assert load(runner, db_path, str(tmp_path / "1_full.csv")).exit_code == 0
     res = runner.invoke(app, ["load", "--db", str(db_path), "--json", str(tmp_path / "2_origin.csv")])
     report = json.loads(res.stdout)["files"][0]
     assert (report["rows_present"], report["rows_revised"]) == (1, 1)
-    assert rows(db_path, "SELECT trip_id, arrived_at, tonnes_loaded, tonnes_unloaded, _file FROM transports ORDER BY 1") == [
+    assert rows(
+        db_path, "SELECT trip_id, arrived_at, tonnes_loaded, tonnes_unloaded, _file FROM transports ORDER BY 1"
+    ) == [
         ("T1", dt.datetime(2021, 12, 1, 10), 35.0, 34.9, "1_full.csv"),
         ("T2", dt.datetime(2021, 12, 2, 10), 36.0, 34.8, "2_origin.csv"),
     ]
-    assert rows(db_path, "SELECT trip_id, tonnes_loaded, tonnes_unloaded FROM transports_revisions") == [("T2", 35.0, 34.8)]
+    assert rows(db_path, "SELECT trip_id, tonnes_loaded, tonnes_unloaded FROM transports_revisions") == [
+        ("T2", 35.0, 34.8)
+    ]
 
 
-def test_both_ends_exported_separately_in_one_call_make_one_version(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+def test_both_ends_exported_separately_in_one_call_make_one_version(
+    tmp_path: Path, db_path: Path, runner: CliRunner
+) -> None:
     # The destination's export has arrival data; the origin's, sorting after it, has not.
     dest = ["运输单号", "车牌号", "发货单位编码", "收货单位编码", "发车时间", "到达时间", "装车净重", "卸车净重"]
     origin = ["运输单号", "车牌号", "发货单位编码", "收货单位编码", "发车时间", "装车净重"]
-    write_csv(tmp_path / "a_destination.csv", dest, [["T1", "晋E12345", "M1", "Y1", "2021-12-01 08:00", "2021-12-01 10:00", "35", "34.9"],
-                                                      ["T2", "晋E12345", "M1", "Y1", "2021-12-02 08:00", "2021-12-02 10:00", "35", "34.8"]])
-    write_csv(tmp_path / "b_origin.csv", origin, [["T1", "晋E12345", "M1", "Y1", "2021-12-01 08:00", "35"],
-                                                  ["T2", "晋E12345", "M1", "Y1", "2021-12-02 08:00", "36"],
-                                                  ["T3", "晋E12345", "M1", "Y2", "2021-12-03 08:00", "30"]])
+    write_csv(
+        tmp_path / "a_destination.csv",
+        dest,
+        [
+            ["T1", "晋E12345", "M1", "Y1", "2021-12-01 08:00", "2021-12-01 10:00", "35", "34.9"],
+            ["T2", "晋E12345", "M1", "Y1", "2021-12-02 08:00", "2021-12-02 10:00", "35", "34.8"],
+        ],
+    )
+    write_csv(
+        tmp_path / "b_origin.csv",
+        origin,
+        [
+            ["T1", "晋E12345", "M1", "Y1", "2021-12-01 08:00", "35"],
+            ["T2", "晋E12345", "M1", "Y1", "2021-12-02 08:00", "36"],
+            ["T3", "晋E12345", "M1", "Y2", "2021-12-03 08:00", "30"],
+        ],
+    )
     res = runner.invoke(app, ["load", "--db", str(db_path), "--json", str(tmp_path)])
     assert res.exit_code == 0, res.output
     files = {f["file"]: f for f in json.loads(res.stdout)["files"]}
@@ -340,4 +489,6 @@ def test_both_ends_exported_separately_in_one_call_make_one_version(tmp_path: Pa
         ("T2", dt.datetime(2021, 12, 2, 10), 36.0, 34.8),
         ("T3", None, 30.0, None),
     ]
-    assert rows(db_path, "SELECT trip_id, tonnes_loaded, tonnes_unloaded FROM transports_revisions") == [("T2", 35.0, 34.8)]
+    assert rows(db_path, "SELECT trip_id, tonnes_loaded, tonnes_unloaded FROM transports_revisions") == [
+        ("T2", 35.0, 34.8)
+    ]

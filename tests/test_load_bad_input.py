@@ -74,13 +74,19 @@ def test_unknown_enum_value_is_quarantined_with_line_and_column(db_path: Path, r
         ]
 
 
-def test_missing_id_text_in_number_and_bad_date_are_quarantined(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
-    f = write_csv(tmp_path / "s.csv", SALES, [
-        ["", "2021-12-01", "M1", "Y1", "30"],
-        ["S2", "2021-12-01", "M1", "Y1", "三十"],
-        ["S3", "12/45/2021", "M1", "Y1", "30"],
-        ["S4", "2021-12-01", "M1", "Y1", "30"],
-    ])
+def test_missing_id_text_in_number_and_bad_date_are_quarantined(
+    tmp_path: Path, db_path: Path, runner: CliRunner
+) -> None:
+    f = write_csv(
+        tmp_path / "s.csv",
+        SALES,
+        [
+            ["", "2021-12-01", "M1", "Y1", "30"],
+            ["S2", "2021-12-01", "M1", "Y1", "三十"],
+            ["S3", "12/45/2021", "M1", "Y1", "30"],
+            ["S4", "2021-12-01", "M1", "Y1", "30"],
+        ],
+    )
     res = runner.invoke(app, ["load", "--db", str(db_path), "--json", str(f)])
     assert res.exit_code == 0
     report = json.loads(res.stdout)["files"][0]
@@ -107,11 +113,17 @@ def test_unknown_table_name_on_the_command_line(tmp_path: Path, db_path: Path, r
     assert "shipments" in res.output and "transports" in res.output
 
 
-def test_a_failing_file_in_the_middle_leaves_the_database_as_it_was(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+def test_a_failing_file_in_the_middle_leaves_the_database_as_it_was(
+    tmp_path: Path, db_path: Path, runner: CliRunner
+) -> None:
     first = write_csv(tmp_path / "a_sales.csv", SALES, [["S1", "2021-12-01", "M1", "Y1", "30"]])
     assert invoke(runner, db_path, str(first)).exit_code == 0
     before = dump(db_path)
-    good = write_csv(tmp_path / "call" / "1_sales.csv", SALES, [["S2", "2021-12-02", "M1", "Y1", "31"], ["S1", "2021-12-01", "M1", "Y1", "99"]])
+    good = write_csv(
+        tmp_path / "call" / "1_sales.csv",
+        SALES,
+        [["S2", "2021-12-02", "M1", "Y1", "31"], ["S1", "2021-12-01", "M1", "Y1", "99"]],
+    )
     bad = write_csv(tmp_path / "call" / "2_bad.csv", ["foo", "bar"], [["1", "2"]])
     later = write_csv(tmp_path / "call" / "3_missing.csv", ["销售单号", "数量"], [["S9", "1"]])
     res = invoke(runner, db_path, str(good), str(bad), str(later))
@@ -125,8 +137,13 @@ def test_a_second_writer_gets_a_clear_message(tmp_path: Path, db_path: Path, run
     f = write_csv(tmp_path / "s.csv", SALES, [["S1", "2021-12-01", "M1", "Y1", "30"]])
     assert invoke(runner, db_path, str(f)).exit_code == 0
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db_path)!r}); print('ready', flush=True); time.sleep(30)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(db_path)!r}); print('ready', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"

@@ -36,7 +36,9 @@ def test_every_table_arrives_and_the_resent_week_is_stored_once(loaded: tuple[Pa
     status = json.loads(CliRunner().invoke(app, ["status", "--db", str(db), "--json"]).stdout)
     for table in ("facilities", "licences", "sales", "transports", "intakes", "stocks", "power", "gps", "zones"):
         assert status[table]["rows"] > 0, table
-    trips = pl.concat([pl.read_parquet(f).select("trip_id") for f in sorted((sample / "data" / "transports").glob("*.parquet"))])
+    trips = pl.concat(
+        [pl.read_parquet(f).select("trip_id") for f in sorted((sample / "data" / "transports").glob("*.parquet"))]
+    )
     assert trips.height > trips["trip_id"].n_unique()  # the generator really did resend a week
     quarantined_trips = sum(f["rows_quarantined"] for f in report["files"] if f["table"] == "transports")
     assert status["transports"]["rows"] == trips["trip_id"].n_unique() - quarantined_trips

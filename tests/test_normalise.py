@@ -193,9 +193,7 @@ def test_uscc_is_upper_case_without_spaces_and_a_bad_check_char_is_kept() -> Non
     good = "91140500" + "MA0KXXXX" + "0"
     good = good[:17] + uscc_check_char(good[:17])
     wrong = good[:17] + ("0" if good[17] != "0" else "1")
-    values, problems = one_column(
-        FACILITIES, "uscc", [good.lower(), " ".join(good), "９" + good[1:], wrong]
-    )
+    values, problems = one_column(FACILITIES, "uscc", [good.lower(), " ".join(good), "９" + good[1:], wrong])
     assert values.to_list() == [good, good, good, wrong]
     assert problems.height == 0
 
@@ -281,9 +279,7 @@ def test_timestamps_in_every_accepted_format(cell: str, expected: datetime) -> N
 
 
 def test_a_date_column_keeps_the_date_of_a_value_with_a_time() -> None:
-    values, problems = one_column(
-        LICENCES, "valid_from", ["2021-12-01 23:59:59", "44531.99", "2021/12/1"]
-    )
+    values, problems = one_column(LICENCES, "valid_from", ["2021-12-01 23:59:59", "44531.99", "2021/12/1"])
     assert values.dtype == pl.Date
     assert values.to_list() == [date(2021, 12, 1)] * 3
     assert problems.height == 0

@@ -31,9 +31,7 @@ def full_width(text: str) -> str:
 
 def read(table_name: str, column: str, cells: list[str], unit: str | None = None) -> pl.Series:
     """Normalise CELLS as COLUMN and insist that none of them was a problem."""
-    raw = pl.DataFrame(
-        {column: pl.Series(cells, dtype=pl.String), "_line": range(2, len(cells) + 2)}
-    )
+    raw = pl.DataFrame({column: pl.Series(cells, dtype=pl.String), "_line": range(2, len(cells) + 2)})
     typed, problems = normalise(raw, TABLES[table_name], {column: unit})
     assert problems.filter(pl.col("column") == column).is_empty(), problems
     return typed[column]
@@ -141,9 +139,7 @@ def test_any_tonnes_in_any_spelling_round_trips(
 @no_deadline
 @given(
     st.lists(tonnes, min_size=1, max_size=40),
-    st.sampled_from(
-        [("万吨", 1e4), ("kg", 1e-3), ("千克", 1e-3), ("吨", 1.0), ("t", 1.0), (None, 1.0)]
-    ),
+    st.sampled_from([("万吨", 1e4), ("kg", 1e-3), ("千克", 1e-3), ("吨", 1.0), ("t", 1.0), (None, 1.0)]),
     st.sampled_from([repr, lambda v: with_separators(repr(v)), lambda v: full_width(repr(v))]),
 )
 def test_tonnes_in_a_header_unit_round_trip(
@@ -213,13 +209,11 @@ def test_any_plate_however_written_normalises_to_the_plate(
 
 @settings(max_examples=50, deadline=None)
 @given(st.lists(plates, min_size=1, max_size=20))
-def test_every_generated_plate_is_valid_in_sql(
-    duck: duckdb.DuckDBPyConnection, generated: list[str]
-) -> None:
+def test_every_generated_plate_is_valid_in_sql(duck: duckdb.DuckDBPyConnection, generated: list[str]) -> None:
     duck.register("t", pl.DataFrame({"plate": generated}))
-    assert [r[0] for r in duck.execute(f"SELECT {plate_valid_sql('plate')} FROM t").fetchall()] == [
-        True
-    ] * len(generated)
+    assert [r[0] for r in duck.execute(f"SELECT {plate_valid_sql('plate')} FROM t").fetchall()] == [True] * len(
+        generated
+    )
 
 
 # --- USCC ----------------------------------------------------------------------------
@@ -229,9 +223,7 @@ first17s = st.text(USCC_ALPHABET, min_size=17, max_size=17)
 
 def _uscc_valid(con: duckdb.DuckDBPyConnection, codes: list[str]) -> list[bool]:
     con.register("t", pl.DataFrame({"code": codes, "i": range(len(codes))}))
-    return [
-        r[0] for r in con.execute(f"SELECT {uscc_valid_sql('code')} FROM t ORDER BY i").fetchall()
-    ]
+    return [r[0] for r in con.execute(f"SELECT {uscc_valid_sql('code')} FROM t ORDER BY i").fetchall()]
 
 
 @settings(max_examples=50, deadline=None)
@@ -247,9 +239,7 @@ def test_codes_made_with_the_check_char_are_valid_and_any_other_is_not(
 
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.text(USCC_ALPHABET, min_size=18, max_size=18), min_size=1, max_size=30))
-def test_sql_and_python_agree_on_any_code(
-    duck: duckdb.DuckDBPyConnection, codes: list[str]
-) -> None:
+def test_sql_and_python_agree_on_any_code(duck: duckdb.DuckDBPyConnection, codes: list[str]) -> None:
     assert _uscc_valid(duck, codes) == [uscc_check_char(c[:17]) == c[17] for c in codes]
 
 

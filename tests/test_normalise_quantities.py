@@ -57,9 +57,7 @@ def test_tonnes_in_every_accepted_spelling(cell: str, expected: float) -> None:
         (None, ["1.5", "2"], [1.5, 2.0]),
     ],
 )
-def test_tonnes_take_the_header_unit(
-    unit: str | None, cells: list[str], expected: list[float]
-) -> None:
+def test_tonnes_take_the_header_unit(unit: str | None, cells: list[str], expected: list[float]) -> None:
     values, _ = one_column(TRANSPORTS, "tonnes_loaded", cells, unit)
     assert values.to_list() == pytest.approx(expected, rel=1e-12)
 

@@ -23,7 +23,9 @@ def store() -> Store:
 
 
 def shares(result, facility_id: str, policy: str = "proportional") -> dict[tuple[str, str | None], float]:
-    rows = result.origin_shares.filter((pl.col("facility_id") == facility_id) & (pl.col("policy") == policy) & (pl.col("share") > 0))
+    rows = result.origin_shares.filter(
+        (pl.col("facility_id") == facility_id) & (pl.col("policy") == policy) & (pl.col("share") > 0)
+    )
     return {(r["origin_class"], r["origin_id"]): r["share"] for r in rows.to_dicts()}
 
 
@@ -178,7 +180,9 @@ def test_running_balance_catches_shipping_before_receipt(store: Store) -> None:
     r = compute(store, DEC)
     assert bal(r, "Y")["unsourced_t"] == 0  # the month balances
     breach = r.running_breaches.to_dicts()
-    assert [(b["facility_id"], b["shortfall_t"], str(b["first_negative_at"])) for b in breach] == [("Y", 300, "2021-12-02 09:00:00")]
+    assert [(b["facility_id"], b["shortfall_t"], str(b["first_negative_at"])) for b in breach] == [
+        ("Y", 300, "2021-12-02 09:00:00")
+    ]
 
 
 def test_ensure_current_rebuilds_only_when_data_changes(store: Store) -> None:

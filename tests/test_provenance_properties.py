@@ -14,11 +14,19 @@ from coaltrace.provenance.solve import CLASSES, GROUPED, Network, close_loops, s
 @st.composite
 def networks(draw: st.DrawFn) -> Network:
     n = draw(st.integers(2, 9))
-    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=1, max_size=3 * n, unique=True))
+    pairs = draw(
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=1, max_size=3 * n, unique=True)
+    )
     pairs = [(a, b) for a, b in pairs if a != b] or [(0, 1)]
     tonnes = draw(st.lists(st.floats(1.0, 1000.0), min_size=len(pairs), max_size=len(pairs)))
     sources = np.array(
-        draw(st.lists(st.lists(st.sampled_from([0.0, 0.0, 5.0, 120.0, 999.5]), min_size=len(CLASSES), max_size=len(CLASSES)), min_size=n, max_size=n))
+        draw(
+            st.lists(
+                st.lists(st.sampled_from([0.0, 0.0, 5.0, 120.0, 999.5]), min_size=len(CLASSES), max_size=len(CLASSES)),
+                min_size=n,
+                max_size=n,
+            )
+        )
     )
     y = np.array(draw(st.lists(st.sampled_from([1.0, 1.0, 0.85, 0.75]), min_size=n, max_size=n)))
     seller, buyer = (np.array(c, dtype=np.int64) for c in zip(*pairs, strict=True))
@@ -77,7 +85,11 @@ def test_tonnes_are_conserved_at_every_facility(net: Network) -> None:
     held = as_cube(net, a) * a.total[:, None, None]
     x = np.where(a.total > 0, a.total, 1.0)
     delivered = np.zeros_like(held)
-    np.add.at(delivered, net.buyer, (net.yield_factor[net.buyer] * net.tonnes / x[net.seller])[:, None, None] * held[net.seller])
+    np.add.at(
+        delivered,
+        net.buyer,
+        (net.yield_factor[net.buyer] * net.tonnes / x[net.seller])[:, None, None] * held[net.seller],
+    )
     entered = np.zeros_like(held)
     entered[np.arange(net.n), np.arange(net.n)] = net.sources
     np.testing.assert_allclose(held, entered + delivered, atol=1e-6 * max(1.0, held.max()))
@@ -89,7 +101,13 @@ def test_relabelling_facilities_changes_nothing(net: Network, rnd) -> None:
     perm = np.arange(net.n)
     rnd.shuffle(perm)  # new label of old facility i is perm[i]
     inv = np.argsort(perm)
-    moved = Network(seller=perm[net.seller], buyer=perm[net.buyer], tonnes=net.tonnes, yield_factor=net.yield_factor[inv], sources=net.sources[inv])
+    moved = Network(
+        seller=perm[net.seller],
+        buyer=perm[net.buyer],
+        tonnes=net.tonnes,
+        yield_factor=net.yield_factor[inv],
+        sources=net.sources[inv],
+    )
     before = as_cube(net, solve(net, max_origin_nodes=net.n))
     after = as_cube(moved, solve(moved, max_origin_nodes=moved.n))
     np.testing.assert_allclose(after[np.ix_(perm, perm)], before, atol=1e-9)

@@ -70,7 +70,9 @@ def test_contaminated_yard_downstream(month: tuple[Provenance, pl.DataFrame]) ->
     result, truth = month
     shares = result.origin_shares.filter(pl.col("policy") == "proportional")
     for facility_id, tonnes in _truth(truth, "facility_low_licensed_share").items():
-        got = shares.filter((pl.col("facility_id") == facility_id) & pl.col("origin_class").is_in(["unlicensed", "unsourced"]))
+        got = shares.filter(
+            (pl.col("facility_id") == facility_id) & pl.col("origin_class").is_in(["unlicensed", "unsourced"])
+        )
         assert got["received_t"].sum() == pytest.approx(tonnes, abs=TOL)
         tainted = result.origin_shares.filter((pl.col("policy") == "taint") & (pl.col("facility_id") == facility_id))
         assert tainted.filter(pl.col("origin_class") == "licensed")["share"].sum() == 0.0

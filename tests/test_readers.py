@@ -38,7 +38,9 @@ def lines(db: Path, table: str, key: str) -> list[tuple]:
         return con.execute(f"SELECT {key}, _line FROM {table} ORDER BY _line").fetchall()
 
 
-def test_a_quoted_cell_over_several_lines_does_not_shift_later_lines(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+def test_a_quoted_cell_over_several_lines_does_not_shift_later_lines(
+    tmp_path: Path, db_path: Path, runner: CliRunner
+) -> None:
     f = tmp_path / "sales.csv"
     f.write_text(
         "销售单号,销售日期,销售单位编码,购买单位编码,数量,备注\r\n"
@@ -56,7 +58,9 @@ def test_a_quoted_cell_over_several_lines_does_not_shift_later_lines(tmp_path: P
 
 def test_a_header_cell_over_two_lines_counts_both(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
     f = tmp_path / "sales.csv"
-    f.write_text('销售单号,销售日期,销售单位编码,购买单位编码,"数量\n（吨）"\nS1,2021-12-01,M1,Y1,30\n', encoding="utf-8")
+    f.write_text(
+        '销售单号,销售日期,销售单位编码,购买单位编码,"数量\n（吨）"\nS1,2021-12-01,M1,Y1,30\n', encoding="utf-8"
+    )
     load_json(runner, db_path, str(f))
     assert lines(db_path, "sales", "sale_id") == [("S1", 3)]
 
@@ -98,23 +102,31 @@ def _rows(start_row: int, start_col: int, rows: list[list[object]]) -> dict[tupl
     return {(start_row + i, start_col + j): v for i, r in enumerate(rows) for j, v in enumerate(r) if v is not None}
 
 
-def test_excel_lines_are_sheet_rows_when_the_sheet_starts_lower(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
-    f = _sheet(tmp_path / "sales.xlsx", _rows(3, 2, [SALES, ["S1", "2021-12-01", "M1", "Y1", 30],
-                                                      [None] * 5, ["S2", "2021-12-02", "M1", "Y1", "abc"]]))
+def test_excel_lines_are_sheet_rows_when_the_sheet_starts_lower(
+    tmp_path: Path, db_path: Path, runner: CliRunner
+) -> None:
+    f = _sheet(
+        tmp_path / "sales.xlsx",
+        _rows(3, 2, [SALES, ["S1", "2021-12-01", "M1", "Y1", 30], [None] * 5, ["S2", "2021-12-02", "M1", "Y1", "abc"]]),
+    )
     load_json(runner, db_path, str(f))
     assert lines(db_path, "sales", "sale_id") == [("S1", 4)]
     assert quarantine(runner, db_path) == [(6, "tonnes", "abc")]
 
 
 def test_excel_header_cells_that_are_numbers_or_empty(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
-    f = _sheet(tmp_path / "sales.xlsx", _rows(1, 1, [[*SALES, None, 2021], ["S1", "2021-12-01", "M1", "Y1", 30, "x", "y"]]))
+    f = _sheet(
+        tmp_path / "sales.xlsx", _rows(1, 1, [[*SALES, None, 2021], ["S1", "2021-12-01", "M1", "Y1", 30, "x", "y"]])
+    )
     report = load_json(runner, db_path, str(f))["files"][0]
     assert report["rows_loaded"] == 1
     assert report["ignored_columns"] == ["2021"]  # the empty header cell is not a column to mention
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
-def test_two_columns_with_the_same_contract_header_are_refused(tmp_path: Path, db_path: Path, runner: CliRunner, suffix: str) -> None:
+def test_two_columns_with_the_same_contract_header_are_refused(
+    tmp_path: Path, db_path: Path, runner: CliRunner, suffix: str
+) -> None:
     header = [*SALES, "数量"]
     row = ["S1", "2021-12-01", "M1", "Y1", "30", "2"]
     if suffix == ".csv":
@@ -133,7 +145,9 @@ def test_an_unrelated_repeated_column_is_ignored(tmp_path: Path, db_path: Path, 
     assert load_json(runner, db_path, str(f))["files"][0]["rows_loaded"] == 1
 
 
-def test_a_header_in_a_unit_the_column_cannot_take_yields_to_one_it_can(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+def test_a_header_in_a_unit_the_column_cannot_take_yields_to_one_it_can(
+    tmp_path: Path, db_path: Path, runner: CliRunner
+) -> None:
     header = ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量（车）", "净重（吨）"]
     f = tmp_path / "sales.csv"
     f.write_text(",".join(header) + "\nS1,2021-12-01,M1,Y1,1,35\n", encoding="utf-8")
@@ -156,7 +170,9 @@ _CELL = st.lists(st.sampled_from([*'ab 1,"\n煤矿，', "\r\n"]), max_size=12).m
     notes=st.lists(_CELL, min_size=1, max_size=8),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
 )
-def test_csv_lines_are_the_text_lines_records_start_on(tmp_path: Path, titles: list[str], notes: list[str], encoding: str) -> None:
+def test_csv_lines_are_the_text_lines_records_start_on(
+    tmp_path: Path, titles: list[str], notes: list[str], encoding: str
+) -> None:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     buf.write("".join(t + "\r\n" for t in titles))

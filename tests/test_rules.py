@@ -22,13 +22,30 @@ from coaltrace.rules.views import VIEWS, view_sql
 
 PACK = load_rules()
 PLANTED = {
-    "mine_unlicensed_sales", "mine_closed_shipping", "mine_over_capacity", "facility_unsourced_output",
-    "facility_ships_before_receipt", "facility_low_licensed_share", "flow_carries_unsourced",
-    "intake_unregistered_supplier", "intake_unlicensed_supplier", "intake_no_waybill",
-    "intake_without_trip_or_sale", "trip_heavier_on_arrival", "trip_without_sale", "trip_too_fast",
-    "plate_cloned", "trip_starts_in_zone", "trip_remote_road_night", "power_at_closed_mine",
-    "power_residential_industrial", "mine_low_kwh_per_tonne", "dq_invalid_uscc", "dq_impossible_times",
-    "dq_negative_tonnes", "dq_invalid_plate",
+    "mine_unlicensed_sales",
+    "mine_closed_shipping",
+    "mine_over_capacity",
+    "facility_unsourced_output",
+    "facility_ships_before_receipt",
+    "facility_low_licensed_share",
+    "flow_carries_unsourced",
+    "intake_unregistered_supplier",
+    "intake_unlicensed_supplier",
+    "intake_no_waybill",
+    "intake_without_trip_or_sale",
+    "trip_heavier_on_arrival",
+    "trip_without_sale",
+    "trip_too_fast",
+    "plate_cloned",
+    "trip_starts_in_zone",
+    "trip_remote_road_night",
+    "power_at_closed_mine",
+    "power_residential_industrial",
+    "mine_low_kwh_per_tonne",
+    "dq_invalid_uscc",
+    "dq_impossible_times",
+    "dq_negative_tonnes",
+    "dq_invalid_plate",
 }
 
 GOOD = """\
@@ -94,8 +111,16 @@ def test_rule_sql_transpiles_to_spark(rule_id: str) -> None:
 
 def test_views_transpile_to_spark() -> None:
     views = view_sql(Period.parse("2021-12"))
-    assert set(views) | {"gps_zone_hits", "zone_circles", "facilities", "licences", "zones", "stocks",
-                         "sales", "transports"} == set(VIEWS)
+    assert set(views) | {
+        "gps_zone_hits",
+        "zone_circles",
+        "facilities",
+        "licences",
+        "zones",
+        "stocks",
+        "sales",
+        "transports",
+    } == set(VIEWS)
     for body in views.values():
         sqlglot.parse_one(to_spark(body), read="spark")
 
@@ -241,8 +266,11 @@ def test_rules_validate_exit_codes(tmp_path: Path) -> None:
 
 def test_rules_test_reports_per_rule(tmp_path: Path) -> None:
     write_rule(tmp_path, "fine_rule")
-    write_rule(tmp_path, "wrong_case", GOOD.format(id="wrong_case").replace("expect: [T1]", "expect: [T2]")
-               .replace("reject: [T2]", "reject: [T1]"))
+    write_rule(
+        tmp_path,
+        "wrong_case",
+        GOOD.format(id="wrong_case").replace("expect: [T1]", "expect: [T2]").replace("reject: [T2]", "reject: [T1]"),
+    )
     r = CliRunner().invoke(coaltrace.cli.app, ["--lang", "en", "rules", "test", str(tmp_path)])
     assert r.exit_code == ExitCode.FINDINGS
     assert "ok     fine_rule (1)" in r.output

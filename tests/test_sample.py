@@ -19,12 +19,30 @@ from coaltrace.sample import write_sample
 from coaltrace.sample.geo import haversine_km
 
 RULES = {
-    "mine_unlicensed_sales", "mine_closed_shipping", "mine_over_capacity", "facility_unsourced_output",
-    "facility_ships_before_receipt", "facility_low_licensed_share", "intake_unregistered_supplier", "intake_no_waybill",
-    "intake_without_trip_or_sale", "trip_heavier_on_arrival", "trip_without_sale", "trip_too_fast", "plate_cloned",
-    "trip_starts_in_zone", "trip_remote_road_night", "power_at_closed_mine", "power_residential_industrial",
-    "mine_low_kwh_per_tonne", "dq_invalid_uscc", "dq_impossible_times", "dq_negative_tonnes", "dq_invalid_plate",
-    "intake_unlicensed_supplier", "flow_carries_unsourced",
+    "mine_unlicensed_sales",
+    "mine_closed_shipping",
+    "mine_over_capacity",
+    "facility_unsourced_output",
+    "facility_ships_before_receipt",
+    "facility_low_licensed_share",
+    "intake_unregistered_supplier",
+    "intake_no_waybill",
+    "intake_without_trip_or_sale",
+    "trip_heavier_on_arrival",
+    "trip_without_sale",
+    "trip_too_fast",
+    "plate_cloned",
+    "trip_starts_in_zone",
+    "trip_remote_road_night",
+    "power_at_closed_mine",
+    "power_residential_industrial",
+    "mine_low_kwh_per_tonne",
+    "dq_invalid_uscc",
+    "dq_impossible_times",
+    "dq_negative_tonnes",
+    "dq_invalid_plate",
+    "intake_unlicensed_supplier",
+    "flow_carries_unsourced",
 }
 SALE_COLUMNS = ["sale_id", "sold_at", "seller_id", "buyer_id", "product", "tonnes", "waybill_no", "invoice_no"]
 
@@ -53,8 +71,12 @@ def _sales(root: Path) -> pl.DataFrame:
         df.columns = SALE_COLUMNS
         frames.append(df)
     df = pl.concat(frames)
-    amount = df["tonnes"].map_elements(lambda s: unicodedata.normalize("NFKC", s).replace(",", ""), return_dtype=pl.String)
-    return df.with_columns(amount.cast(pl.Float64, strict=False).alias("tonnes")).filter(pl.col("tonnes").is_not_null() & pl.col("sale_id").is_not_null())
+    amount = df["tonnes"].map_elements(
+        lambda s: unicodedata.normalize("NFKC", s).replace(",", ""), return_dtype=pl.String
+    )
+    return df.with_columns(amount.cast(pl.Float64, strict=False).alias("tonnes")).filter(
+        pl.col("tonnes").is_not_null() & pl.col("sale_id").is_not_null()
+    )
 
 
 def _trips(root: Path) -> pl.DataFrame:
@@ -71,9 +93,9 @@ def _trips(root: Path) -> pl.DataFrame:
 
 def _facilities(root: Path) -> pl.DataFrame:
     df = pl.read_excel(root / "data" / "facilities.xlsx", sheet_name="单位名录", infer_schema_length=0)
-    return df.rename({"单位编码": "facility_id", "单位类型": "kind", "纬度": "lat", "经度": "lon", "状态": "status"}).with_columns(
-        pl.col("lat", "lon").cast(pl.Float64)
-    )
+    return df.rename(
+        {"单位编码": "facility_id", "单位类型": "kind", "纬度": "lat", "经度": "lon", "状态": "status"}
+    ).with_columns(pl.col("lat", "lon").cast(pl.Float64))
 
 
 def _truth(root: Path, rule: str) -> set[str]:
@@ -150,7 +172,9 @@ def test_every_rule_has_a_planted_case(sample: Path) -> None:
 
 def test_clean_sales_add_up_to_their_trips(sample: Path) -> None:
     sales, trips = _sales(sample), _trips(sample)
-    per = trips.group_by("waybill_no").agg(pl.col("tonnes_loaded").sum(), pl.col("origin_id").first(), pl.col("destination_id").first())
+    per = trips.group_by("waybill_no").agg(
+        pl.col("tonnes_loaded").sum(), pl.col("origin_id").first(), pl.col("destination_id").first()
+    )
     joined = sales.filter(pl.col("tonnes") > 0).join(per, on="waybill_no", how="left")
     assert joined["tonnes_loaded"].null_count() == 0, "every positive sale is carried by trips"
     rel = (joined["tonnes"] - joined["tonnes_loaded"]).abs() / joined["tonnes"]
@@ -161,12 +185,24 @@ def test_clean_sales_add_up_to_their_trips(sample: Path) -> None:
 
 def test_clean_mines_stay_within_capacity(sample: Path) -> None:
     sales = _sales(sample)
-    lic = pl.read_csv(io.StringIO((sample / "data" / "licences.csv").read_bytes().decode("gb18030")), infer_schema_length=0)
-    cap = lic.filter(pl.col("有效期止").str.contains("202[3-9]|203")).select(
-        pl.col("单位编码").alias("seller_id"), (pl.col("核定生产能力（万吨/年）").cast(pl.Float64) * 10_000 * 31 / 365).alias("cap")
-    ).drop_nulls()
+    lic = pl.read_csv(
+        io.StringIO((sample / "data" / "licences.csv").read_bytes().decode("gb18030")), infer_schema_length=0
+    )
+    cap = (
+        lic.filter(pl.col("有效期止").str.contains("202[3-9]|203"))
+        .select(
+            pl.col("单位编码").alias("seller_id"),
+            (pl.col("核定生产能力（万吨/年）").cast(pl.Float64) * 10_000 * 31 / 365).alias("cap"),
+        )
+        .drop_nulls()
+    )
     flagged = _truth(sample, "mine_over_capacity") | _truth(sample, "mine_closed_shipping")
-    use = sales.group_by("seller_id").agg(pl.col("tonnes").sum()).join(cap, on="seller_id").with_columns((pl.col("tonnes") / pl.col("cap")).alias("u"))
+    use = (
+        sales.group_by("seller_id")
+        .agg(pl.col("tonnes").sum())
+        .join(cap, on="seller_id")
+        .with_columns((pl.col("tonnes") / pl.col("cap")).alias("u"))
+    )
     clean = use.filter(~pl.col("seller_id").is_in(list(flagged)))
     assert clean.height >= 6
     assert clean["u"].max() <= 0.95
@@ -179,7 +215,11 @@ def test_washeries_yield_at_most_085_unless_planted(sample: Path) -> None:
     washeries = fac.filter(pl.col("kind") == "洗煤厂")["facility_id"]
     out = sales.group_by("seller_id").agg(pl.col("tonnes").sum().alias("out")).rename({"seller_id": "f"})
     inn = sales.group_by("buyer_id").agg(pl.col("tonnes").sum().alias("in")).rename({"buyer_id": "f"})
-    y = out.join(inn, on="f").filter(pl.col("f").is_in(washeries.implode())).with_columns((pl.col("out") / pl.col("in")).alias("y"))
+    y = (
+        out.join(inn, on="f")
+        .filter(pl.col("f").is_in(washeries.implode()))
+        .with_columns((pl.col("out") / pl.col("in")).alias("y"))
+    )
     planted = _truth(sample, "facility_unsourced_output")
     assert y.filter(~pl.col("f").is_in(list(planted)))["y"].max() <= 0.85
     assert y.filter(pl.col("f").is_in(list(planted)))["y"].min() > 0.9
@@ -189,21 +229,32 @@ def test_resellers_never_ship_before_receipt_unless_planted(sample: Path) -> Non
     sales, fac = _sales(sample), _facilities(sample)
     day = pl.col("sold_at").str.extract(r"(\d{1,2})日$").cast(pl.Int32, strict=False)
     sales = sales.with_columns(
-        pl.coalesce(day, pl.col("sold_at").str.extract(r"^2021/12/(\d{1,2})").cast(pl.Int32, strict=False),
-                    pl.col("sold_at").str.extract(r"^202112(\d\d)$").cast(pl.Int32, strict=False),
-                    pl.col("sold_at").str.extract(r"^2021-12-(\d\d)").cast(pl.Int32, strict=False)).alias("day")
+        pl.coalesce(
+            day,
+            pl.col("sold_at").str.extract(r"^2021/12/(\d{1,2})").cast(pl.Int32, strict=False),
+            pl.col("sold_at").str.extract(r"^202112(\d\d)$").cast(pl.Int32, strict=False),
+            pl.col("sold_at").str.extract(r"^2021-12-(\d\d)").cast(pl.Int32, strict=False),
+        ).alias("day")
     )
     assert sales["day"].null_count() == 0
-    stock = pl.read_csv(sample / "data" / "stocks.csv", infer_schema_length=0).filter(pl.col("盘点日期") == "2021-12-01").select(
-        pl.col("单位编码").alias("f"), pl.col("期初库存（吨）").cast(pl.Float64).alias("stock"))
+    stock = (
+        pl.read_csv(sample / "data" / "stocks.csv", infer_schema_length=0)
+        .filter(pl.col("盘点日期") == "2021-12-01")
+        .select(pl.col("单位编码").alias("f"), pl.col("期初库存（吨）").cast(pl.Float64).alias("stock"))
+    )
     resellers = fac.filter(pl.col("kind").is_in(["储煤场", "贸易公司"]))["facility_id"]
-    moves = pl.concat([
-        sales.select(pl.col("buyer_id").alias("f"), "day", pl.col("tonnes")),
-        sales.select(pl.col("seller_id").alias("f"), "day", -pl.col("tonnes")),
-    ]).filter(pl.col("f").is_in(resellers.implode()))
+    moves = pl.concat(
+        [
+            sales.select(pl.col("buyer_id").alias("f"), "day", pl.col("tonnes")),
+            sales.select(pl.col("seller_id").alias("f"), "day", -pl.col("tonnes")),
+        ]
+    ).filter(pl.col("f").is_in(resellers.implode()))
     running = (
-        moves.group_by("f", "day").agg(pl.col("tonnes").sum()).sort("f", "day")
-        .join(stock, on="f", how="left").with_columns((pl.col("stock").fill_null(0) + pl.col("tonnes").cum_sum().over("f")).alias("run"))
+        moves.group_by("f", "day")
+        .agg(pl.col("tonnes").sum())
+        .sort("f", "day")
+        .join(stock, on="f", how="left")
+        .with_columns((pl.col("stock").fill_null(0) + pl.col("tonnes").cum_sum().over("f")).alias("run"))
     )
     negative = set(running.filter(pl.col("run") < -0.01)["f"])
     unbalanced = _truth(sample, "facility_unsourced_output")
@@ -214,13 +265,16 @@ def test_simple_trip_rules_find_exactly_the_planted_trips(sample: Path) -> None:
     trips, fac, sales = _trips(sample), _facilities(sample), _sales(sample)
     pos = fac.select("facility_id", "lat", "lon")
     t = trips.join(pos.rename({"facility_id": "origin_id", "lat": "lat0", "lon": "lon0"}), on="origin_id").join(
-        pos.rename({"facility_id": "destination_id", "lat": "lat1", "lon": "lon1"}), on="destination_id")
+        pos.rename({"facility_id": "destination_id", "lat": "lat1", "lon": "lon1"}), on="destination_id"
+    )
     km = haversine_km(t["lat0"].to_numpy(), t["lon0"].to_numpy(), t["lat1"].to_numpy(), t["lon1"].to_numpy())
     hours = (t["arrived_at"] - t["departed_at"]).dt.total_seconds().to_numpy() / 3600
     with np.errstate(divide="ignore"):
         fast = set(t["trip_id"].to_numpy()[(hours > 0) & (km / np.where(hours > 0, hours, 1) > 100)])
     assert fast == _truth(sample, "trip_too_fast")
-    assert set(t.filter(pl.col("arrived_at") < pl.col("departed_at"))["trip_id"]) == _truth(sample, "dq_impossible_times")
+    assert set(t.filter(pl.col("arrived_at") < pl.col("departed_at"))["trip_id"]) == _truth(
+        sample, "dq_impossible_times"
+    )
     heavy = t.filter(pl.col("tonnes_unloaded") > pl.col("tonnes_loaded") * 1.01)["trip_id"]
     assert set(heavy) == _truth(sample, "trip_heavier_on_arrival")
     orphan = t.filter(~pl.col("waybill_no").is_in(sales["waybill_no"].drop_nulls().implode()))["trip_id"]
@@ -234,13 +288,16 @@ def test_simple_trip_rules_find_exactly_the_planted_trips(sample: Path) -> None:
 
 def test_only_the_cloned_plate_is_in_two_places_at_once(sample: Path) -> None:
     trips = _trips(sample).filter(pl.col("arrived_at") >= pl.col("departed_at")).sort("plate", "departed_at")
-    overlap = trips.with_columns(pl.col("arrived_at").shift(1).over("plate").alias("prev_arr")).filter(pl.col("departed_at") < pl.col("prev_arr"))
+    overlap = trips.with_columns(pl.col("arrived_at").shift(1).over("plate").alias("prev_arr")).filter(
+        pl.col("departed_at") < pl.col("prev_arr")
+    )
     assert set(overlap["plate"]) == _truth(sample, "plate_cloned")
 
 
 def test_power_cases_and_only_them(sample: Path) -> None:
-    power = pl.read_csv(io.StringIO((sample / "data" / "power.csv").read_bytes().decode("gb18030")), infer_schema_length=0).with_columns(
-        pl.col("用电量（千瓦时）").cast(pl.Float64, strict=False).alias("kwh"))
+    power = pl.read_csv(
+        io.StringIO((sample / "data" / "power.csv").read_bytes().decode("gb18030")), infer_schema_length=0
+    ).with_columns(pl.col("用电量（千瓦时）").cast(pl.Float64, strict=False).alias("kwh"))
     heavy_homes = power.filter((pl.col("用电类别") == "居民") & (pl.col("kwh") > 5000))["户号"]
     assert set(heavy_homes) == _truth(sample, "power_residential_industrial")
     fac = _facilities(sample)

@@ -29,9 +29,14 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    lang: Annotated[str | None, typer.Option("--lang", help="Language of messages and reports: zh or en (default $COALTRACE_LANG or zh).")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="Language of messages and reports: zh or en (default $COALTRACE_LANG or zh)."),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     if lang is not None and lang.lower() not in ("zh", "en", "zh-cn"):
         raise typer.BadParameter("use zh or en", param_hint="--lang")

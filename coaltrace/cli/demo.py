@@ -33,7 +33,9 @@ MESSAGES = {
 @handle_errors
 def demo(
     outdir: Annotated[Path, typer.Argument(help="Folder for the sample, the database and the report.")] = Path("demo"),
-    scale: Annotated[float, typer.Option("--scale", help="Size of the month: 1.0 is a Jincheng-sized city (~300,000 trips).")] = 0.1,
+    scale: Annotated[
+        float, typer.Option("--scale", help="Size of the month: 1.0 is a Jincheng-sized city (~300,000 trips).")
+    ] = 0.1,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the sample generator.")] = 42,
 ) -> None:
     """Sample month → load → audit → report, in OUTDIR (default ./demo). 演示：生成、载入、审计、报告。"""
@@ -43,8 +45,18 @@ def demo(
         err.print(say(MESSAGES, what, state.lang))
 
     result = run_demo(outdir, scale=scale, seed=seed, lang=state.lang, step=step)
-    err.print(say(MESSAGES, "done", state.lang, files=result.files, rows=result.rows_loaded,
-                  q=result.quarantined, n=result.findings, t=result.tonnes_at_risk))
+    err.print(
+        say(
+            MESSAGES,
+            "done",
+            state.lang,
+            files=result.files,
+            rows=result.rows_loaded,
+            q=result.quarantined,
+            n=result.findings,
+            t=result.tonnes_at_risk,
+        )
+    )
     err.print(say(MESSAGES, "severity", state.lang, text=", ".join(f"{k} {v}" for k, v in result.by_severity.items())))
     out.print(say(MESSAGES, "report_at", state.lang, paths=", ".join(result.report)))
     err.print(say(MESSAGES, "next", state.lang, db=result.db))

@@ -26,7 +26,10 @@ MESSAGES = {
     "quarantined": ("隔离", "quarantined"),
     "reasons": ("主要原因", "top reasons"),
     "ignored": ("{file}：忽略未定义的列 {cols}", "{file}: ignored columns the contract does not name: {cols}"),
-    "header_found": ("{file}：表头在第 {line} 行，其上各行未载入", "{file}: header found on line {line}; the lines above it were not loaded"),
+    "header_found": (
+        "{file}：表头在第 {line} 行，其上各行未载入",
+        "{file}: header found on line {line}; the lines above it were not loaded",
+    ),
     "quarantine_hint": (
         "{n} 行无法读取，已隔离；用 `coaltrace quarantine` 查看。",
         "{n} row(s) could not be read and were quarantined; see `coaltrace quarantine`.",
@@ -66,9 +69,14 @@ def _t(key: str, **kw: object) -> str:
 @handle_errors
 def load(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (.csv, .xlsx, .parquet).", show_default=False)],
-    table: Annotated[str | None, typer.Option("--table", "-t", help="The table these files hold (default: guessed from each header).")] = None,
+    table: Annotated[
+        str | None,
+        typer.Option("--table", "-t", help="The table these files hold (default: guessed from each header)."),
+    ] = None,
     sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet to read (default: the first).")] = None,
-    encoding: Annotated[str | None, typer.Option("--encoding", help="CSV encoding, when it is neither UTF-8 nor GB18030.")] = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="CSV encoding, when it is neither UTF-8 nor GB18030.")
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -76,10 +84,18 @@ def load(
     from coaltrace.ingest.loader import load_paths
     from coaltrace.store import Store
 
-    with Store(db) as store, Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=as_json,
-    ) as bar:
+    with (
+        Store(db) as store,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=as_json,
+        ) as bar,
+    ):
         task = bar.add_task(_t("loading"), total=None)
 
         def progress(name: str, done: int, total: int) -> None:
@@ -92,13 +108,25 @@ def load(
     grid = Table(title=_t("summary", db=report.db, load_id=report.load_id), title_justify="left")
     for key in ("file", "sheet", "table", "read", "loaded", "present", "revised", "quarantined", "reasons"):
         # A file name cut to "sales…" is no use to someone looking for the file: fold it instead.
-        grid.add_column(_t(key), justify="right" if key in ("read", "loaded", "present", "revised", "quarantined") else "left",
-                        overflow="fold" if key in ("file", "sheet") else "ellipsis")
+        grid.add_column(
+            _t(key),
+            justify="right" if key in ("read", "loaded", "present", "revised", "quarantined") else "left",
+            overflow="fold" if key in ("file", "sheet") else "ellipsis",
+        )
     for f in report.files:
         reasons = "; ".join(f"{r.column}: {reason_label(r.reason)} ×{r.rows}" for r in f.top_reasons)
         # File and sheet names are the user's text: `[x]` in them is not rich markup.
-        grid.add_row(escape(f.file), escape(f.sheet or ""), f.table, str(f.rows_read), str(f.rows_loaded), str(f.rows_present),
-                     str(f.rows_revised + f.rows_superseded), str(f.rows_quarantined), escape(reasons))
+        grid.add_row(
+            escape(f.file),
+            escape(f.sheet or ""),
+            f.table,
+            str(f.rows_read),
+            str(f.rows_loaded),
+            str(f.rows_present),
+            str(f.rows_revised + f.rows_superseded),
+            str(f.rows_quarantined),
+            escape(reasons),
+        )
     err.print(grid)
     for f in report.files:
         if f.header_line is not None and f.header_line > 1:
@@ -159,6 +187,12 @@ def quarantine(
     for key in ("file", "sheet", "line", "column", "value", "reason"):
         grid.add_column(_t(key))
     for r in rows:
-        grid.add_row(escape(str(r["file"])), escape(str(r["sheet"] or "")), str(r["line"]), str(r["column_name"]),
-                     escape(str(r["raw_value"] or "")), reason_label(str(r["reason"])))
+        grid.add_row(
+            escape(str(r["file"])),
+            escape(str(r["sheet"] or "")),
+            str(r["line"]),
+            str(r["column_name"]),
+            escape(str(r["raw_value"] or "")),
+            reason_label(str(r["reason"])),
+        )
     out.print(grid)

@@ -19,7 +19,9 @@ MESSAGES = {
 @app.command()
 @handle_errors
 def report(
-    period: Annotated[str, typer.Option("--period", "-p", help="Month (2021-12), year (2021) or range (2021-10..2021-12).")],
+    period: Annotated[
+        str, typer.Option("--period", "-p", help="Month (2021-12), year (2021) or range (2021-10..2021-12).")
+    ],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.md and report.html.")] = Path("."),
     db: DbOption = None,
 ) -> None:

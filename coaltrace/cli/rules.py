@@ -53,7 +53,10 @@ MESSAGES = {
     "missed": ("漏报 {ids}", "missed {ids}"),
     "false_alarms": ("误报 {ids}", "false alarms {ids}"),
     "wrong_severity": ("级别不符 {ids}", "wrong severity {ids}"),
-    "tests_summary": ("{rules} 条规则，{cases} 个用例，{failed} 个失败", "{rules} rules, {cases} cases, {failed} failed"),
+    "tests_summary": (
+        "{rules} 条规则，{cases} 个用例，{failed} 个失败",
+        "{rules} rules, {cases} cases, {failed} failed",
+    ),
     "no_findings": ("没有符合条件的问题。", "No findings match."),
     "description": ("说明", "description"),
     "params": ("参数", "parameters"),
@@ -68,10 +71,14 @@ MESSAGES = {
 
 RulesOption = Annotated[
     list[Path] | None,
-    typer.Option("--rules", help="Rule folder or file; repeat for more (default: the shipped rule pack).", show_default=False),
+    typer.Option(
+        "--rules", help="Rule folder or file; repeat for more (default: the shipped rule pack).", show_default=False
+    ),
 ]
 
-rules_app = typer.Typer(help="List, show, validate and test the rules. 规则：列出、查看、校验、测试。", no_args_is_help=True)
+rules_app = typer.Typer(
+    help="List, show, validate and test the rules. 规则：列出、查看、校验、测试。", no_args_is_help=True
+)
 app.add_typer(rules_app, name="rules")
 
 
@@ -96,12 +103,23 @@ def _severity(value: str | None, option: str) -> Severity | None:
 @app.command()
 @handle_errors
 def audit(
-    period: Annotated[str, typer.Option("--period", "-p", help="Month (2021-12), year (2021) or range (2021-10..2021-12).")],
+    period: Annotated[
+        str, typer.Option("--period", "-p", help="Month (2021-12), year (2021) or range (2021-10..2021-12).")
+    ],
     rules: RulesOption = None,
     only: Annotated[str | None, typer.Option("--only", help="Run only these rule ids, comma-separated.")] = None,
-    param: Annotated[list[str] | None, typer.Option("--param", help="Override a parameter: RULE.NAME=VALUE (repeatable).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Config file (default: ./coaltrace.toml if present).")] = None,
-    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity: low, medium, high, critical.")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="Override a parameter: RULE.NAME=VALUE (repeatable).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Config file (default: ./coaltrace.toml if present).")
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on", help="Exit 1 when a finding is at or above this severity: low, medium, high, critical."
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -140,7 +158,9 @@ def _render_audit(result: Any) -> None:
         if r.skipped:
             table.add_row(r.rule_id, title, r.severity.value, "-", "-", _t("skipped", reason=r.skipped))
         else:
-            table.add_row(r.rule_id, title, r.severity.value, str(r.findings), f"{r.tonnes_at_risk:,.0f}", f"{r.seconds:.2f}")
+            table.add_row(
+                r.rule_id, title, r.severity.value, str(r.findings), f"{r.tonnes_at_risk:,.0f}", f"{r.seconds:.2f}"
+            )
     out.print(table)
     text = ", ".join(f"{s} {n}" for s, n in reversed(list(result.by_severity.items())))
     out.print(_t("by_severity", text=text))
@@ -149,10 +169,25 @@ def _render_audit(result: Any) -> None:
         for key in ("facility", "county", "findings", "worst", "tonnes"):
             worst.add_column(_t(key))
         for f in result.worst_facilities:
-            worst.add_row(f["facility_id"], f["county"] or "", str(f["findings"]), f["worst_severity"], f"{f['tonnes_at_risk']:,.0f}")
+            worst.add_row(
+                f["facility_id"],
+                f["county"] or "",
+                str(f["findings"]),
+                f["worst_severity"],
+                f"{f['tonnes_at_risk']:,.0f}",
+            )
         out.print(worst)
-    err.print(_t("audit_done", period=result.period, rules=len(result.rules), n=result.findings,
-                 tonnes=result.tonnes_at_risk, seconds=result.seconds, run_id=result.run_id))
+    err.print(
+        _t(
+            "audit_done",
+            period=result.period,
+            rules=len(result.rules),
+            n=result.findings,
+            tonnes=result.tonnes_at_risk,
+            seconds=result.seconds,
+            run_id=result.run_id,
+        )
+    )
 
 
 FORMATS = ("table", "json", "jsonl", "csv")
@@ -175,12 +210,21 @@ def findings(
     from coaltrace.store import Store
 
     if fmt not in FORMATS:
-        raise UsageError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}", zh=f"--format {fmt!r}：只能是 {', '.join(FORMATS)} 之一")
+        raise UsageError(
+            f"--format {fmt!r}: use one of {', '.join(FORMATS)}",
+            zh=f"--format {fmt!r}：只能是 {', '.join(FORMATS)} 之一",
+        )
     label = Period.parse(period).label if period else None
     with Store(db, must_exist=True) as store:
         rows = query_findings(
-            store, FindingFilter(period=label, rule_id=rule, min_severity=_severity(severity, "--severity"),
-                                 facility_id=facility, county=county)
+            store,
+            FindingFilter(
+                period=label,
+                rule_id=rule,
+                min_severity=_severity(severity, "--severity"),
+                facility_id=facility,
+                county=county,
+            ),
         )
     for r in rows:
         r["created_at"] = r["created_at"].isoformat() if r["created_at"] else None
@@ -200,12 +244,25 @@ def findings(
         # Ids must stay whole to be copied into a ledger: fold long cells instead of cutting them.
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
         for key in ("finding_id", "rule", "severity", "entity", "entity_id", "facility", "county", "period", "tonnes"):
-            table.add_column(_t(key), overflow="fold", no_wrap=key in ("finding_id", "entity_id"),
-                             justify="right" if key == "tonnes" else "left")
+            table.add_column(
+                _t(key),
+                overflow="fold",
+                no_wrap=key in ("finding_id", "entity_id"),
+                justify="right" if key == "tonnes" else "left",
+            )
         for r in rows:
             tonnes = "" if r["tonnes_at_risk"] is None else f"{r['tonnes_at_risk']:,.1f}"
-            table.add_row(r["finding_id"], r["rule_id"], r["severity"], r["entity_kind"], r["entity_id"],
-                          r["facility_id"] or "", r["county"] or "", r["period"], tonnes)
+            table.add_row(
+                r["finding_id"],
+                r["rule_id"],
+                r["severity"],
+                r["entity_kind"],
+                r["entity_id"],
+                r["facility_id"] or "",
+                r["county"] or "",
+                r["period"],
+                tonnes,
+            )
         out.print(table)
 
 
@@ -215,8 +272,12 @@ def _write_csv(rows: list[dict[str, Any]]) -> None:
         w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
         w.writeheader()
         for r in rows:
-            w.writerow({k: json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict | list) else v
-                        for k, v in r.items()})
+            w.writerow(
+                {
+                    k: json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict | list) else v
+                    for k, v in r.items()
+                }
+            )
     sys.stdout.write(buf.getvalue())
 
 
@@ -234,21 +295,36 @@ def list_rules(rules: RulesOption = None, as_json: JsonOption = False) -> None:
     for key in ("rule", "title", "severity", "status", "entity", "checks"):
         table.add_column(_t(key))
     for r in ruleset:
-        table.add_row(r.id, r.title.say(state.lang), r.severity.value, r.status.value, r.entity.value,
-                      ",".join(str(c) for c in r.checks.check))
+        table.add_row(
+            r.id,
+            r.title.say(state.lang),
+            r.severity.value,
+            r.status.value,
+            r.entity.value,
+            ",".join(str(c) for c in r.checks.check),
+        )
     out.print(table)
 
 
 def _rule_summary(r: Rule) -> dict[str, Any]:
-    return {"id": r.id, "version": r.version, "title": r.title.say(state.lang), "severity": r.severity.value,
-            "status": r.status.value, "entity": r.entity.value, "checks": r.checks.check, "clauses": r.checks.clause,
-            "enabled": r.enabled}
+    return {
+        "id": r.id,
+        "version": r.version,
+        "title": r.title.say(state.lang),
+        "severity": r.severity.value,
+        "status": r.status.value,
+        "entity": r.entity.value,
+        "checks": r.checks.check,
+        "clauses": r.checks.clause,
+        "enabled": r.enabled,
+    }
 
 
 @rules_app.command("show")
 @handle_errors
-def show_rule(rule_id: Annotated[str, typer.Argument(help="The rule id.")], rules: RulesOption = None,
-              as_json: JsonOption = False) -> None:
+def show_rule(
+    rule_id: Annotated[str, typer.Argument(help="The rule id.")], rules: RulesOption = None, as_json: JsonOption = False
+) -> None:
     """Show one rule: what it catches, its parameters and query. 查看一条规则。"""
     from coaltrace.rules import load_rules
 
@@ -260,7 +336,9 @@ def show_rule(rule_id: Annotated[str, typer.Argument(help="The rule id.")], rule
     lang = state.lang
     out.print(f"[bold]{r.id}[/] v{r.version}  {r.title.say(lang)}", markup=True)
     out.print(f"{_t('file')}: {ruleset.files[r.id]}")
-    out.print(f"{_t('severity')}: {r.severity.value}  {_t('status')}: {r.status.value}  {_t('entity')}: {r.entity.value}")
+    out.print(
+        f"{_t('severity')}: {r.severity.value}  {_t('status')}: {r.status.value}  {_t('entity')}: {r.entity.value}"
+    )
     out.print(f"{_t('checks')}: {r.checks.check}  {_t('clause')}: {r.checks.clause}")
     out.print(f"{_t('description')}: {r.description.say(lang)}")
     if r.params:
@@ -277,7 +355,11 @@ def show_rule(rule_id: Annotated[str, typer.Argument(help="The rule id.")], rule
 
 @rules_app.command("validate")
 @handle_errors
-def validate_rules(dirs: Annotated[list[Path] | None, typer.Argument(help="Rule folders or files (default: the shipped pack).")] = None) -> None:
+def validate_rules(
+    dirs: Annotated[
+        list[Path] | None, typer.Argument(help="Rule folders or files (default: the shipped pack).")
+    ] = None,
+) -> None:
     """Check rule files without running them: format, SQL, ids, tests. 校验规则文件。"""
     from coaltrace.rules import collect
 
@@ -293,7 +375,9 @@ def validate_rules(dirs: Annotated[list[Path] | None, typer.Argument(help="Rule 
 @rules_app.command("test")
 @handle_errors
 def test_rules(
-    dirs: Annotated[list[Path] | None, typer.Argument(help="Rule folders or files (default: the shipped pack).")] = None,
+    dirs: Annotated[
+        list[Path] | None, typer.Argument(help="Rule folders or files (default: the shipped pack).")
+    ] = None,
     only: Annotated[str | None, typer.Option("--only", help="Only these rule ids, comma-separated.")] = None,
 ) -> None:
     """Run each rule's own cases and report per rule. 运行每条规则自带的用例。"""

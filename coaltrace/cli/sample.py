@@ -21,7 +21,10 @@ MESSAGES = {
         "已植入 {cases} 个案例，应报告的发现 {truth} 条（truth.csv）；应隔离的行 {q} 条（quarantine_expected.csv）。",
         "planted {cases} cases, {truth} findings a correct rule pack reports (truth.csv); {q} rows to quarantine (quarantine_expected.csv).",
     ),
-    "credit": ("煤矿数据：Global Energy Monitor, Global Coal Mine Tracker（CC BY 4.0）。", "Mine data: Global Energy Monitor, Global Coal Mine Tracker (CC BY 4.0)."),
+    "credit": (
+        "煤矿数据：Global Energy Monitor, Global Coal Mine Tracker（CC BY 4.0）。",
+        "Mine data: Global Energy Monitor, Global Coal Mine Tracker (CC BY 4.0).",
+    ),
 }
 
 
@@ -30,8 +33,13 @@ MESSAGES = {
 def sample(
     outdir: Annotated[Path, typer.Argument(help="Folder to write the sample into (must be empty unless --force).")],
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same files.")] = 42,
-    scale: Annotated[float, typer.Option("--scale", help="1.0 is a realistic Jincheng month (~300,000 trips); 0.01 is a quick test month.")] = 1.0,
-    province: Annotated[bool, typer.Option("--province", help="All 784 Shanxi mines and about ten times the facilities.")] = False,
+    scale: Annotated[
+        float,
+        typer.Option("--scale", help="1.0 is a realistic Jincheng month (~300,000 trips); 0.01 is a quick test month."),
+    ] = 1.0,
+    province: Annotated[
+        bool, typer.Option("--province", help="All 784 Shanxi mines and about ten times the facilities.")
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a previous sample in OUTDIR.")] = False,
 ) -> None:
     """Write a synthetic month of coal records with planted violations, and the findings a correct rule pack must report."""
@@ -39,8 +47,15 @@ def sample(
 
     summary = write_sample(outdir, seed=seed, scale=scale, province=province, force=force)
     lang = state.lang
-    err.print(say(MESSAGES, "done", lang, seed=summary.seed, scale=summary.scale, outdir=summary.outdir), highlight=False)
+    err.print(
+        say(MESSAGES, "done", lang, seed=summary.seed, scale=summary.scale, outdir=summary.outdir), highlight=False
+    )
     for table, files in summary.files.items():
-        err.print(say(MESSAGES, "table", lang, table=table, files=len(files), rows=summary.rows[table]), highlight=False)
-    err.print(say(MESSAGES, "truth", lang, cases=summary.cases, truth=summary.truth_rows, q=summary.quarantined), highlight=False)
+        err.print(
+            say(MESSAGES, "table", lang, table=table, files=len(files), rows=summary.rows[table]), highlight=False
+        )
+    err.print(
+        say(MESSAGES, "truth", lang, cases=summary.cases, truth=summary.truth_rows, q=summary.quarantined),
+        highlight=False,
+    )
     err.print(say(MESSAGES, "credit", lang), highlight=False)

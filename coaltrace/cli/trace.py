@@ -31,9 +31,14 @@ LABELS = {
     "buyer": ("去向单位", "destination"),
     "grouped": ("（其他来源合计）", "(other origins, grouped)"),
     "balance_title": ("{period} 物料平衡", "Mass balance, {period}"),
-    "yard_title": ("{facility} {period}：合法来源占比 {share}，本单位无来源 {unsourced} 吨",
-                   "{facility} {period}: licensed share {share}, unsourced here {unsourced} t"),
-    "trace_up": ("{facility} {period} 的煤炭来源（{policy}）", "Where the coal of {facility} came from, {period} ({policy})"),
+    "yard_title": (
+        "{facility} {period}：合法来源占比 {share}，本单位无来源 {unsourced} 吨",
+        "{facility} {period}: licensed share {share}, unsourced here {unsourced} t",
+    ),
+    "trace_up": (
+        "{facility} {period} 的煤炭来源（{policy}）",
+        "Where the coal of {facility} came from, {period} ({policy})",
+    ),
     "trace_down": ("{facility} {period} 的煤炭去向", "Where the coal of {facility} went, {period}"),
     "paths_title": ("最重的路径", "Heaviest paths"),
     "suppliers_title": ("供货单位", "Suppliers"),
@@ -46,7 +51,10 @@ LABELS = {
     "severity": ("级别", "severity"),
     "rule": ("规则", "rule"),
     "entity": ("对象", "entity"),
-    "breach": ("库存先出后进：{at} 起为负，最低 {min:.1f} 吨", "shipped before received: negative from {at}, lowest {min:.1f} t"),
+    "breach": (
+        "库存先出后进：{at} 起为负，最低 {min:.1f} 吨",
+        "shipped before received: negative from {at}, lowest {min:.1f} t",
+    ),
     "both": ("--upstream 与 --downstream 只能选一个", "choose one of --upstream and --downstream"),
     "policy": ("--policy 只能是 proportional、taint 或 both", "--policy must be proportional, taint or both"),
     "prop_t": ("按比例(吨)", "proportional (t)"),
@@ -62,7 +70,9 @@ CLASS_LABELS = {
     "opening_stock": ("期初库存", "opening stock"),
 }
 
-PeriodOption = Annotated[str | None, typer.Option("--period", "-p", help="Month YYYY-MM (default: the latest month with sales).")]
+PeriodOption = Annotated[
+    str | None, typer.Option("--period", "-p", help="Month YYYY-MM (default: the latest month with sales).")
+]
 
 
 def _t(key: str, **kw: Any) -> str:
@@ -78,14 +88,21 @@ def _pct(v: Any) -> str:
 
 
 def _origin_cells(row: dict[str, Any]) -> list[str]:
-    return [say(CLASS_LABELS, row["origin_class"], state.lang), row["origin_id"] or _t("grouped"), _num(row["tonnes"]), _pct(row["share"])]
+    return [
+        say(CLASS_LABELS, row["origin_class"], state.lang),
+        row["origin_id"] or _t("grouped"),
+        _num(row["tonnes"]),
+        _pct(row["share"]),
+    ]
 
 
 @app.command()
 @handle_errors
 def balance(
     period: PeriodOption = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only facilities of this kind (mine, yard, washery, trader, ...).")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only facilities of this kind (mine, yard, washery, trader, ...).")
+    ] = None,
     json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -103,8 +120,15 @@ def balance(
         table.add_column(_t(key))
     for r in rows:
         table.add_row(
-            r["facility_id"], r["kind"] or "", _num(r["opening_stock_t"]), _num(r["inflow_t"]), _num(r["usable_inflow_t"]),
-            _num(r["production_t"]), _num(r["outflow_t"]), _num(r["unsourced_t"]), r["licence_state"] or "",
+            r["facility_id"],
+            r["kind"] or "",
+            _num(r["opening_stock_t"]),
+            _num(r["inflow_t"]),
+            _num(r["usable_inflow_t"]),
+            _num(r["production_t"]),
+            _num(r["outflow_t"]),
+            _num(r["unsourced_t"]),
+            r["licence_state"] or "",
         )
     out.print(table)
 
@@ -126,14 +150,28 @@ def yard(
     if json:
         print_json(page)
         return
-    out.print(f"[bold]{facility} {page.get('name') or ''}[/] ({page.get('kind') or ''}) — "
-              + _t("yard_title", facility="", period=page["period"], share=_pct(page["licensed_share"]), unsourced=_num(page["unsourced_t"])).strip())
+    out.print(
+        f"[bold]{facility} {page.get('name') or ''}[/] ({page.get('kind') or ''}) — "
+        + _t(
+            "yard_title",
+            facility="",
+            period=page["period"],
+            share=_pct(page["licensed_share"]),
+            unsourced=_num(page["unsourced_t"]),
+        ).strip()
+    )
     suppliers = Table(title=_t("suppliers_title"), title_justify="left")
     for key in ("supplier", "kind", "licence", "tonnes", "trips", "supplier_share"):
         suppliers.add_column(_t(key), justify="right" if key in ("tonnes", "trips", "supplier_share") else "left")
     for r in page["suppliers"]:
-        suppliers.add_row(f"{r['seller_id']} {r.get('name') or ''}", r.get("kind") or "", r.get("licence_state") or "",
-                          _num(r["tonnes"]), str(r["trips"] or 0), _pct(r.get("supplier_licensed_share")))
+        suppliers.add_row(
+            f"{r['seller_id']} {r.get('name') or ''}",
+            r.get("kind") or "",
+            r.get("licence_state") or "",
+            _num(r["tonnes"]),
+            str(r["trips"] or 0),
+            _pct(r.get("supplier_licensed_share")),
+        )
     out.print(suppliers)
     table = Table(title=_t("origins_title"), title_justify="left")
     for key in ("class", "origin", "tonnes", "share"):
@@ -148,8 +186,13 @@ def yard(
     for key in ("finding", "severity", "rule", "entity", "tonnes"):
         findings.add_column(_t(key), justify="right" if key == "tonnes" else "left")
     for f in page["findings"]:
-        findings.add_row(f["finding_id"], f["severity"], f"{f['rule_id']}: {f['title_zh' if state.lang == 'zh' else 'title_en']}",
-                         f"{f['entity_kind']} {f['entity_id']}", _num(f["tonnes_at_risk"]))
+        findings.add_row(
+            f["finding_id"],
+            f["severity"],
+            f"{f['rule_id']}: {f['title_zh' if state.lang == 'zh' else 'title_en']}",
+            f"{f['entity_kind']} {f['entity_id']}",
+            _num(f["tonnes_at_risk"]),
+        )
     out.print(findings)
 
 
@@ -161,7 +204,9 @@ def trace(
     upstream: Annotated[bool, typer.Option("--upstream", help="Where the coal came from (default).")] = False,
     downstream: Annotated[bool, typer.Option("--downstream", help="Where the coal went.")] = False,
     depth: Annotated[int, typer.Option("--depth", min=1, max=20, help="Longest path, in flows.")] = 4,
-    policy: Annotated[str, typer.Option("--policy", help="proportional, taint, or both side by side.")] = "proportional",
+    policy: Annotated[
+        str, typer.Option("--policy", help="proportional, taint, or both side by side.")
+    ] = "proportional",
     json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -184,8 +229,14 @@ def trace(
         for key in ("class", "origin", "prop_t", "prop_share", "taint_t", "taint_share"):
             table.add_column(_t(key), justify="left" if key in ("class", "origin") else "right")
         for r in result["origins"]:
-            table.add_row(say(CLASS_LABELS, r["origin_class"], state.lang), r["origin_id"] or _t("grouped"),
-                          _num(r["proportional_t"]), _pct(r["proportional_share"]), _num(r["taint_t"]), _pct(r["taint_share"]))
+            table.add_row(
+                say(CLASS_LABELS, r["origin_class"], state.lang),
+                r["origin_id"] or _t("grouped"),
+                _num(r["proportional_t"]),
+                _pct(r["proportional_share"]),
+                _num(r["taint_t"]),
+                _pct(r["taint_share"]),
+            )
     elif direction == "upstream":
         table = Table(title=_t("trace_up", facility=facility, period=result["period"], policy=policy))
         for key in ("class", "origin", "tonnes", "share"):

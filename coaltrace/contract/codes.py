@@ -24,9 +24,7 @@ def uscc_check_char(first17: str) -> str:
 
 def uscc_valid_sql(col: str) -> str:
     """Standard SQL: TRUE iff COL is an 18-character USCC with the right check character; NULL if COL is NULL."""
-    positions = [
-        f"POSITION(SUBSTRING({col} FROM {i + 1} FOR 1) IN '{USCC_ALPHABET}')" for i in range(18)
-    ]
+    positions = [f"POSITION(SUBSTRING({col} FROM {i + 1} FOR 1) IN '{USCC_ALPHABET}')" for i in range(18)]
     all_known = " AND ".join(f"{p} > 0" for p in positions)
     # POSITION is 1-based, so each character's value is POSITION - 1.
     total = " + ".join(f"({p} - 1) * {w}" for p, w in zip(positions, _USCC_WEIGHTS, strict=False))
@@ -45,6 +43,4 @@ def plate_valid_sql(col: str) -> str:
     A province character and a letter, then 5 alphanumerics (6 on new-energy
     plates), or 4 and a trailer/learner/police/Hong Kong/Macau character.
     """
-    return (
-        f"regexp_matches({col}, '^[{PROVINCES}][A-Z]([A-Z0-9]{{5,6}}|[A-Z0-9]{{4}}[挂学警港澳])$')"
-    )
+    return f"regexp_matches({col}, '^[{PROVINCES}][A-Z]([A-Z0-9]{{5,6}}|[A-Z0-9]{{4}}[挂学警港澳])$')"

@@ -1,6 +1,6 @@
 """docs/contract.md, written from the contract models so the two cannot drift.
 
-    python -m coaltrace.contract.doc > docs/contract.md
+python -m coaltrace.contract.doc > docs/contract.md
 """
 
 from __future__ import annotations

@@ -130,8 +130,24 @@ class Table(BaseModel):
         return tuple(c.name for c in self.columns if c.name not in self.key)
 
 
-def _c(name: str, kind: Kind, *aliases: str, required: bool = False, enum: type[StrEnum] | None = None, zh: str = "", doc: str = "") -> Column:
-    return Column(name=name, kind=kind, aliases=aliases, required=required, enum=enum, zh=zh or (aliases[0] if aliases else name), doc=doc)
+def _c(
+    name: str,
+    kind: Kind,
+    *aliases: str,
+    required: bool = False,
+    enum: type[StrEnum] | None = None,
+    zh: str = "",
+    doc: str = "",
+) -> Column:
+    return Column(
+        name=name,
+        kind=kind,
+        aliases=aliases,
+        required=required,
+        enum=enum,
+        zh=zh or (aliases[0] if aliases else name),
+        doc=doc,
+    )
 
 
 FACILITIES = Table(

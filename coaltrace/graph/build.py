@@ -54,9 +54,7 @@ def to_networkx(data: GraphData) -> nx.DiGraph:
 
     g = nx.DiGraph()
     g.add_nodes_from((row["facility_id"], row) for row in data.nodes.to_dicts())
-    g.add_edges_from(
-        (row.pop("seller_id"), row.pop("buyer_id"), row) for row in data.edges().to_dicts()
-    )
+    g.add_edges_from((row.pop("seller_id"), row.pop("buyer_id"), row) for row in data.edges().to_dicts())
     return g
 
 

@@ -85,9 +85,9 @@ def _refuse_ambiguous(match: HeaderMatch, headers: list[str], where: Location) -
         (name, " / ".join(f"{headers[i]} (#{i + 1})" for i in indices)) for name, indices in match.ambiguous.items()
     ]
     raise InputFileError(
-        "more than one column could be "
-        + "; ".join(f"{name}: {cells}" for name, cells in clashes),
-        zh="有多列都可以是同一个字段：" + "；".join(f"{name}（{match.table.column(name).zh}）：{cells}" for name, cells in clashes),
+        "more than one column could be " + "; ".join(f"{name}: {cells}" for name, cells in clashes),
+        zh="有多列都可以是同一个字段："
+        + "；".join(f"{name}（{match.table.column(name).zh}）：{cells}" for name, cells in clashes),
         location=where,
         hint="coaltrace will not guess which one is meant: rename or delete the others, then load again.",
         hint_zh="coaltrace 不会猜测用哪一列：请把多余的列改名或删除后重新载入。",
@@ -121,8 +121,10 @@ def resolve_table(headers: list[str], where: Location, table: Table | None = Non
         "cannot tell which table this file holds: its header row fits none of the contract's tables",
         zh="无法判断文件属于哪张表：表头与数据规范中的任何一张表都不符",
         location=where,
-        details=[f"closest is {closest.table.name} ({closest.table.zh}), which lacks / 最接近的表缺少: "
-                 + "; ".join(_describe_missing(closest))],
+        details=[
+            f"closest is {closest.table.name} ({closest.table.zh}), which lacks / 最接近的表缺少: "
+            + "; ".join(_describe_missing(closest))
+        ],
         hint=f"Its header row is: {', '.join(map(str, headers))}. Name the table with --table "
         f"({', '.join(TABLES)}) or fix the header.",
         hint_zh=f"文件的表头是：{'，'.join(map(str, headers))}。请用 --table 指定表名"

@@ -77,14 +77,21 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     missing: list[str] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith((".", "~$"))))
+            out.extend(
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith((".", "~$"))
+                )
+            )
         elif p.exists():
             out.append(p)
         else:
             missing.append(str(p))
     if missing:
         raise InputFileError(
-            f"no such file or folder: {', '.join(missing)}", zh=f"文件或文件夹不存在：{'、'.join(missing)}",
+            f"no such file or folder: {', '.join(missing)}",
+            zh=f"文件或文件夹不存在：{'、'.join(missing)}",
             location=Location(file=missing[0]),
         )
     if not out:
@@ -120,9 +127,7 @@ def _prepare(opened: Opened, table: Table | None) -> tuple[RawFile, HeaderMatch,
     raw = opened.read(index)
     # The decoded file text lives in the opened file; let it go before normalising doubles the memory.
     del opened
-    renamed = raw.frame.select(
-        pl.col("_line"), *(pl.col(f"_c{i}").alias(col) for col, i in match.positions.items())
-    )
+    renamed = raw.frame.select(pl.col("_line"), *(pl.col(f"_c{i}").alias(col) for col, i in match.positions.items()))
     typed, problems = normalise(renamed, match.table, match.units)
     # The file's text columns are not needed past here; holding them while staging costs a copy of the file.
     return replace(raw, frame=raw.frame.clear()), match, typed, problems
@@ -132,8 +137,10 @@ def _top_reasons(problems: pl.DataFrame, n: int = 3) -> list[ReasonCount]:
     if problems.is_empty():
         return []
     top = (
-        problems.group_by("column", "reason").agg(pl.col("_line").n_unique().alias("rows"))
-        .sort(["rows", "column", "reason"], descending=[True, False, False]).head(n)
+        problems.group_by("column", "reason")
+        .agg(pl.col("_line").n_unique().alias("rows"))
+        .sort(["rows", "column", "reason"], descending=[True, False, False])
+        .head(n)
     )
     return [ReasonCount(**r) for r in top.to_dicts()]
 
@@ -153,8 +160,10 @@ def load_paths(
         forced = table_named(table)
         if forced is None:
             raise UsageError(
-                f"unknown table {table!r}", zh=f"未知的表名 {table!r}",
-                hint=f"Tables are: {', '.join(TABLES)}.", hint_zh=f"表名有：{', '.join(TABLES)}。",
+                f"unknown table {table!r}",
+                zh=f"未知的表名 {table!r}",
+                hint=f"Tables are: {', '.join(TABLES)}.",
+                hint_zh=f"表名有：{', '.join(TABLES)}。",
             )
     files = expand_paths(paths)
     load_id = f"{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -191,14 +200,27 @@ def load_paths(
                 pl.col("_line"),
                 pl.lit(fid, dtype=pl.Int32).alias("_fid"),
                 # Files loaded before go first, so the call's new files are the newer versions.
-                (pl.col("_line") + (fid + (0 if fid in stale else len(files))) * _FILE_SEQ).cast(pl.Int64).alias("_seq"),
+                (pl.col("_line") + (fid + (0 if fid in stale else len(files))) * _FILE_SEQ)
+                .cast(pl.Int64)
+                .alias("_seq"),
             )
             staged.setdefault(t.name, []).append(stage.to_arrow())
             _quarantine(con, problems, raw, t, load_id)
             report = FileReport(
-                file=path.name, path=str(path), sheet=raw.sheet, header_line=raw.header_line, table=t.name, encoding=raw.encoding,
-                sha256=raw.sha256, rows_read=typed.height, rows_loaded=0, rows_revised=0, rows_present=0,
-                rows_superseded=0, rows_quarantined=bad_lines.height, top_reasons=_top_reasons(problems),
+                file=path.name,
+                path=str(path),
+                sheet=raw.sheet,
+                header_line=raw.header_line,
+                table=t.name,
+                encoding=raw.encoding,
+                sha256=raw.sha256,
+                rows_read=typed.height,
+                rows_loaded=0,
+                rows_revised=0,
+                rows_present=0,
+                rows_superseded=0,
+                rows_quarantined=bad_lines.height,
+                top_reasons=_top_reasons(problems),
                 ignored_columns=[c for c in match.ignored if c.strip()],
             )
             reports.append(report)
@@ -224,13 +246,17 @@ def load_paths(
 
 
 def _loaded_before(con: duckdb.DuckDBPyConnection, raw: RawFile, table: Table) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM loaded_files WHERE sha256 = ? AND table_name = ? AND sheet IS NOT DISTINCT FROM ?",
-        [raw.sha256, table.name, raw.sheet],
-    ).fetchall()[0][0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM loaded_files WHERE sha256 = ? AND table_name = ? AND sheet IS NOT DISTINCT FROM ?",
+            [raw.sha256, table.name, raw.sheet],
+        ).fetchall()[0][0]
+    )
 
 
-def _quarantine(con: duckdb.DuckDBPyConnection, problems: pl.DataFrame, raw: RawFile, table: Table, load_id: str) -> None:
+def _quarantine(
+    con: duckdb.DuckDBPyConnection, problems: pl.DataFrame, raw: RawFile, table: Table, load_id: str
+) -> None:
     if problems.is_empty():
         return
     rows = problems.select(
@@ -265,6 +291,18 @@ def _record_files(con: duckdb.DuckDBPyConnection, reports: list[FileReport], loa
             continue
         con.execute(
             "INSERT INTO loaded_files VALUES (?, current_localtimestamp(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, r.table, r.file, r.path, r.sheet, r.sha256, r.encoding, r.rows_read,
-             r.rows_loaded, r.rows_present, r.rows_revised, r.rows_quarantined],
+            [
+                load_id,
+                r.table,
+                r.file,
+                r.path,
+                r.sheet,
+                r.sha256,
+                r.encoding,
+                r.rows_read,
+                r.rows_loaded,
+                r.rows_present,
+                r.rows_revised,
+                r.rows_quarantined,
+            ],
         )

@@ -106,9 +106,13 @@ def merge_stage(
         source = stage
         if lacks:
             window = f"(PARTITION BY {key} ORDER BY _seq ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
-            given = {c: f"last_value(CASE WHEN NOT ({cond}) THEN {{'v': {_q(c)}}} END IGNORE NULLS) OVER {window}"
-                     for c, cond in lacks.items()}
-            replaced = ", ".join(f"CASE WHEN {cond} THEN ({given[c]}).v ELSE {_q(c)} END AS {_q(c)}" for c, cond in lacks.items())
+            given = {
+                c: f"last_value(CASE WHEN NOT ({cond}) THEN {{'v': {_q(c)}}} END IGNORE NULLS) OVER {window}"
+                for c, cond in lacks.items()
+            }
+            replaced = ", ".join(
+                f"CASE WHEN {cond} THEN ({given[c]}).v ELSE {_q(c)} END AS {_q(c)}" for c, cond in lacks.items()
+            )
             flags = ", ".join(f"{cond} AND {given[c]} IS NULL AS {flag[c]}" for c, cond in lacks.items())
             source = f"(SELECT * REPLACE ({replaced}), {flags} FROM {stage})"
         # Distinct versions of the call (first occurrence of each), numbered newest first per key.
@@ -128,18 +132,24 @@ def merge_stage(
         # Before anything moves: an earlier version the store already holds is no news.
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _superseded AS
-            SELECT v.*, EXISTS (SELECT 1 FROM {t} s WHERE {_same('v', 's', table.names)})
-                     OR EXISTS (SELECT 1 FROM {t}_revisions r WHERE {_same('v', 'r', table.names)}) AS _known
+            SELECT v.*, EXISTS (SELECT 1 FROM {t} s WHERE {_same("v", "s", table.names)})
+                     OR EXISTS (SELECT 1 FROM {t}_revisions r WHERE {_same("v", "r", table.names)}) AS _known
             FROM _versions v WHERE v._ver > 1
         """)
-        count("SELECT _fid, CASE WHEN _known THEN 'present' ELSE 'superseded' END, count(*) FROM _superseded GROUP BY ALL")
+        count(
+            "SELECT _fid, CASE WHEN _known THEN 'present' ELSE 'superseded' END, count(*) FROM _superseded GROUP BY ALL"
+        )
     stored = con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
     if not stored:
         con.execute("CREATE OR REPLACE TEMP VIEW _verdict AS SELECT *, 'new' AS _verdict FROM _versions WHERE _ver = 1")
     else:
-        same = " AND ".join(
-            f"(v.{_q(c)} IS NOT DISTINCT FROM s.{_q(c)}" + (f" OR v.{flag[c]})" if c in flag else ")") for c in values
-        ) or "TRUE"
+        same = (
+            " AND ".join(
+                f"(v.{_q(c)} IS NOT DISTINCT FROM s.{_q(c)}" + (f" OR v.{flag[c]})" if c in flag else ")")
+                for c in values
+            )
+            or "TRUE"
+        )
         keep = ", ".join(f"CASE WHEN v.{flag[c]} THEN s.{_q(c)} ELSE v.{_q(c)} END AS {_q(c)}" for c in flag)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _verdict AS
@@ -148,22 +158,28 @@ def merge_stage(
                 WHEN {same} THEN 'present'
                 WHEN v._fid IN ({", ".join(map(str, sorted(stale))) or "NULL"}) THEN 'present'
                 ELSE 'revised' END AS _verdict
-            FROM _versions v LEFT JOIN {t} s ON {_same_key('v', 's', table)}
+            FROM _versions v LEFT JOIN {t} s ON {_same_key("v", "s", table)}
             WHERE v._ver = 1
         """)
     count("SELECT _fid, _verdict, count(*) FROM _verdict GROUP BY _fid, _verdict")
 
-    con.execute(f"""
+    con.execute(
+        f"""
         INSERT INTO {t}_revisions
         SELECT s.*, current_localtimestamp(), ? FROM {t} s
-        JOIN _verdict v ON {_same_key('v', 's', table)} WHERE v._verdict = 'revised'
-    """, [load_id])
+        JOIN _verdict v ON {_same_key("v", "s", table)} WHERE v._verdict = 'revised'
+    """,
+        [load_id],
+    )
     con.execute(f"""
         DELETE FROM {t} s USING _verdict v
-        WHERE {_same_key('v', 's', table)} AND v._verdict = 'revised'
+        WHERE {_same_key("v", "s", table)} AND v._verdict = 'revised'
     """)
     if rows != keys:
-        con.execute(f"INSERT INTO {t}_revisions SELECT {cols}, current_localtimestamp(), ? FROM _superseded WHERE NOT _known", [load_id])
+        con.execute(
+            f"INSERT INTO {t}_revisions SELECT {cols}, current_localtimestamp(), ? FROM _superseded WHERE NOT _known",
+            [load_id],
+        )
         con.execute("DROP TABLE _superseded")
     con.execute(f"INSERT INTO {t} SELECT {cols} FROM _verdict WHERE _verdict IN ('new', 'revised')")
     for name in ("_verdict", "_versions"):

@@ -79,9 +79,7 @@ _UNITS: dict[Kind, dict[str, float]] = {
     },
     # Degrees, speeds and metres are already in the contract's unit; the unit
     # a cell names is only checked, never converted.
-    Kind.number: dict.fromkeys(
-        ("", "°", "度", "km/h", "kmh", "公里/小时", "千米/小时", "m", "米", "wgs84"), 1.0
-    ),
+    Kind.number: dict.fromkeys(("", "°", "度", "km/h", "kmh", "公里/小时", "千米/小时", "m", "米", "wgs84"), 1.0),
 }
 
 # After NFKC: a number (with an optional exponent) and whatever follows it.
@@ -147,9 +145,7 @@ def known_unit(kind: Kind, unit: str | None) -> bool:
     return fold(unit) in _UNITS[kind]
 
 
-def normalise(
-    raw: pl.DataFrame, table: Table, units: Mapping[str, str | None]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def normalise(raw: pl.DataFrame, table: Table, units: Mapping[str, str | None]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Typed values and the problems found.
 
     raw: String columns named by contract column names (a subset of
@@ -171,15 +167,13 @@ def normalise(
     with ThreadPoolExecutor() as pool:
         done = list(pool.map(lambda c: _column(c, raw, line, units.get(c.name)), table.columns))
     typed = pl.DataFrame([value for value, _ in done] + [line])
-    found = pl.concat(
-        [bad.with_columns(_order=pl.lit(order, pl.UInt32)) for order, (_, bad) in enumerate(done)]
-    ).sort("_row", "_order")
+    found = pl.concat([bad.with_columns(_order=pl.lit(order, pl.UInt32)) for order, (_, bad) in enumerate(done)]).sort(
+        "_row", "_order"
+    )
     return typed, found.select(list(PROBLEM_SCHEMA)).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]
 
 
-def _column(
-    column: Column, raw: pl.DataFrame, line: pl.Series, unit: str | None
-) -> tuple[pl.Series, pl.DataFrame]:
+def _column(column: Column, raw: pl.DataFrame, line: pl.Series, unit: str | None) -> tuple[pl.Series, pl.DataFrame]:
     """One column's typed values, and its bad cells (_row, _line, column, raw_value, reason)."""
     if column.name in raw.columns:
         cell = raw[column.name].cast(pl.String)
@@ -191,9 +185,7 @@ def _column(
     cells = pl.DataFrame({"value": value, "reason": reason, "raw_value": cell, "_line": line})
     if column.required:
         missing = pl.col("value").is_null() & pl.col("reason").is_null()
-        cells = cells.with_columns(
-            reason=pl.when(missing).then(pl.lit("missing_value")).otherwise("reason")
-        )
+        cells = cells.with_columns(reason=pl.when(missing).then(pl.lit("missing_value")).otherwise("reason"))
     bad = (
         cells.with_row_index("_row")
         .filter(pl.col("reason").is_not_null())
@@ -210,9 +202,7 @@ def _read(column: Column, cell: pl.Series, header_unit: str | None) -> tuple[pl.
     if kind is Kind.code:
         return _clean(cell, r"[^\x21-\x7E\x{4E00}-\x{9FFF}]", _code), _no_reasons(len(cell))
     if kind is Kind.uscc:
-        return _clean(cell, r"[^0-9A-Z]", lambda s: _code(s).str.to_uppercase()), _no_reasons(
-            len(cell)
-        )
+        return _clean(cell, r"[^0-9A-Z]", lambda s: _code(s).str.to_uppercase()), _no_reasons(len(cell))
     if kind is Kind.plate:
         return _clean(cell, r"[^0-9A-Z\x{4E00}-\x{9FFF}]", _plate), _no_reasons(len(cell))
     if kind is Kind.enum:
@@ -291,9 +281,7 @@ def _enum(cell: pl.Series, words: dict[str, str]) -> tuple[pl.Series, pl.Series]
     return joined["value"], joined["reason"]
 
 
-def _number(
-    cell: pl.Series, factors: dict[str, float], header_unit: str | None
-) -> tuple[pl.Series, pl.Series]:
+def _number(cell: pl.Series, factors: dict[str, float], header_unit: str | None) -> tuple[pl.Series, pl.Series]:
     default = factors[fold(header_unit)] if header_unit else 1.0
     value = _finite(cell.cast(pl.Float64, strict=False)) * default
     reason = _no_reasons(len(cell))
@@ -317,9 +305,7 @@ def _number_and_unit(cell: pl.Series, factors: dict[str, float]) -> pl.Series:
     """The common '12.5吨' shape: a plain number and a unit spelt as we fold it; null for anything else."""
     # A bare number that the cast refused is not this shape; the header unit is for those.
     named = {unit: f for unit, f in factors.items() if unit}
-    unit_chars = (
-        "".join(sorted({ch for unit in factors for ch in unit} - set("0123456789.+-eE"))) + " "
-    )
+    unit_chars = "".join(sorted({ch for unit in factors for ch in unit} - set("0123456789.+-eE"))) + " "
     return (
         cell.to_frame("cell")
         .select(
@@ -328,10 +314,7 @@ def _number_and_unit(cell: pl.Series, factors: dict[str, float]) -> pl.Series:
             length=pl.col("cell").str.len_bytes(),
         )
         .select(
-            pl.when(
-                pl.col("number").str.len_bytes() + pl.col("unit").str.len_bytes()
-                == pl.col("length")
-            )
+            pl.when(pl.col("number").str.len_bytes() + pl.col("unit").str.len_bytes() == pl.col("length"))
             .then(
                 pl.col("number").cast(pl.Float64, strict=False)
                 * pl.col("unit").replace_strict(named, default=None, return_dtype=pl.Float64)
@@ -342,15 +325,11 @@ def _number_and_unit(cell: pl.Series, factors: dict[str, float]) -> pl.Series:
     )
 
 
-def _number_any_format(
-    cell: pl.Series, factors: dict[str, float], default: float
-) -> tuple[pl.Series, pl.Series]:
+def _number_any_format(cell: pl.Series, factors: dict[str, float], default: float) -> tuple[pl.Series, pl.Series]:
     """Numbers with separators, full-width digits or a unit in the cell; a cell unit wins over the header's."""
     text = _text(cell)
     # U+2212 is the minus sign some exports write; NFKC keeps it.
-    cleaned = text.str.replace_all(",", "", literal=True).str.replace_all(
-        "\u2212", "-", literal=True
-    )
+    cleaned = text.str.replace_all(",", "", literal=True).str.replace_all("\u2212", "-", literal=True)
     parts = cleaned.str.extract_groups(_NUMBER).struct.unnest()
     out = (
         pl.DataFrame({"text": text})
@@ -361,9 +340,7 @@ def _number_any_format(
         .with_columns(
             factor=pl.when(pl.col("unit") == "")
             .then(pl.lit(default))
-            .otherwise(
-                pl.col("unit").replace_strict(factors, default=None, return_dtype=pl.Float64)
-            )
+            .otherwise(pl.col("unit").replace_strict(factors, default=None, return_dtype=pl.Float64))
         )
         .select(
             value=pl.col("number") * pl.col("factor"),
@@ -401,10 +378,7 @@ def _micros(cell: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 def _likeliest_format(sample: pl.Series, formats: list[str]) -> str | None:
     """The format that reads most of SAMPLE (the earliest on a tie), or None if none reads any."""
-    hits = [
-        sample.str.strptime(pl.Datetime("us"), fmt, strict=False).is_not_null().sum()
-        for fmt in formats
-    ]
+    hits = [sample.str.strptime(pl.Datetime("us"), fmt, strict=False).is_not_null().sum() for fmt in formats]
     best = max(range(len(formats)), key=lambda i: (hits[i], -i))
     return formats[best] if hits[best] else None
 
@@ -433,9 +407,7 @@ def _micros_any_format(cell: pl.Series) -> tuple[pl.Series, pl.Series]:
         .with_columns(
             # A second of 60 (a leap second) rolls over, as Polars' own parser does.
             time_ok=~pl.col("has_time")
-            | (
-                (pl.col("hour") < 24) & (pl.col("minute") < 60) & (pl.col("second") <= 60)
-            ).fill_null(False),
+            | ((pl.col("hour") < 24) & (pl.col("minute") < 60) & (pl.col("second") <= 60)).fill_null(False),
             time_us=pl.when(pl.col("has_time"))
             .then(
                 (pl.col("hour") * 3600 + pl.col("minute") * 60) * 1_000_000
@@ -447,10 +419,7 @@ def _micros_any_format(cell: pl.Series) -> tuple[pl.Series, pl.Series]:
             micros=pl.when(pl.col("serial").is_not_null())
             # Excel stores time as a fraction of a day; rounding to the second
             # undoes the float error (44531.354166 is 08:30:00, not 08:29:59.94).
-            .then(
-                ((pl.col("serial") - _EXCEL_EPOCH_TO_UNIX_DAYS) * 86_400).round(0).cast(pl.Int64)
-                * 1_000_000
-            )
+            .then(((pl.col("serial") - _EXCEL_EPOCH_TO_UNIX_DAYS) * 86_400).round(0).cast(pl.Int64) * 1_000_000)
             .when(pl.col("date").is_not_null() & pl.col("time_ok"))
             .then(pl.col("date").cast(pl.Int64) * _US_PER_DAY + pl.col("time_us")),
             reason=pl.when(pl.col("text").is_null() | pl.col("serial").is_not_null())
@@ -481,12 +450,8 @@ def _month(cell: pl.Series) -> tuple[pl.Series, pl.Series]:
     rest = (own.is_null() & text.is_not_null()).arg_true()
     value = own.clone()
     if not rest.is_empty():
-        value.scatter(
-            rest, _micros(text.gather(rest))[0].cast(pl.Datetime("us")).dt.strftime("%Y-%m")
-        )
+        value.scatter(rest, _micros(text.gather(rest))[0].cast(pl.Datetime("us")).dt.strftime("%Y-%m"))
     reason = pl.DataFrame({"text": text, "value": value}).select(
-        pl.when(pl.col("text").is_not_null() & pl.col("value").is_null()).then(
-            pl.lit("not_a_month")
-        )
+        pl.when(pl.col("text").is_not_null() & pl.col("value").is_null()).then(pl.lit("not_a_month"))
     )
     return value, reason.to_series()

@@ -75,8 +75,13 @@ class Opened:
         chosen = self.candidates[index]
         frame, headers = self.reader(chosen)
         return RawFile(
-            self.path, self.sha256, frame, headers,
-            header_line=chosen.line if self.has_header_line else None, encoding=self.encoding, sheet=self.sheet,
+            self.path,
+            self.sha256,
+            frame,
+            headers,
+            header_line=chosen.line if self.has_header_line else None,
+            encoding=self.encoding,
+            sheet=self.sheet,
         )
 
 
@@ -95,14 +100,16 @@ def decode_csv_bytes(data: bytes, encoding: str | None, where: Location) -> tupl
             # A UTF-8 BOM is a mark, not text, even when the user names another encoding.
             return data.removeprefix(_BOMS[0][0]).decode(encoding).encode("utf-8"), encoding
         except (LookupError, UnicodeDecodeError) as e:
-            raise InputFileError(f"cannot read the file as {encoding}: {e}", zh=f"无法按 {encoding} 编码读取：{e}", location=where) from None
+            raise InputFileError(
+                f"cannot read the file as {encoding}: {e}", zh=f"无法按 {encoding} 编码读取：{e}", location=where
+            ) from None
     for bom, enc in _BOMS:
         if data.startswith(bom):
             try:
                 return data.decode(enc).encode("utf-8"), enc
             except UnicodeDecodeError:
                 # Some tools put a UTF-8 BOM before GB18030 text; the bytes decide.
-                data = data[len(bom):]
+                data = data[len(bom) :]
                 break
     if b"\x00" in data[:4096]:
         raise _undetectable(where)
@@ -186,7 +193,11 @@ def _newlines_in(frame: pl.DataFrame) -> pl.Expr | None:
 def _read_csv_from(utf8: bytes, sep: str, header: Candidate, where: Location) -> tuple[pl.DataFrame, list[str]]:
     try:
         frame = pl.read_csv(
-            utf8, infer_schema=False, separator=sep, truncate_ragged_lines=True, raise_if_empty=False,
+            utf8,
+            infer_schema=False,
+            separator=sep,
+            truncate_ragged_lines=True,
+            raise_if_empty=False,
             skip_lines=header.line - 1,
         )
     except pl.exceptions.PolarsError as e:
@@ -218,8 +229,11 @@ def open_csv(path: Path, encoding: str | None = None) -> Opened:
     del data
     sep = _sniff_separator(path, utf8[: 1 << 16])
     return Opened(
-        path, digest, _csv_candidates(utf8, sep),
-        reader=lambda header: _read_csv_from(utf8, sep, header, where), encoding=enc,
+        path,
+        digest,
+        _csv_candidates(utf8, sep),
+        reader=lambda header: _read_csv_from(utf8, sep, header, where),
+        encoding=enc,
     )
 
 
@@ -231,7 +245,9 @@ def open_excel(path: Path, sheet: str | None = None) -> Opened:
         book = fastexcel.read_excel(str(path))
         names = book.sheet_names
     except Exception as e:  # fastexcel raises its own error types for broken workbooks
-        raise InputFileError(f"not a readable Excel workbook: {e}", zh=f"不是可读的 Excel 工作簿：{e}", location=where) from None
+        raise InputFileError(
+            f"not a readable Excel workbook: {e}", zh=f"不是可读的 Excel 工作簿：{e}", location=where
+        ) from None
     if sheet is not None and sheet not in names:
         raise InputFileError(
             f"the workbook has no sheet named {sheet!r}",
@@ -260,7 +276,9 @@ def open_parquet(path: Path) -> Opened:
     try:
         frame = pl.read_parquet(path)
     except Exception as e:  # polars raises ComputeError or OSError depending on the damage
-        raise InputFileError(f"not a readable Parquet file: {e}", zh=f"不是可读的 Parquet 文件：{e}", location=where) from None
+        raise InputFileError(
+            f"not a readable Parquet file: {e}", zh=f"不是可读的 Parquet 文件：{e}", location=where
+        ) from None
     # Typed columns are written back as text the normalisers read, so every format takes one path.
     frame = frame.with_columns(
         [pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S") for c, t in frame.schema.items() if t == pl.Datetime]
@@ -270,8 +288,11 @@ def open_parquet(path: Path) -> Opened:
     frame = _positional(frame).with_row_index("_line", offset=1).with_columns(pl.col("_line").cast(pl.Int64))
     frame = _drop_blank_rows(frame.select(pl.exclude("_line"), "_line"))
     return Opened(
-        path, sha256_of(path), [Candidate(0, headers)] if headers else [],
-        reader=lambda _: (frame, headers), has_header_line=False,
+        path,
+        sha256_of(path),
+        [Candidate(0, headers)] if headers else [],
+        reader=lambda _: (frame, headers),
+        has_header_line=False,
     )
 
 

@@ -90,8 +90,16 @@ def balance(data: GraphData, config: ProvenanceConfig) -> Balanced:
     net = Network(seller=seller, buyer=buyer, tonnes=tonnes, yield_factor=y, sources=sources)
 
     balances = nodes.select(
-        "facility_id", "name", "kind", "county", "registered", "opening_stock_t", "yield_factor",
-        "closing_stock_t", "capacity_t", "licence_state",
+        "facility_id",
+        "name",
+        "kind",
+        "county",
+        "registered",
+        "opening_stock_t",
+        "yield_factor",
+        "closing_stock_t",
+        "capacity_t",
+        "licence_state",
     ).with_columns(
         pl.col("opening_stock_t").fill_null(0.0),
         pl.Series("inflow_t", inflow),

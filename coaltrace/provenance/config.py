@@ -41,9 +41,7 @@ class ProvenanceConfig(BaseModel):
         ge=0,
         description="Origin facilities tracked one by one; the rest are grouped per origin class.",
     )
-    min_share: float = Field(
-        1e-4, ge=0, lt=1, description="Smaller per-origin shares are grouped per origin class."
-    )
+    min_share: float = Field(1e-4, ge=0, lt=1, description="Smaller per-origin shares are grouped per origin class.")
     direct_max_nodes: int = Field(
         5000, ge=0, description="Up to this many facilities the solve uses a sparse LU; above, iteration."
     )

@@ -76,9 +76,7 @@ def fingerprint(store: Store, period: Period, config: ProvenanceConfig) -> str:
     return digest.hexdigest()[:32]
 
 
-def ensure_current(
-    store: Store, period: Period, config: ProvenanceConfig | Mapping[str, Any] | None = None
-) -> bool:
+def ensure_current(store: Store, period: Period, config: ProvenanceConfig | Mapping[str, Any] | None = None) -> bool:
     """Write the period's balances, running_breaches, origin_shares and flows (and the
     flow_origins view) unless they are current for the same data; True when rebuilt.
 
@@ -87,9 +85,7 @@ def ensure_current(
     config = ProvenanceConfig.model_validate(config or {})
     create_tables(store)
     mark = fingerprint(store, period, config)
-    done = store.con.execute(
-        "SELECT fingerprint FROM provenance_runs WHERE period = ?", [period.label]
-    ).fetchone()
+    done = store.con.execute("SELECT fingerprint FROM provenance_runs WHERE period = ?", [period.label]).fetchone()
     if done is not None and done[0] == mark:
         return False
     started = time.perf_counter()

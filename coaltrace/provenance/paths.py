@@ -39,7 +39,9 @@ class FlowGraph:
         return starts, order
 
 
-def heaviest_paths(g: FlowGraph, start: int, direction: Direction, depth: int, limit: int = 10) -> list[tuple[list[str], float]]:
+def heaviest_paths(
+    g: FlowGraph, start: int, direction: Direction, depth: int, limit: int = 10
+) -> list[tuple[list[str], float]]:
     """Up to `limit` simple paths of at most `depth` flows, heaviest first."""
     starts, order = g.neighbours(direction)
     safe_total = np.where(g.total > 0, g.total, 1.0)

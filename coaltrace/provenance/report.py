@@ -25,8 +25,10 @@ def latest_period(store: Store) -> Period:
     row = store.con.execute("SELECT max(sold_at) FROM sales").fetchone()
     if row is None or row[0] is None:
         raise UsageError(
-            "the database has no sales yet", zh="数据库中还没有销售数据",
-            hint="Load a month first: `coaltrace load FILES`.", hint_zh="请先载入一个月的数据：coaltrace load 文件。",
+            "the database has no sales yet",
+            zh="数据库中还没有销售数据",
+            hint="Load a month first: `coaltrace load FILES`.",
+            hint_zh="请先载入一个月的数据：coaltrace load 文件。",
         )
     return Period.parse(f"{row[0]:%Y-%m}")
 
@@ -50,7 +52,9 @@ def _known(store: Store, facility_id: str, period: Period) -> None:
         )
 
 
-def balance_rows(store: Store, text_period: str | None, kind: str | None = None, config: ProvenanceConfig | None = None) -> tuple[Period, list[dict[str, Any]]]:
+def balance_rows(
+    store: Store, text_period: str | None, kind: str | None = None, config: ProvenanceConfig | None = None
+) -> tuple[Period, list[dict[str, Any]]]:
     period = resolve_period(store, text_period)
     ensure_current(store, period, config)
     rows = store.query(
@@ -61,7 +65,9 @@ def balance_rows(store: Store, text_period: str | None, kind: str | None = None,
     return period, rows
 
 
-def yard_report(store: Store, facility_id: str, text_period: str | None, config: ProvenanceConfig | None = None) -> dict[str, Any]:
+def yard_report(
+    store: Store, facility_id: str, text_period: str | None, config: ProvenanceConfig | None = None
+) -> dict[str, Any]:
     """The provenance part of the inspector's page of one facility."""
     period = resolve_period(store, text_period)
     ensure_current(store, period, config)

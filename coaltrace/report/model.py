@@ -58,14 +58,21 @@ def build_report(store: Store, period: Period, *, credit: str | None = None) -> 
     findings: list[dict[str, Any]] = []
     total = 0
     if have_findings:
-        rules = [RuleLine(**r) for r in store.query(
-            f"""SELECT rule_id, any_value(title_zh) AS title_zh, any_value(title_en) AS title_en,
+        rules = [
+            RuleLine(**r)
+            for r in store.query(
+                f"""SELECT rule_id, any_value(title_zh) AS title_zh, any_value(title_en) AS title_en,
                       arg_max(severity, {SEVERITY_RANK_SQL}) AS severity, max(rule_version) AS rule_version,
                       count(*) AS findings, COALESCE(sum(tonnes_at_risk), 0) AS tonnes_at_risk
                FROM findings WHERE period = ? GROUP BY rule_id
-               ORDER BY findings DESC, rule_id""", p)]
-        by_severity = {r["severity"]: r["n"] for r in store.query(
-            "SELECT severity, count(*) AS n FROM findings WHERE period = ? GROUP BY 1", p)}
+               ORDER BY findings DESC, rule_id""",
+                p,
+            )
+        ]
+        by_severity = {
+            r["severity"]: r["n"]
+            for r in store.query("SELECT severity, count(*) AS n FROM findings WHERE period = ? GROUP BY 1", p)
+        }
         worst = store.query(
             """SELECT f.facility_id, any_value(fa.name) AS name, any_value(fa.kind) AS kind,
                       any_value(f.county) AS county, count(*) AS findings,
@@ -74,14 +81,17 @@ def build_report(store: Store, period: Period, *, credit: str | None = None) -> 
                FROM findings f LEFT JOIN facilities fa USING (facility_id)
                WHERE f.period = ? AND f.facility_id IS NOT NULL
                GROUP BY f.facility_id ORDER BY tonnes_at_risk DESC, findings DESC, f.facility_id LIMIT ?""",
-            [*p, TOP])
+            [*p, TOP],
+        )
         findings = store.query(
             f"""SELECT finding_id, rule_id, rule_version, severity, title_zh, title_en, entity_kind, entity_id,
                       facility_id, county, tonnes_at_risk, evidence
                FROM findings WHERE period = ?
                ORDER BY {SEVERITY_RANK_SQL} DESC,
                         tonnes_at_risk DESC NULLS LAST, finding_id
-               LIMIT 100""", p)
+               LIMIT 100""",
+            p,
+        )
         total = store.query("SELECT count(*) AS n FROM findings WHERE period = ?", p)[0]["n"]
     unsourced: list[dict[str, Any]] = []
     if _table_exists(store, "balances"):
@@ -89,12 +99,23 @@ def build_report(store: Store, period: Period, *, credit: str | None = None) -> 
             """SELECT b.facility_id, fa.name, b.kind, b.county, b.inflow_t, b.outflow_t, b.unsourced_t
                FROM balances b LEFT JOIN facilities fa USING (facility_id)
                WHERE b.period = ? AND b.unsourced_t > 0.5
-               ORDER BY b.unsourced_t DESC, b.facility_id LIMIT ?""", [*p, TOP])
+               ORDER BY b.unsourced_t DESC, b.facility_id LIMIT ?""",
+            [*p, TOP],
+        )
     return Report(
-        period=period.label, db=status.db, generated_at=datetime.now().replace(microsecond=0), version=__version__,
+        period=period.label,
+        db=status.db,
+        generated_at=datetime.now().replace(microsecond=0),
+        version=__version__,
         rows={n: t.rows for n, t in status.tables.items()},
         files=sum(len(t.files) for t in status.tables.values()),
-        quarantined=status.quarantine, by_severity=by_severity,
-        tonnes_at_risk=sum(r.tonnes_at_risk for r in rules), rules=rules, worst_facilities=worst,
-        unsourced=unsourced, findings=findings, findings_total=total, credit=credit,
+        quarantined=status.quarantine,
+        by_severity=by_severity,
+        tonnes_at_risk=sum(r.tonnes_at_risk for r in rules),
+        rules=rules,
+        worst_facilities=worst,
+        unsourced=unsourced,
+        findings=findings,
+        findings_total=total,
+        credit=credit,
     )

@@ -19,7 +19,10 @@ L = {
     "data": ("载入数据", "Data loaded"),
     "table": ("表", "table"),
     "rows": ("行数", "rows"),
-    "files_q": ("共 {files} 个文件；{q} 行无法读取已隔离。", "{files} files; {q} rows could not be read and are in quarantine."),
+    "files_q": (
+        "共 {files} 个文件；{q} 行无法读取已隔离。",
+        "{files} files; {q} rows could not be read and are in quarantine.",
+    ),
     "summary": ("审计结果", "Findings"),
     "severity": ("严重程度", "severity"),
     "count": ("数量", "count"),
@@ -73,46 +76,130 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
     """(heading, column labels, rows, note) for each section, shared by both renderers."""
     title = "title_zh" if lang == "zh" else "title_en"
     out: list[tuple[str, list[str], list[list[str]], str | None]] = []
-    out.append((
-        _t("data", lang), [_t("table", lang), _t("rows", lang)],
-        [[n, f"{v:,}"] for n, v in r.rows.items()],
-        _t("files_q", lang, files=r.files, q=sum(r.quarantined.values())),
-    ))
+    out.append(
+        (
+            _t("data", lang),
+            [_t("table", lang), _t("rows", lang)],
+            [[n, f"{v:,}"] for n, v in r.rows.items()],
+            _t("files_q", lang, files=r.files, q=sum(r.quarantined.values())),
+        )
+    )
     if not r.rules and not r.findings_total:
         out.append((_t("summary", lang), [], [], _t("no_audit", lang)))
         return out
-    out.append((
-        _t("summary", lang), [_t("severity", lang), _t("count", lang)],
-        [[_t(f"sev_{s}", lang), str(r.by_severity.get(s, 0))] for s in SEVERITIES],
-        _t("total", lang, n=r.findings_total, t=_num(r.tonnes_at_risk)),
-    ))
-    out.append((
-        _t("by_rule", lang),
-        [_t("rule", lang), _t("name", lang), _t("severity", lang), _t("version", lang), _t("findings", lang), _t("tonnes", lang)],
-        [[x.rule_id, getattr(x, title), _t(f"sev_{x.severity}", lang), str(x.rule_version), str(x.findings), _num(x.tonnes_at_risk)] for x in r.rules],
-        None,
-    ))
-    out.append((
-        _t("worst", lang),
-        [_t("facility", lang), _t("name", lang), _t("kind", lang), _t("county", lang), _t("findings", lang), _t("tonnes", lang), _t("rules", lang)],
-        [[w["facility_id"], w.get("name") or "", w.get("kind") or "", w.get("county") or "", str(w["findings"]), _num(w["tonnes_at_risk"]), w["rules"]] for w in r.worst_facilities],
-        None,
-    ))
-    if r.unsourced:
-        out.append((
-            _t("unsourced", lang),
-            [_t("facility", lang), _t("name", lang), _t("kind", lang), _t("inflow", lang), _t("outflow", lang), _t("shortfall", lang)],
-            [[u["facility_id"], u.get("name") or "", u.get("kind") or "", _num(u["inflow_t"]), _num(u["outflow_t"]), _num(u["unsourced_t"])] for u in r.unsourced],
+    out.append(
+        (
+            _t("summary", lang),
+            [_t("severity", lang), _t("count", lang)],
+            [[_t(f"sev_{s}", lang), str(r.by_severity.get(s, 0))] for s in SEVERITIES],
+            _t("total", lang, n=r.findings_total, t=_num(r.tonnes_at_risk)),
+        )
+    )
+    out.append(
+        (
+            _t("by_rule", lang),
+            [
+                _t("rule", lang),
+                _t("name", lang),
+                _t("severity", lang),
+                _t("version", lang),
+                _t("findings", lang),
+                _t("tonnes", lang),
+            ],
+            [
+                [
+                    x.rule_id,
+                    getattr(x, title),
+                    _t(f"sev_{x.severity}", lang),
+                    str(x.rule_version),
+                    str(x.findings),
+                    _num(x.tonnes_at_risk),
+                ]
+                for x in r.rules
+            ],
             None,
-        ))
-    out.append((
-        _t("list", lang, n=len(r.findings), total=r.findings_total),
-        [_t("id", lang), _t("rule", lang), _t("severity", lang), _t("entity", lang), _t("facility", lang), _t("tonnes", lang), _t("evidence", lang)],
-        [[f["finding_id"], f"{f['rule_id']} v{f['rule_version']}: {f[title]}", _t(f"sev_{f['severity']}", lang),
-          f"{f['entity_kind']} {f['entity_id']}", f.get("facility_id") or "", _num(f["tonnes_at_risk"]), _refs(f["evidence"])]
-         for f in r.findings],
-        None,
-    ))
+        )
+    )
+    out.append(
+        (
+            _t("worst", lang),
+            [
+                _t("facility", lang),
+                _t("name", lang),
+                _t("kind", lang),
+                _t("county", lang),
+                _t("findings", lang),
+                _t("tonnes", lang),
+                _t("rules", lang),
+            ],
+            [
+                [
+                    w["facility_id"],
+                    w.get("name") or "",
+                    w.get("kind") or "",
+                    w.get("county") or "",
+                    str(w["findings"]),
+                    _num(w["tonnes_at_risk"]),
+                    w["rules"],
+                ]
+                for w in r.worst_facilities
+            ],
+            None,
+        )
+    )
+    if r.unsourced:
+        out.append(
+            (
+                _t("unsourced", lang),
+                [
+                    _t("facility", lang),
+                    _t("name", lang),
+                    _t("kind", lang),
+                    _t("inflow", lang),
+                    _t("outflow", lang),
+                    _t("shortfall", lang),
+                ],
+                [
+                    [
+                        u["facility_id"],
+                        u.get("name") or "",
+                        u.get("kind") or "",
+                        _num(u["inflow_t"]),
+                        _num(u["outflow_t"]),
+                        _num(u["unsourced_t"]),
+                    ]
+                    for u in r.unsourced
+                ],
+                None,
+            )
+        )
+    out.append(
+        (
+            _t("list", lang, n=len(r.findings), total=r.findings_total),
+            [
+                _t("id", lang),
+                _t("rule", lang),
+                _t("severity", lang),
+                _t("entity", lang),
+                _t("facility", lang),
+                _t("tonnes", lang),
+                _t("evidence", lang),
+            ],
+            [
+                [
+                    f["finding_id"],
+                    f"{f['rule_id']} v{f['rule_version']}: {f[title]}",
+                    _t(f"sev_{f['severity']}", lang),
+                    f"{f['entity_kind']} {f['entity_id']}",
+                    f.get("facility_id") or "",
+                    _num(f["tonnes_at_risk"]),
+                    _refs(f["evidence"]),
+                ]
+                for f in r.findings
+            ],
+            None,
+        )
+    )
     return out
 
 
@@ -120,8 +207,12 @@ def to_markdown(r: Report, lang: str) -> str:
     def cell(s: str) -> str:
         return s.replace("|", "\\|").replace("\n", " ")
 
-    lines = [f"# {_t('title', lang, period=r.period)}", "",
-             _t("meta", lang, db=r.db, at=r.generated_at.isoformat(sep=' '), version=r.version), ""]
+    lines = [
+        f"# {_t('title', lang, period=r.period)}",
+        "",
+        _t("meta", lang, db=r.db, at=r.generated_at.isoformat(sep=" "), version=r.version),
+        "",
+    ]
     for heading, cols, rows, note in _sections(r, lang):
         lines += [f"## {heading}", ""]
         if note:
@@ -154,7 +245,8 @@ def to_html(r: Report, lang: str) -> str:
         return f"<td class=n>{esc(s)}</td>" if numeric else f"<td>{esc(s)}</td>"
 
     parts = [
-        "<!doctype html>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
+        "<!doctype html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         f"<title>{esc(_t('title', lang, period=r.period))}</title><style>{_CSS}</style></head><body>",
         f"<h1>{esc(_t('title', lang, period=r.period))}</h1>",
         f"<p>{esc(_t('meta', lang, db=r.db, at=r.generated_at.isoformat(sep=' '), version=r.version))}</p>",

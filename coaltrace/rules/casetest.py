@@ -75,14 +75,17 @@ def run_case(rule: Rule, case: RuleCase, *, source: Path | None = None) -> CaseR
             ids = [str(v) for v in rows.column("entity_id").to_pylist() if v is not None]
             severities: dict[str, set[str]] = {}
             if "severity" in rows.column_names:
-                for eid, sev in zip(rows.column("entity_id").to_pylist(), rows.column("severity").to_pylist(), strict=True):
+                for eid, sev in zip(
+                    rows.column("entity_id").to_pylist(), rows.column("severity").to_pylist(), strict=True
+                ):
                     severities.setdefault(str(eid), set()).add(sev or rule.severity.value)
     except CoaltraceError as e:
         return CaseResult(rule.id, case.name, (), error=str(e))
     found = set(ids)
     wrong = tuple(
         sorted(
-            eid for eid, sev in case.severity.items()
+            eid
+            for eid, sev in case.severity.items()
             if max(severities.get(eid, {rule.severity.value}), key=_rank) != sev.value
         )
     )

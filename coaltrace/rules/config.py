@@ -79,20 +79,31 @@ def load_config(path: Path | None) -> AuditConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError(
-            f"no config file at {path}", zh=f"{path} 处没有配置文件",
-            hint="Give --config an existing TOML file.", hint_zh="请用 --config 指定一个存在的 TOML 文件。",
+            f"no config file at {path}",
+            zh=f"{path} 处没有配置文件",
+            hint="Give --config an existing TOML file.",
+            hint_zh="请用 --config 指定一个存在的 TOML 文件。",
         ) from None
     except tomllib.TOMLDecodeError as e:
         raise UsageError(f"the config file is not valid TOML: {e}", location=where) from None
     unknown = set(data) - {"params", "disable", "provenance"}
     if unknown:
-        raise UsageError(f"unknown section(s) {', '.join(sorted(unknown))}", location=where,
-                         hint="The config knows [params], [[disable]] and [provenance].")
-    for section, shape, example in (("params", dict, "[params]"), ("disable", list, "[[disable]]"),
-                                    ("provenance", dict, "[provenance]")):
+        raise UsageError(
+            f"unknown section(s) {', '.join(sorted(unknown))}",
+            location=where,
+            hint="The config knows [params], [[disable]] and [provenance].",
+        )
+    for section, shape, example in (
+        ("params", dict, "[params]"),
+        ("disable", list, "[[disable]]"),
+        ("provenance", dict, "[provenance]"),
+    ):
         if section in data and not isinstance(data[section], shape):
-            raise UsageError(f"`{section}` must be written as a {example} section", location=where,
-                             zh=f"`{section}` 须写成 {example} 段")
+            raise UsageError(
+                f"`{section}` must be written as a {example} section",
+                location=where,
+                zh=f"`{section}` 须写成 {example} 段",
+            )
     provenance = data.get("provenance", {})
     _check_provenance(provenance, where)
     params: dict[str, dict[str, Any]] = {}
@@ -129,7 +140,9 @@ def _check_provenance(section: dict[str, Any], where: Location) -> None:
         ProvenanceConfig.model_validate(section)
     except ValidationError as e:
         raise UsageError(
-            "the [provenance] section is wrong", zh="[provenance] 段有误", location=where,
+            "the [provenance] section is wrong",
+            zh="[provenance] 段有误",
+            location=where,
             details=[f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()],
             hint="docs/provenance.md lists its settings and their ranges.",
             hint_zh="可用的设置及其范围见 docs/provenance.md。",

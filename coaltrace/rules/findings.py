@@ -27,12 +27,28 @@ CREATE TABLE IF NOT EXISTS audit_runs (
 """
 
 COLUMNS = (
-    "finding_id", "rule_id", "rule_version", "severity", "entity_kind", "entity_id", "facility_id",
-    "county", "period", "tonnes_at_risk", "evidence", "params", "config", "title_zh", "title_en",
-    "created_at", "run_id",
+    "finding_id",
+    "rule_id",
+    "rule_version",
+    "severity",
+    "entity_kind",
+    "entity_id",
+    "facility_id",
+    "county",
+    "period",
+    "tonnes_at_risk",
+    "evidence",
+    "params",
+    "config",
+    "title_zh",
+    "title_en",
+    "created_at",
+    "run_id",
 )
 
-SEVERITY_RANK_SQL = "CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+SEVERITY_RANK_SQL = (
+    "CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+)
 
 
 def ensure_tables(store: Store) -> None:

@@ -109,8 +109,13 @@ def check_query(rule: Rule) -> list[tuple[str, int | None, str]]:
         return problems
     unknown = tables_read(tree) - set(VIEWS)
     if unknown:
-        problems.append(("query", None, f"query: reads {', '.join(sorted(unknown))}, which are not audit views "
-                         f"(the views: {', '.join(VIEWS)})"))
+        problems.append(
+            (
+                "query",
+                None,
+                f"query: reads {', '.join(sorted(unknown))}, which are not audit views (the views: {', '.join(VIEWS)})",
+            )
+        )
     names = set(getattr(tree, "named_selects", []))
     if "entity_id" not in names:
         problems.append(("query", None, "query: must return a column named entity_id"))
@@ -148,13 +153,21 @@ def load_rule_file(path: Path) -> tuple[Rule | None, list[Problem]]:
             problems.append(Problem(shown, _line(_node_at(root, loc)), f"{where}: {msg}"))
         return None, problems
     if rule.id != path.stem:
-        problems.append(Problem(shown, _line(_node_at(root, ("id",))), f"id: {rule.id!r} must match the file name {path.stem!r}"))
+        problems.append(
+            Problem(shown, _line(_node_at(root, ("id",))), f"id: {rule.id!r} must match the file name {path.stem!r}")
+        )
     for key, offset, msg in check_query(rule):
         problems.append(Problem(shown, _key_line(root, key, offset), msg))
     for i, case in enumerate(rule.tests):
         for name in case.params:
             if name not in rule.params:
-                problems.append(Problem(shown, _line(_node_at(root, ("tests", i, "params", name))), f"tests.{i}.params: unknown parameter {name!r}"))
+                problems.append(
+                    Problem(
+                        shown,
+                        _line(_node_at(root, ("tests", i, "params", name))),
+                        f"tests.{i}.params: unknown parameter {name!r}",
+                    )
+                )
     return (None if problems else rule), problems
 
 
@@ -166,8 +179,10 @@ def rule_files(dirs: Iterable[Path]) -> list[Path]:
             continue
         if not d.is_dir():
             raise RuleError(
-                f"no rule folder at {d}", zh=f"{d} 处没有规则文件夹",
-                hint="Point --rules at a folder of rule YAML files.", hint_zh="请用 --rules 指向存放规则 YAML 文件的文件夹。",
+                f"no rule folder at {d}",
+                zh=f"{d} 处没有规则文件夹",
+                hint="Point --rules at a folder of rule YAML files.",
+                hint_zh="请用 --rules 指向存放规则 YAML 文件的文件夹。",
             )
         files.extend(sorted([*d.glob("*.yaml"), *d.glob("*.yml")]))
     return files

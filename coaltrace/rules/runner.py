@@ -131,8 +131,16 @@ def run_rule_query(store: Store, rule: Rule, values: dict[str, Any], *, source: 
 
 
 def _stage_findings(
-    store: Store, rule: Rule, rows: pa.Table, *, period: Period, values: dict[str, Any],
-    config: dict[str, Any], counties_off: list[str], run_id: str, created_at: datetime,
+    store: Store,
+    rule: Rule,
+    rows: pa.Table,
+    *,
+    period: Period,
+    values: dict[str, Any],
+    config: dict[str, Any],
+    counties_off: list[str],
+    run_id: str,
+    created_at: datetime,
 ) -> tuple[int, float]:
     """Group the rule's rows by entity into findings in `_new_findings`; returns (count, tonnes)."""
     names = set(rows.column_names)
@@ -145,7 +153,8 @@ def _stage_findings(
     county = "min(r.county)" if "county" in names else "CAST(NULL AS VARCHAR)"
     severity = (
         "max(CASE r.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 END)"
-        if "severity" in names else "CAST(NULL AS INTEGER)"
+        if "severity" in names
+        else "CAST(NULL AS INTEGER)"
     )
     con = store.con
     con.register("_rule_rows", rows)
@@ -159,7 +168,7 @@ def _stage_findings(
                        list({struct} ORDER BY {struct}) AS ev, count(*) AS n
                 FROM _rule_rows r WHERE r.entity_id IS NOT NULL GROUP BY 1
             )
-            SELECT {finding_id_sql(rule.id, rule.entity.value, 'g.entity_id', period.label)},
+            SELECT {finding_id_sql(rule.id, rule.entity.value, "g.entity_id", period.label)},
                    ?, ?, COALESCE(CASE g.sev_rank WHEN 4 THEN 'critical' WHEN 3 THEN 'high'
                                   WHEN 2 THEN 'medium' WHEN 1 THEN 'low' END, ?),
                    ?, g.entity_id, g.facility_id, COALESCE(g.county, f.county), ?,
@@ -171,10 +180,18 @@ def _stage_findings(
             WHERE COALESCE(g.county, f.county, '') NOT IN (SELECT UNNEST(?::VARCHAR[]))
             """,
             [
-                rule.id, rule.version, rule.severity.value, rule.entity.value, period.label,
+                rule.id,
+                rule.version,
+                rule.severity.value,
+                rule.entity.value,
+                period.label,
                 json.dumps(values, ensure_ascii=False, default=str),
                 json.dumps(config, ensure_ascii=False, default=str),
-                rule.title.zh, rule.title.en, created_at, run_id, counties_off,
+                rule.title.zh,
+                rule.title.en,
+                created_at,
+                run_id,
+                counties_off,
             ],
         )
     finally:
@@ -223,8 +240,15 @@ def run_audit(
         rows = run_rule_query(store, rule, values[rule.id], source=ruleset.files.get(rule.id))
         counties_off = [d.county for d in config.counties_off(rule.id, p) if d.county]
         n, tonnes = _stage_findings(
-            store, rule, rows, period=p, values=values[rule.id], config=config.record(rule.id, p),
-            counties_off=counties_off, run_id=run_id, created_at=created_at,
+            store,
+            rule,
+            rows,
+            period=p,
+            values=values[rule.id],
+            config=config.record(rule.id, p),
+            counties_off=counties_off,
+            run_id=run_id,
+            created_at=created_at,
         )
         result.rules.append(RuleRun(rule.id, title, rule.severity, n, tonnes, time.perf_counter() - t0))
 
@@ -239,18 +263,22 @@ def run_audit(
         result.findings = sum(r.findings for r in result.rules)
         con.execute(
             "INSERT INTO audit_runs VALUES (?, ?, ?, ?, ?::JSON, ?::JSON, ?)",
-            [run_id, p.label, created_at, result.seconds, json.dumps([r.id for r in selected]),
-             json.dumps({"source": config.source, "params": values}, ensure_ascii=False, default=str),
-             result.findings],
+            [
+                run_id,
+                p.label,
+                created_at,
+                result.seconds,
+                json.dumps([r.id for r in selected]),
+                json.dumps({"source": config.source, "params": values}, ensure_ascii=False, default=str),
+                result.findings,
+            ],
         )
     _summarise(store, result)
     return result
 
 
 def _summarise(store: Store, result: AuditResult) -> None:
-    rows = store.query(
-        "SELECT severity, count(*) AS n FROM findings WHERE run_id = ? GROUP BY 1", [result.run_id]
-    )
+    rows = store.query("SELECT severity, count(*) AS n FROM findings WHERE run_id = ? GROUP BY 1", [result.run_id])
     result.by_severity = {s.value: 0 for s in Severity} | {r["severity"]: int(r["n"]) for r in rows}
     result.tonnes_at_risk = sum(r.tonnes_at_risk for r in result.rules)
     result.worst_facilities = store.query(

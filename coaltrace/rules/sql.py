@@ -22,17 +22,53 @@ PLACEHOLDER = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 _FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = tuple(
     getattr(exp, name)
     for name in (
-        "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "TruncateTable",
-        "Copy", "Attach", "Detach", "Pragma", "Set", "Use", "Command", "Transaction",
-        "Commit", "Rollback", "Install", "Load", "Export", "Describe", "Summarize",
+        "Insert",
+        "Update",
+        "Delete",
+        "Merge",
+        "Create",
+        "Drop",
+        "Alter",
+        "TruncateTable",
+        "Copy",
+        "Attach",
+        "Detach",
+        "Pragma",
+        "Set",
+        "Use",
+        "Command",
+        "Transaction",
+        "Commit",
+        "Rollback",
+        "Install",
+        "Load",
+        "Export",
+        "Describe",
+        "Summarize",
     )
     if hasattr(exp, name)
 )
 _FORBIDDEN_FUNCTIONS = frozenset(
     {
-        "read_csv", "read_csv_auto", "read_parquet", "read_json", "read_json_auto", "read_text",
-        "read_blob", "read_ndjson", "parquet_scan", "glob", "query", "query_table", "sniff_csv",
-        "nextval", "setseed", "currval", "sql_auto_complete", "duckdb_secrets", "getenv",
+        "read_csv",
+        "read_csv_auto",
+        "read_parquet",
+        "read_json",
+        "read_json_auto",
+        "read_text",
+        "read_blob",
+        "read_ndjson",
+        "parquet_scan",
+        "glob",
+        "query",
+        "query_table",
+        "sniff_csv",
+        "nextval",
+        "setseed",
+        "currval",
+        "sql_auto_complete",
+        "duckdb_secrets",
+        "getenv",
     }
 )
 
@@ -66,7 +102,9 @@ def render(sql: str, values: dict[str, Any]) -> str:
     def sub(m: re.Match[str]) -> str:
         name = m.group(1)
         if name not in values:
-            raise RuleSQLError(f"the query uses ${{{name}}} but the rule has no parameter {name!r}", _line_of(sql, m.start()))
+            raise RuleSQLError(
+                f"the query uses ${{{name}}} but the rule has no parameter {name!r}", _line_of(sql, m.start())
+            )
         return literal(values[name])
 
     return PLACEHOLDER.sub(sub, sql)

@@ -58,8 +58,7 @@ def view_sql(period: Period) -> dict[str, str]:
     label = period.label.replace("'", "''")
     views = {
         "audit_period": (
-            f"SELECT '{label}' AS period, {start} AS period_start, {end} AS period_end, "
-            f"{period.days} AS days"
+            f"SELECT '{label}' AS period, {start} AS period_start, {end} AS period_end, {period.days} AS days"
         ),
         "coal_mining_licences": f"SELECT * FROM licences WHERE {COAL_MINING_LICENCE}",
         "facility_uscc": (

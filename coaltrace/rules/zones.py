@@ -164,7 +164,9 @@ def build_zone_tables(con: duckdb.DuckDBPyConnection, gps_view: str = "period_gp
     zones = con.execute(
         "SELECT zone_id, kind, geometry, lat, lon, radius_m, _file, _sheet, _line FROM zones ORDER BY zone_id"
     ).fetchall()
-    circles = [(z, k, la, lo, r) for z, k, g, la, lo, r, *_ in zones if not g and la is not None and lo is not None and r]
+    circles = [
+        (z, k, la, lo, r) for z, k, g, la, lo, r, *_ in zones if not g and la is not None and lo is not None and r
+    ]
     shapes = _shapes(zones)
     covering = circles + [(s.zone_id, s.kind, *s.circle()) for s in shapes]
     if covering:
@@ -179,7 +181,7 @@ def build_zone_tables(con: duckdb.DuckDBPyConnection, gps_view: str = "period_gp
               ON g.lat BETWEEN c.lat - c.radius_m / 111320.0 AND c.lat + c.radius_m / 111320.0
              AND g.lon BETWEEN c.lon - c.radius_m / (111320.0 * COS(RADIANS(c.lat)))
                            AND c.lon + c.radius_m / (111320.0 * COS(RADIANS(c.lat)))
-            WHERE {haversine_sql('g.lat', 'g.lon', 'c.lat', 'c.lon')} <= c.radius_m
+            WHERE {haversine_sql("g.lat", "g.lon", "c.lat", "c.lon")} <= c.radius_m
             """,
             [[c[0] for c in circles]],
         )
@@ -197,7 +199,8 @@ def build_zone_tables(con: duckdb.DuckDBPyConnection, gps_view: str = "period_gp
         if hit.num_rows:
             con.register("_zone_hit_rows", hit)
             con.execute(
-                "INSERT INTO gps_zone_hits SELECT plate, ts, lat, lon, ?, ? FROM _zone_hit_rows", [shape.zone_id, shape.kind]
+                "INSERT INTO gps_zone_hits SELECT plate, ts, lat, lon, ?, ? FROM _zone_hit_rows",
+                [shape.zone_id, shape.kind],
             )
             con.unregister("_zone_hit_rows")
     row = con.execute("SELECT count(*) FROM gps_zone_hits").fetchone()

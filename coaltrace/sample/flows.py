@@ -26,7 +26,14 @@ SHIFT_WIDTH = 10 * HOUR  # and start their last loaded run before 15:30
 
 # seller kind -> buyer kind -> share of its output
 BUYERS = {
-    "mine": {"power_plant": 0.33, "rail_station": 0.30, "washery": 0.12, "coking_plant": 0.07, "yard": 0.12, "trader": 0.06},
+    "mine": {
+        "power_plant": 0.33,
+        "rail_station": 0.30,
+        "washery": 0.12,
+        "coking_plant": 0.07,
+        "yard": 0.12,
+        "trader": 0.06,
+    },
     "washery": {"power_plant": 0.35, "rail_station": 0.25, "coking_plant": 0.30, "trader": 0.10},
     "trader": {"power_plant": 0.35, "rail_station": 0.30, "coking_plant": 0.15, "yard": 0.20},
     "coking_plant": {"rail_station": 1.0},
@@ -51,7 +58,12 @@ class TripBatch:
 
     @staticmethod
     def concat(batches: list[TripBatch]) -> TripBatch:
-        return TripBatch(*(np.concatenate([getattr(b, f) for b in batches]) if batches else np.empty(0) for f in ("seller", "buyer", "day", "tonnes")))
+        return TripBatch(
+            *(
+                np.concatenate([getattr(b, f) for b in batches]) if batches else np.empty(0)
+                for f in ("seller", "buyer", "day", "tonnes")
+            )
+        )
 
     def __len__(self) -> int:
         return len(self.seller)
@@ -74,7 +86,9 @@ class Edges:
             # province-wide samples keep coal inside its region, as trucks do.
             near_d = np.take_along_axis(d, near, axis=1)
             ok = near_d <= np.maximum(near_d[:, :1], MAX_HAUL_KM)
-            order = np.argsort(np.where(ok, rng.random(near.shape), 2.0), axis=1, kind="stable")[:, : min(2, near.shape[1])]
+            order = np.argsort(np.where(ok, rng.random(near.shape), 2.0), axis=1, kind="stable")[
+                :, : min(2, near.shape[1])
+            ]
             pick = np.take_along_axis(near, order, axis=1)
             w = rng.dirichlet(np.ones(pick.shape[1]), size=len(sellers)) * np.take_along_axis(ok, order, axis=1) * share
             es.append(np.repeat(sellers, pick.shape[1]))
@@ -87,7 +101,9 @@ class Edges:
         uniq, start = np.unique(self.seller, return_index=True)
         self.rank[uniq] = np.arange(len(uniq))
         total = np.add.reduceat(weight, start)
-        cum = np.cumsum(weight) - np.repeat(np.concatenate([[0], np.cumsum(total)[:-1]]), np.diff(np.append(start, len(weight))))
+        cum = np.cumsum(weight) - np.repeat(
+            np.concatenate([[0], np.cumsum(total)[:-1]]), np.diff(np.append(start, len(weight)))
+        )
         cum = cum / np.repeat(total, np.diff(np.append(start, len(weight))))
         cum[np.append(start[1:], len(weight)) - 1] = 1.0
         self.key = self.rank[self.seller] + cum
@@ -106,7 +122,9 @@ def trucks(rng: np.random.Generator, seller: int, buyer: int, tonnes: float, d0:
 def budget_trucks(rng: np.random.Generator, seller: int, buyer: int, budget: float, d0: int, d1: int) -> TripBatch:
     """Trucks whose total never exceeds BUDGET tonnes."""
     n = int(budget // 40)
-    return TripBatch(np.full(n, seller), np.full(n, buyer), np.sort(rng.integers(d0, d1 + 1, n)), rng.uniform(30, 40, n))
+    return TripBatch(
+        np.full(n, seller), np.full(n, buyer), np.sort(rng.integers(d0, d1 + 1, n)), rng.uniform(30, 40, n)
+    )
 
 
 def daily_inflow(world: World, trips: TripBatch) -> np.ndarray:
@@ -117,7 +135,12 @@ def daily_inflow(world: World, trips: TripBatch) -> np.ndarray:
 
 
 def ship_from_budget(
-    rng: np.random.Generator, sellers: np.ndarray, inflow: np.ndarray, stock: np.ndarray, yield_: np.ndarray, edges: Edges
+    rng: np.random.Generator,
+    sellers: np.ndarray,
+    inflow: np.ndarray,
+    stock: np.ndarray,
+    yield_: np.ndarray,
+    edges: Edges,
 ) -> TripBatch:
     """Trips out of intermediaries that only ship what arrived two days before."""
     g = rng.uniform(0.90, 0.98, len(sellers))
@@ -132,7 +155,9 @@ def ship_from_budget(
     return TripBatch(seller, edges.sample(rng, seller), day, rng.uniform(30, 40, len(seller)))
 
 
-def schedule(rng: np.random.Generator, world: World, batch: TripBatch, fleet: Callable[[int], np.ndarray]) -> pl.DataFrame:
+def schedule(
+    rng: np.random.Generator, world: World, batch: TripBatch, fleet: Callable[[int], np.ndarray]
+) -> pl.DataFrame:
     """Departure, arrival and plate for every trip; no plate is ever in two trips at once.
 
     Trucks shuttle from one seller: load, drive, come back empty. Trips of a
@@ -146,14 +171,24 @@ def schedule(rng: np.random.Generator, world: World, batch: TripBatch, fleet: Ca
     speed = np.minimum(np.maximum(rng.uniform(30, 60, len(s)), dist / 4), 60)
     dur = np.clip(dist / speed * HOUR, 20 * 60, None).astype(np.int64)
     cycle = 2 * dur + rng.integers(20 * 60, 50 * 60, len(s))
-    df = pl.DataFrame({
-        "seller": s, "buyer": b, "day": batch.day.astype(np.int64), "tonnes_loaded": np.round(batch.tonnes, 2),
-        "dist_km": dist, "dur": dur, "cycle": cycle, "r": rng.random(len(s)),
-    }).sort("day", "seller", "r")
+    df = pl.DataFrame(
+        {
+            "seller": s,
+            "buyer": b,
+            "day": batch.day.astype(np.int64),
+            "tonnes_loaded": np.round(batch.tonnes, 2),
+            "dist_km": dist,
+            "dur": dur,
+            "cycle": cycle,
+            "r": rng.random(len(s)),
+        }
+    ).sort("day", "seller", "r")
     df = df.with_columns((pl.col("cycle").cum_sum().over("day", "seller") - pl.col("cycle")).alias("t0"))
     df = df.with_columns((pl.col("t0") // SHIFT_WIDTH).alias("shift"))
     df = df.with_columns((pl.col("t0") - pl.col("t0").min().over("day", "seller", "shift")).alias("offset"))
-    df = df.with_columns((pl.col("seller") * 1000 + pl.col("shift")).rank("dense").over("day").cast(pl.Int64).alias("truck_of_day"))
+    df = df.with_columns(
+        (pl.col("seller") * 1000 + pl.col("shift")).rank("dense").over("day").cast(pl.Int64).alias("truck_of_day")
+    )
     # A third more trucks than the busiest day needs, so trucks get rest days.
     fleet_plates = fleet(int(df["truck_of_day"].to_numpy().max(initial=0)) * 4 // 3 + 5)
     rot = rng.integers(0, len(fleet_plates), DAYS)
@@ -162,5 +197,7 @@ def schedule(rng: np.random.Generator, world: World, batch: TripBatch, fleet: Ca
         pl.Series("plate", fleet_plates[plate_idx]),
         (pl.col("day") * DAY + SHIFT_START + pl.col("offset")).alias("dep"),
     )
-    df = df.with_columns(((pl.col("dep") + pl.col("dur")) // 60 * 60).alias("arr"), (pl.col("dep") // 60 * 60).alias("dep"))
+    df = df.with_columns(
+        ((pl.col("dep") + pl.col("dur")) // 60 * 60).alias("arr"), (pl.col("dep") // 60 * 60).alias("dep")
+    )
     return df.drop("r", "t0", "shift", "offset", "truck_of_day", "cycle")

@@ -48,7 +48,9 @@ class SampleSummary(BaseModel):
     truth_rows: int  # (rule, entity) pairs a correct rule pack reports
 
 
-def write_sample(outdir: Path, *, seed: int = 42, scale: float = 1.0, province: bool = False, force: bool = False) -> SampleSummary:
+def write_sample(
+    outdir: Path, *, seed: int = 42, scale: float = 1.0, province: bool = False, force: bool = False
+) -> SampleSummary:
     """Write a synthetic December 2021 of a Jincheng-sized city (or all of Shanxi) into OUTDIR.
 
     Deterministic: the same seed, scale and province flag give the same files.
@@ -56,12 +58,15 @@ def write_sample(outdir: Path, *, seed: int = 42, scale: float = 1.0, province: 
     files and folders a sample consists of.
     """
     if not scale > 0 or scale > 50:
-        raise UsageError(f"scale must be above 0 and at most 50, not {scale}", zh=f"--scale 须大于 0 且不超过 50，而不是 {scale}")
+        raise UsageError(
+            f"scale must be above 0 and at most 50, not {scale}", zh=f"--scale 须大于 0 且不超过 50，而不是 {scale}"
+        )
     outdir = Path(outdir)
     if outdir.is_dir() and any(outdir.iterdir()):
         if not force:
             raise UsageError(
-                f"{outdir} is not empty", zh=f"{outdir} 不是空文件夹",
+                f"{outdir} is not empty",
+                zh=f"{outdir} 不是空文件夹",
                 hint="Choose an empty folder, or pass --force to overwrite a previous sample.",
                 hint_zh="请选一个空文件夹，或加 --force 覆盖之前的样例。",
             )
@@ -87,20 +92,40 @@ def write_sample(outdir: Path, *, seed: int = 42, scale: float = 1.0, province: 
     out = Output(outdir / DATA_DIR)
     write_facilities(out, world.fac, rng)
     write_licences(out, world.licences)
-    write_sales(out, month.sales.with_columns(pl.Series("seller_id", ids[month.sales["seller"].to_numpy()]),
-                                              pl.Series("buyer_id", ids[month.sales["buyer"].to_numpy()])), region)
-    write_trips(out, month.trips.with_columns(pl.Series("origin_id", ids[month.trips["seller"].to_numpy()]),
-                                              pl.Series("destination_id", ids[month.trips["buyer"].to_numpy()])))
+    write_sales(
+        out,
+        month.sales.with_columns(
+            pl.Series("seller_id", ids[month.sales["seller"].to_numpy()]),
+            pl.Series("buyer_id", ids[month.sales["buyer"].to_numpy()]),
+        ),
+        region,
+    )
+    write_trips(
+        out,
+        month.trips.with_columns(
+            pl.Series("origin_id", ids[month.trips["seller"].to_numpy()]),
+            pl.Series("destination_id", ids[month.trips["buyer"].to_numpy()]),
+        ),
+    )
     write_intakes(out, intakes, dict(zip(ids.tolist(), region.tolist(), strict=True)))
     write_stocks(out, stocks)
     write_power(out, power)
     write_gps(out, gps)
     write_zones(out, zones)
     found.write_csv(outdir / "truth.csv")
-    pl.DataFrame(out.quarantine, schema={"file": pl.String, "line": pl.Int64, "column": pl.String, "reason": pl.String}).write_csv(outdir / "quarantine_expected.csv")
+    pl.DataFrame(
+        out.quarantine, schema={"file": pl.String, "line": pl.Int64, "column": pl.String, "reason": pl.String}
+    ).write_csv(outdir / "quarantine_expected.csv")
     summary = SampleSummary(
-        outdir=str(outdir), seed=seed, scale=scale, province=province, files=out.files, rows=out.rows,
-        quarantined=len(out.quarantine), cases=found["case_id"].n_unique(), truth_rows=found.height,
+        outdir=str(outdir),
+        seed=seed,
+        scale=scale,
+        province=province,
+        files=out.files,
+        rows=out.rows,
+        quarantined=len(out.quarantine),
+        cases=found["case_id"].n_unique(),
+        truth_rows=found.height,
     )
     (outdir / "README.md").write_text(_readme(summary, world), encoding="utf-8")
     return summary
@@ -113,17 +138,23 @@ def _negative_sale(rng: np.random.Generator, world: World, month: Month) -> None
     plant = int(rng.choice(np.flatnonzero(kind == "power_plant")))
     s = month.sales
     row = s[:1].with_columns(
-        pl.lit(mine, dtype=s["seller"].dtype).alias("seller"), pl.lit(plant, dtype=s["buyer"].dtype).alias("buyer"),
-        pl.lit(19, dtype=s["day"].dtype).alias("day"), pl.lit(19 * 86400 + 15 * 3600, dtype=s["first_dep"].dtype).alias("first_dep"),
-        pl.lit("XS2021129999999").alias("sale_id"), pl.lit(None, dtype=pl.String).alias("waybill_no"),
-        pl.lit(-round(float(rng.uniform(30, 40)), 2)).alias("tonnes"), pl.lit("raw").alias("product"),
+        pl.lit(mine, dtype=s["seller"].dtype).alias("seller"),
+        pl.lit(plant, dtype=s["buyer"].dtype).alias("buyer"),
+        pl.lit(19, dtype=s["day"].dtype).alias("day"),
+        pl.lit(19 * 86400 + 15 * 3600, dtype=s["first_dep"].dtype).alias("first_dep"),
+        pl.lit("XS2021129999999").alias("sale_id"),
+        pl.lit(None, dtype=pl.String).alias("waybill_no"),
+        pl.lit(-round(float(rng.uniform(30, 40)), 2)).alias("tonnes"),
+        pl.lit("raw").alias("product"),
     )
     month.sales = pl.concat([s, row])
 
 
 def _readme(summary: SampleSummary, world: World) -> str:
-    tables = "\n".join(f"- `{t}`: {', '.join(f'`{f}`' for f in fs[:4])}{' …' if len(fs) > 4 else ''} ({summary.rows[t]:,} rows)"
-                       for t, fs in summary.files.items())
+    tables = "\n".join(
+        f"- `{t}`: {', '.join(f'`{f}`' for f in fs[:4])}{' …' if len(fs) > 4 else ''} ({summary.rows[t]:,} rows)"
+        for t, fs in summary.files.items()
+    )
     return f"""# coaltrace sample month: December 2021
 
 Synthetic records of {"Shanxi province" if summary.province else "a Jincheng-sized city"} for the campaign month,

@@ -24,7 +24,9 @@ def offset(lat: np.ndarray, lon: np.ndarray, km: np.ndarray, bearing: np.ndarray
 
 def min_distance_km(lat: np.ndarray, lon: np.ndarray, to_lat: np.ndarray, to_lon: np.ndarray) -> np.ndarray:
     """For each point, the distance to the nearest of the TO points."""
-    d = haversine_km(np.asarray(lat)[:, None], np.asarray(lon)[:, None], np.asarray(to_lat)[None, :], np.asarray(to_lon)[None, :])
+    d = haversine_km(
+        np.asarray(lat)[:, None], np.asarray(lon)[:, None], np.asarray(to_lat)[None, :], np.asarray(to_lon)[None, :]
+    )
     return d.min(axis=1)
 
 

@@ -37,7 +37,9 @@ class Month:
     notes: dict[str, object] = field(default_factory=dict)
 
 
-def _split(rng: np.random.Generator, seller: int, buyers: np.ndarray, tonnes: float, d0: int, d1: int) -> list[TripBatch]:
+def _split(
+    rng: np.random.Generator, seller: int, buyers: np.ndarray, tonnes: float, d0: int, d1: int
+) -> list[TripBatch]:
     """Spread TONNES over a few buyers, the way a seller serves several customers."""
     pick = rng.choice(buyers, size=min(3, len(buyers)), replace=False)
     share = rng.dirichlet(np.ones(len(pick)) * 3)
@@ -79,7 +81,13 @@ def build_month(rng: np.random.Generator, world: World) -> Month:
         c01, c02, c03 = world.role("c01_unlicensed")[i], world.role("c02_expired")[i], world.role("c03_closed")[i]
         c04, c07 = world.role("c04_overcap")[i], world.role("c07_village")[i]
         # A downstream yard buys over half its coal from unlicensed, closed and village sources.
-        add([trucks(rng, c01, c10, 0.45 * v0, 1, 24), trucks(rng, c03, c10, 0.45 * v0, 1, 24), trucks(rng, c07, c10, 0.35 * v0, 1, 24)])
+        add(
+            [
+                trucks(rng, c01, c10, 0.45 * v0, 1, 24),
+                trucks(rng, c03, c10, 0.45 * v0, 1, 24),
+                trucks(rng, c07, c10, 0.35 * v0, 1, 24),
+            ]
+        )
         add(trucks(rng, donor(), c10, 1.0 * v0, 0, 27))
         # The rest of the suspect coal is diluted among the power plants and rail stations.
         add(_split(rng, c01, finals, 1.05 * v0, 0, 30))
@@ -97,7 +105,12 @@ def build_month(rng: np.random.Generator, world: World) -> Month:
     n_trips = np.round(target / 35).astype(int)
     seller = np.repeat(producing, n_trips)
     mine_edges = Edges(rng, world, producing, BUYERS["mine"])
-    flows = [TripBatch(seller, mine_edges.sample(rng, seller), rng.integers(0, DAYS, len(seller)), rng.uniform(30, 40, len(seller))), *special]
+    flows = [
+        TripBatch(
+            seller, mine_edges.sample(rng, seller), rng.integers(0, DAYS, len(seller)), rng.uniform(30, 40, len(seller))
+        ),
+        *special,
+    ]
 
     stock = np.zeros(n_fac)
     yields = {"washery": (0.62, 0.78), "coking_plant": (0.72, 0.78)}
@@ -178,8 +191,20 @@ def _fixed_trips(rng: np.random.Generator, world: World, extras: list[str]) -> p
             dist = float(haversine_km(lat[m], lon[m], lat[buyer], lon[buyer]))
             dur = max(20 * 60 + 15 * 60, int(dist / rng.uniform(35, 50) * HOUR)) // 60 * 60
             start = dep + k * 10 * 60
-            rows.append({"seller": int(m), "buyer": int(buyer), "day": day, "tonnes_loaded": round(float(rng.uniform(31, 39)), 2),
-                         "dist_km": dist, "dur": dur, "dep": start, "arr": start + dur, "plate": plate, "tag": f"c16.{i}"})
+            rows.append(
+                {
+                    "seller": int(m),
+                    "buyer": int(buyer),
+                    "day": day,
+                    "tonnes_loaded": round(float(rng.uniform(31, 39)), 2),
+                    "dist_km": dist,
+                    "dur": dur,
+                    "dep": start,
+                    "arr": start + dur,
+                    "plate": plate,
+                    "tag": f"c16.{i}",
+                }
+            )
         # Coal moved to a rail station with a waybill that no sale carries.
         m = int(rng.choice(mines))
         rail = rails[np.argmin(haversine_km(lat[m], lon[m], lat[rails], lon[rails]))]
@@ -190,9 +215,31 @@ def _fixed_trips(rng: np.random.Generator, world: World, extras: list[str]) -> p
         for k in range(2):
             dur = max(20 * 60, int(dist / rng.uniform(35, 50) * HOUR)) // 60 * 60
             start = dep + k * (2 * dur + 40 * 60)
-            rows.append({"seller": m, "buyer": int(rail), "day": day, "tonnes_loaded": round(float(rng.uniform(31, 39)), 2),
-                         "dist_km": dist, "dur": dur, "dep": start, "arr": start + dur, "plate": plate, "tag": f"c14.{i}"})
-    return pl.DataFrame(rows, schema_overrides={"seller": pl.Int64, "buyer": pl.Int64, "day": pl.Int64, "dur": pl.Int64, "dep": pl.Int64, "arr": pl.Int64})
+            rows.append(
+                {
+                    "seller": m,
+                    "buyer": int(rail),
+                    "day": day,
+                    "tonnes_loaded": round(float(rng.uniform(31, 39)), 2),
+                    "dist_km": dist,
+                    "dur": dur,
+                    "dep": start,
+                    "arr": start + dur,
+                    "plate": plate,
+                    "tag": f"c14.{i}",
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema_overrides={
+            "seller": pl.Int64,
+            "buyer": pl.Int64,
+            "day": pl.Int64,
+            "dur": pl.Int64,
+            "dep": pl.Int64,
+            "arr": pl.Int64,
+        },
+    )
 
 
 def _finish(rng: np.random.Generator, world: World, trips: pl.DataFrame, stock: np.ndarray) -> Month:
@@ -217,7 +264,11 @@ def _finish(rng: np.random.Generator, world: World, trips: pl.DataFrame, stock: 
     )
     sales = (
         sold.group_by("seller", "buyer", "day", "lot_no")
-        .agg(pl.col("dep").min().alias("first_dep"), pl.col("tonnes_loaded").sum().alias("loaded"), pl.len().alias("n_trips"))
+        .agg(
+            pl.col("dep").min().alias("first_dep"),
+            pl.col("tonnes_loaded").sum().alias("loaded"),
+            pl.len().alias("n_trips"),
+        )
         .sort("first_dep", "seller", "buyer", "lot_no")
         .with_row_index("sale_row")
     )
@@ -230,13 +281,24 @@ def _finish(rng: np.random.Generator, world: World, trips: pl.DataFrame, stock: 
         pl.Series("product", [PRODUCT[k] for k in kind[sales["seller"].to_numpy()]]),
     )
     mixed = (sales["product"] == "washed").to_numpy() & (rng.random(n) < 0.15)
-    sales = sales.with_columns(pl.when(pl.Series(mixed)).then(pl.lit("mixed")).otherwise(pl.col("product")).alias("product"))
-    sold = sold.join(sales.select("seller", "buyer", "day", "lot_no", "waybill_no"), on=["seller", "buyer", "day", "lot_no"], maintain_order="left")
+    sales = sales.with_columns(
+        pl.when(pl.Series(mixed)).then(pl.lit("mixed")).otherwise(pl.col("product")).alias("product")
+    )
+    sold = sold.join(
+        sales.select("seller", "buyer", "day", "lot_no", "waybill_no"),
+        on=["seller", "buyer", "day", "lot_no"],
+        maintain_order="left",
+    )
     trips = trips.join(sold.select("row", "waybill_no"), on="row", how="left", maintain_order="left").sort("row")
     no_sale = trips["tag"].str.starts_with("c14").to_numpy()
     trips = trips.with_columns(
-        pl.when(pl.Series(no_sale)).then(pl.format("YD{}", pl.Series(rng.integers(5_100_000_000, 5_200_000_000, trips.height)))).otherwise(pl.col("waybill_no")).alias("waybill_no"),
-        (pl.col("tonnes_loaded") * (1 - pl.Series(rng.uniform(0, 0.003, trips.height)))).round(2).alias("tonnes_unloaded"),
+        pl.when(pl.Series(no_sale))
+        .then(pl.format("YD{}", pl.Series(rng.integers(5_100_000_000, 5_200_000_000, trips.height))))
+        .otherwise(pl.col("waybill_no"))
+        .alias("waybill_no"),
+        (pl.col("tonnes_loaded") * (1 - pl.Series(rng.uniform(0, 0.003, trips.height))))
+        .round(2)
+        .alias("tonnes_unloaded"),
         pl.col("arr").alias("arr_true"),
     )
     month = Month(trips=trips, sales=sales, stock=stock)
@@ -250,7 +312,12 @@ def _plant_trip_cases(rng: np.random.Generator, world: World, month: Month) -> N
     lat, lon = world.col("lat"), world.col("lon")
     t = month.trips
     seller, buyer = t["seller"].to_numpy(), t["buyer"].to_numpy()
-    ordinary = (t["tag"] == "n").to_numpy() & (kind[seller] == "mine") & (role[seller] == "clean") & np.isin(kind[buyer], FINALS)
+    ordinary = (
+        (t["tag"] == "n").to_numpy()
+        & (kind[seller] == "mine")
+        & (role[seller] == "clean")
+        & np.isin(kind[buyer], FINALS)
+    )
     dist = t["dist_km"].to_numpy()
     taken: set[int] = set()
 
@@ -283,20 +350,36 @@ def _plant_trip_cases(rng: np.random.Generator, world: World, month: Month) -> N
     for r in night:
         # Detour through a remote road 2-4 km off the straight line, at night.
         mlat, mlon = (lat[seller[r]] + lat[buyer[r]]) / 2, (lon[seller[r]] + lon[buyer[r]]) / 2
-        vl, vo = offset(np.array(mlat), np.array(mlon), np.array(rng.uniform(2, 4)), np.array(rng.uniform(0, 2 * np.pi)))
+        vl, vo = offset(
+            np.array(mlat), np.array(mlon), np.array(rng.uniform(2, 4)), np.array(rng.uniform(0, 2 * np.pi))
+        )
         via_lat[r], via_lon[r] = float(vl), float(vo)
-        path = float(haversine_km(lat[seller[r]], lon[seller[r]], vl, vo) + haversine_km(vl, vo, lat[buyer[r]], lon[buyer[r]]))
+        path = float(
+            haversine_km(lat[seller[r]], lon[seller[r]], vl, vo) + haversine_km(vl, vo, lat[buyer[r]], lon[buyer[r]])
+        )
         dep[r] = day[r] * DAY + 22 * HOUR + int(rng.integers(30, 75)) * 60
         arr[r] = arr_true[r] = dep[r] + int(path / rng.uniform(35, 50) * HOUR) // 60 * 60
     backwards = pick(np.ones(t.height, dtype=bool), 1)
     arr[backwards] = dep[backwards] - int(rng.integers(1, 3)) * HOUR
     bad_plate = pick(np.ones(t.height, dtype=bool), 1)
     plate[bad_plate] = [p[:-1] for p in plate[bad_plate]]
-    for key, rows in (("c13", heavy), ("c15", fast), ("c17", outcrop), ("c18", night), ("c22_times", backwards), ("c22_plate", bad_plate)):
+    for key, rows in (
+        ("c13", heavy),
+        ("c15", fast),
+        ("c17", outcrop),
+        ("c18", night),
+        ("c22_times", backwards),
+        ("c22_plate", bad_plate),
+    ):
         month.picks[key] = rows
         case[rows] = key
     month.trips = t.with_columns(
-        pl.Series("dep", dep), pl.Series("arr", arr), pl.Series("arr_true", arr_true), pl.Series("tonnes_unloaded", unloaded),
-        pl.Series("plate_written", plate.astype(str)), pl.Series("via_lat", via_lat), pl.Series("via_lon", via_lon),
+        pl.Series("dep", dep),
+        pl.Series("arr", arr),
+        pl.Series("arr_true", arr_true),
+        pl.Series("tonnes_unloaded", unloaded),
+        pl.Series("plate_written", plate.astype(str)),
+        pl.Series("via_lat", via_lat),
+        pl.Series("via_lon", via_lon),
         pl.Series("case", case.tolist(), dtype=pl.String),
     )

@@ -27,9 +27,12 @@ def messy_plates(plate: pl.Expr, r: pl.Expr | pl.Series) -> pl.Expr:
     """How people type plates: 晋E·12345, 晋e12345, 晋E 12345, or as they should be."""
     head, tail = plate.str.slice(0, 2), plate.str.slice(2)
     return (
-        pl.when(r < 0.35).then(head + "·" + tail)
-        .when(r < 0.45).then(head.str.to_lowercase() + tail)
-        .when(r < 0.55).then(head + " " + tail)
+        pl.when(r < 0.35)
+        .then(head + "·" + tail)
+        .when(r < 0.45)
+        .then(head.str.to_lowercase() + tail)
+        .when(r < 0.55)
+        .then(head + " " + tail)
         .otherwise(plate)
     )
 
@@ -41,21 +44,28 @@ def intakes(rng: np.random.Generator, world: World, month: Month) -> pl.DataFram
     into = np.isin(kind[t["buyer"].to_numpy()], INTAKE_KINDS)
     t = t.filter(pl.Series(into))
     n = t.height
-    out = pl.DataFrame({
-        "facility_id": ids[t["buyer"].to_numpy()],
-        "received": t["arr_true"].to_numpy() + rng.integers(2, 16, n) * 60,
-        "supplier_id": ids[t["seller"].to_numpy()],
-        "supplier_name": names[t["seller"].to_numpy()],
-        "plate_true": t["plate_written"].to_numpy(),
-        "waybill_no": t["waybill_no"].to_numpy(),
-        "tonnes": t["tonnes_unloaded"].to_numpy(),
-        "case": [None] * n,
-    }, schema_overrides={"case": pl.String}).with_columns(
+    out = pl.DataFrame(
+        {
+            "facility_id": ids[t["buyer"].to_numpy()],
+            "received": t["arr_true"].to_numpy() + rng.integers(2, 16, n) * 60,
+            "supplier_id": ids[t["seller"].to_numpy()],
+            "supplier_name": names[t["seller"].to_numpy()],
+            "plate_true": t["plate_written"].to_numpy(),
+            "waybill_no": t["waybill_no"].to_numpy(),
+            "tonnes": t["tonnes_unloaded"].to_numpy(),
+            "case": [None] * n,
+        },
+        schema_overrides={"case": pl.String},
+    ).with_columns(
         # Half the offices write the supplier's name next to its code.
         pl.when(pl.Series(rng.random(n) < 0.5)).then(pl.col("supplier_name")).alias("supplier_name")
     )
     odd = _odd_intakes(rng, world)
-    out = pl.concat([out, odd], how="diagonal_relaxed").sort("received", "facility_id", "plate_true", "tonnes", maintain_order=True).with_row_index("i")
+    out = (
+        pl.concat([out, odd], how="diagonal_relaxed")
+        .sort("received", "facility_id", "plate_true", "tonnes", maintain_order=True)
+        .with_row_index("i")
+    )
     return out.with_columns(
         pl.format("RK2112{}", (pl.col("i") + 1).cast(pl.String).str.pad_start(7, "0")).alias("intake_id"),
         to_time(pl.col("received")).alias("received_at"),
@@ -76,17 +86,42 @@ def _odd_intakes(rng: np.random.Generator, world: World) -> pl.DataFrame:
         plate = f"晋E{rng.integers(10000, 99999)}"
         rows += [
             # A supplier code that no register knows.
-            {"facility_id": yard, "received": base, "supplier_id": f"{ids[yards[0]][:6]}MK9{rng.integers(100, 999)}", "supplier_name": None,
-             "plate_true": plate, "waybill_no": f"SX{rng.integers(10**7, 10**8)}", "tonnes": round(float(rng.uniform(30, 40)), 2), "case": f"c11.{i}.id"},
+            {
+                "facility_id": yard,
+                "received": base,
+                "supplier_id": f"{ids[yards[0]][:6]}MK9{rng.integers(100, 999)}",
+                "supplier_name": None,
+                "plate_true": plate,
+                "waybill_no": f"SX{rng.integers(10**7, 10**8)}",
+                "tonnes": round(float(rng.uniform(30, 40)), 2),
+                "case": f"c11.{i}.id",
+            },
             # A supplier known only by a person's name.
-            {"facility_id": yard, "received": base + 2 * 86400, "supplier_id": None, "supplier_name": person,
-             "plate_true": plate, "waybill_no": f"SX{rng.integers(10**7, 10**8)}", "tonnes": round(float(rng.uniform(30, 40)), 2), "case": f"c11.{i}.name"},
+            {
+                "facility_id": yard,
+                "received": base + 2 * 86400,
+                "supplier_id": None,
+                "supplier_name": person,
+                "plate_true": plate,
+                "waybill_no": f"SX{rng.integers(10**7, 10**8)}",
+                "tonnes": round(float(rng.uniform(30, 40)), 2),
+                "case": f"c11.{i}.name",
+            },
             # Coal booked in with no waybill at all.
-            {"facility_id": ids[yards[(i + 1) % len(yards)]], "received": base + 86400 + 3600, "supplier_id": ids[int(rng.choice(mines))],
-             "supplier_name": None, "plate_true": f"晋E{rng.integers(10000, 99999)}", "waybill_no": None,
-             "tonnes": round(float(rng.uniform(30, 40)), 2), "case": f"c12.{i}"},
+            {
+                "facility_id": ids[yards[(i + 1) % len(yards)]],
+                "received": base + 86400 + 3600,
+                "supplier_id": ids[int(rng.choice(mines))],
+                "supplier_name": None,
+                "plate_true": f"晋E{rng.integers(10000, 99999)}",
+                "waybill_no": None,
+                "tonnes": round(float(rng.uniform(30, 40)), 2),
+                "case": f"c12.{i}",
+            },
         ]
-    return pl.DataFrame(rows, schema_overrides={"supplier_id": pl.String, "supplier_name": pl.String, "waybill_no": pl.String})
+    return pl.DataFrame(
+        rows, schema_overrides={"supplier_id": pl.String, "supplier_name": pl.String, "waybill_no": pl.String}
+    )
 
 
 def zones(rng: np.random.Generator, world: World, month: Month) -> tuple[pl.DataFrame, dict[str, list[int]]]:
@@ -114,11 +149,28 @@ def zones(rng: np.random.Generator, world: World, month: Month) -> tuple[pl.Data
     def village() -> str:
         return str(rng.choice(_VILLAGE_A)) + str(rng.choice(_VILLAGE_B)) + "村"
 
-    def add(kind_: str, name: str, zl: float, zo: float, *, radius: float | None = None, wkt: str | None = None, case: str | None = None) -> None:
+    def add(
+        kind_: str,
+        name: str,
+        zl: float,
+        zo: float,
+        *,
+        radius: float | None = None,
+        wkt: str | None = None,
+        case: str | None = None,
+    ) -> None:
         if case:
             used.setdefault(case, []).append(len(rows))
-        rows.append({"kind": kind_, "name": name, "geometry": wkt, "lat": None if wkt else round(zl, 6),
-                     "lon": None if wkt else round(zo, 6), "radius_m": radius})
+        rows.append(
+            {
+                "kind": kind_,
+                "name": name,
+                "geometry": wkt,
+                "lat": None if wkt else round(zl, 6),
+                "lon": None if wkt else round(zo, 6),
+                "radius_m": radius,
+            }
+        )
 
     mines = np.flatnonzero(kind == "mine")
     for r in world.closed_registry.iter_rows(named=True):
@@ -139,29 +191,52 @@ def zones(rng: np.random.Generator, world: World, month: Month) -> tuple[pl.Data
         a = int(rng.choice(mines))
         zl, zo = free_spot(lat[a], lon[a], 4, 15, 3.0)
         circle = k < world.n_cases or k % 2 == 0
-        add("outcrop", f"{town_of(a)}{village()}露头煤线", zl, zo, radius=float(rng.integers(4, 7) * 100) if circle else None,
-            wkt=None if circle else square_wkt(zl, zo, float(rng.uniform(0.3, 0.6))), case=f"c20.{k}" if k < world.n_cases else None)
+        add(
+            "outcrop",
+            f"{town_of(a)}{village()}露头煤线",
+            zl,
+            zo,
+            radius=float(rng.integers(4, 7) * 100) if circle else None,
+            wkt=None if circle else square_wkt(zl, zo, float(rng.uniform(0.3, 0.6))),
+            case=f"c20.{k}" if k < world.n_cases else None,
+        )
     via_lat, via_lon = month.trips["via_lat"].to_numpy(), month.trips["via_lon"].to_numpy()
     for k, pos in enumerate(month.picks["c18"]):
-        add("remote_road", f"{town_of(int(seller[pos]))}{village()}偏僻路段", via_lat[pos], via_lon[pos],
-            wkt=corridor_wkt(via_lat[pos], via_lon[pos], float(rng.uniform(3, 6)), 0.4, float(rng.uniform(0, np.pi))), case=f"c18.{k}")
+        add(
+            "remote_road",
+            f"{town_of(int(seller[pos]))}{village()}偏僻路段",
+            via_lat[pos],
+            via_lon[pos],
+            wkt=corridor_wkt(via_lat[pos], via_lon[pos], float(rng.uniform(3, 6)), 0.4, float(rng.uniform(0, np.pi))),
+            case=f"c18.{k}",
+        )
     for k in range(2 + world.n_cases):
         a = int(rng.choice(mines))
         zl, zo = free_spot(lat[a], lon[a], 5, 20, 2.0)
         if k % 2:
             add("remote_road", f"{town_of(a)}{village()}山路", zl, zo, radius=float(rng.integers(3, 6) * 100))
         else:
-            add("remote_road", f"{town_of(a)}{village()}至{village()}沟路", zl, zo, wkt=corridor_wkt(zl, zo, float(rng.uniform(3, 8)), 0.3, float(rng.uniform(0, np.pi))))
+            add(
+                "remote_road",
+                f"{town_of(a)}{village()}至{village()}沟路",
+                zl,
+                zo,
+                wkt=corridor_wkt(zl, zo, float(rng.uniform(3, 8)), 0.3, float(rng.uniform(0, np.pi))),
+            )
     a = int(rng.choice(mines))
     zl, zo = free_spot(lat[a], lon[a], 8, 25, 4.0)
     add("protected", "蟒河省级自然保护区" if not world.province else "历山国家级自然保护区", zl, zo, radius=3000.0)
-    out = pl.DataFrame(rows, schema_overrides={"geometry": pl.String, "lat": pl.Float64, "lon": pl.Float64, "radius_m": pl.Float64})
+    out = pl.DataFrame(
+        rows, schema_overrides={"geometry": pl.String, "lat": pl.Float64, "lon": pl.Float64, "radius_m": pl.Float64}
+    )
     return out.with_row_index("i").with_columns(
         pl.format("ZN{}", (pl.col("i") + 1).cast(pl.String).str.pad_start(4, "0")).alias("zone_id")
     ).drop("i"), used
 
 
-def gps(rng: np.random.Generator, world: World, month: Month, zone_df: pl.DataFrame, zone_use: dict[str, list[int]]) -> pl.DataFrame:
+def gps(
+    rng: np.random.Generator, world: World, month: Month, zone_df: pl.DataFrame, zone_use: dict[str, list[int]]
+) -> pl.DataFrame:
     """Three to five positions per trip along the straight line, start and end at the sites."""
     lat, lon = world.col("lat"), world.col("lon")
     t = month.trips
@@ -197,12 +272,25 @@ def gps(rng: np.random.Generator, world: World, month: Month, zone_df: pl.DataFr
     ts = dep[rows] + ((arr[rows] - dep[rows]) * f).astype(np.int64)
     kmh = t["dist_km"].to_numpy() / np.maximum(arr - dep, 60) * 3600
     speed = np.where((f > 0) & (f < 1), kmh[rows] * rng.uniform(0.8, 1.2, len(rows)), 0.0)
-    return pl.DataFrame({"plate": t["plate"].to_numpy()[rows], "ts_s": ts, "lat": np.round(la, 6), "lon": np.round(lo, 6), "speed_kmh": np.round(speed, 1)}).with_columns(
-        to_time(pl.col("ts_s")).alias("ts")
-    ).sort("ts_s", "plate", maintain_order=True).unique(["plate", "ts_s"], keep="first", maintain_order=True)
+    return (
+        pl.DataFrame(
+            {
+                "plate": t["plate"].to_numpy()[rows],
+                "ts_s": ts,
+                "lat": np.round(la, 6),
+                "lon": np.round(lo, 6),
+                "speed_kmh": np.round(speed, 1),
+            }
+        )
+        .with_columns(to_time(pl.col("ts_s")).alias("ts"))
+        .sort("ts_s", "plate", maintain_order=True)
+        .unique(["plate", "ts_s"], keep="first", maintain_order=True)
+    )
 
 
-def power(rng: np.random.Generator, world: World, month: Month, zone_df: pl.DataFrame, zone_use: dict[str, list[int]]) -> pl.DataFrame:
+def power(
+    rng: np.random.Generator, world: World, month: Month, zone_df: pl.DataFrame, zone_use: dict[str, list[int]]
+) -> pl.DataFrame:
     """One industrial account per producing site, and village households, in kWh for December."""
     kind, role, ids = world.col("kind"), world.col("role"), world.col("facility_id")
     lat, lon, county = world.col("lat"), world.col("lon"), world.col("county")
@@ -231,39 +319,76 @@ def power(rng: np.random.Generator, world: World, month: Month, zone_df: pl.Data
     has = ~np.isnan(kwh)
     fac_rows = np.flatnonzero(has)
     towns = [str(rng.choice(TOWNS.get(str(county[i]), ["城关镇"]))) for i in fac_rows]
-    industrial = pl.DataFrame({
-        "facility_id": ids[fac_rows], "account_type": "industrial",
-        "address": [f"{county[i]}{tw}{world.col('name')[i]}" for i, tw in zip(fac_rows, towns, strict=True)],
-        "lat": np.round(lat[fac_rows], 6), "lon": np.round(lon[fac_rows], 6), "kwh": np.round(kwh[fac_rows], 0),
-        "case": [None] * len(fac_rows),
-    }, schema_overrides={"case": pl.String})
+    industrial = pl.DataFrame(
+        {
+            "facility_id": ids[fac_rows],
+            "account_type": "industrial",
+            "address": [f"{county[i]}{tw}{world.col('name')[i]}" for i, tw in zip(fac_rows, towns, strict=True)],
+            "lat": np.round(lat[fac_rows], 6),
+            "lon": np.round(lon[fac_rows], 6),
+            "kwh": np.round(kwh[fac_rows], 0),
+            "case": [None] * len(fac_rows),
+        },
+        schema_overrides={"case": pl.String},
+    )
     # Households in villages near the mines, a few farms, and the planted households.
     n_res = max(30, round(200 * np.sqrt(world.scale) * (10 if world.province else 1)))
     anchor = rng.choice(np.flatnonzero(kind == "mine"), n_res)
     hl, ho = offset(lat[anchor], lon[anchor], rng.uniform(1, 8, n_res), rng.uniform(0, 2 * np.pi, n_res))
-    res_type = np.where(rng.random(n_res) < 0.9, "residential", np.where(rng.random(n_res) < 0.5, "agricultural", "commercial"))
+    res_type = np.where(
+        rng.random(n_res) < 0.9, "residential", np.where(rng.random(n_res) < 0.5, "agricultural", "commercial")
+    )
     res_kwh = np.where(res_type == "residential", rng.uniform(100, 400, n_res), rng.uniform(500, 3000, n_res))
-    households = pl.DataFrame({
-        "facility_id": [None] * n_res, "account_type": res_type,
-        "address": [f"{county[a]}{rng.choice(TOWNS.get(str(county[a]), ['城关镇']))}{rng.choice(_VILLAGE_A)}{rng.choice(_VILLAGE_B)}村{rng.integers(1, 200)}号" for a in anchor],
-        "lat": np.round(hl, 6), "lon": np.round(ho, 6), "kwh": np.round(res_kwh, 0), "case": [None] * n_res,
-    }, schema_overrides={"facility_id": pl.String, "case": pl.String})
+    households = pl.DataFrame(
+        {
+            "facility_id": [None] * n_res,
+            "account_type": res_type,
+            "address": [
+                f"{county[a]}{rng.choice(TOWNS.get(str(county[a]), ['城关镇']))}{rng.choice(_VILLAGE_A)}{rng.choice(_VILLAGE_B)}村{rng.integers(1, 200)}号"
+                for a in anchor
+            ],
+            "lat": np.round(hl, 6),
+            "lon": np.round(ho, 6),
+            "kwh": np.round(res_kwh, 0),
+            "case": [None] * n_res,
+        },
+        schema_overrides={"facility_id": pl.String, "case": pl.String},
+    )
     planted: list[dict] = []
     for case_no in range(world.n_cases):
         z = zone_df.row(zone_use[f"c20.{case_no}"][0], named=True)
-        near_l, near_o = offset(np.array(z["lat"]), np.array(z["lon"]), np.array(rng.uniform(1.0, 1.6)), np.array(rng.uniform(0, 2 * np.pi)))
+        near_l, near_o = offset(
+            np.array(z["lat"]), np.array(z["lon"]), np.array(rng.uniform(1.0, 1.6)), np.array(rng.uniform(0, 2 * np.pi))
+        )
         a = int(rng.choice(np.flatnonzero(kind == "mine")))
-        far_l, far_o = offset(np.array(lat[a]), np.array(lon[a]), np.array(rng.uniform(3, 6)), np.array(rng.uniform(0, 2 * np.pi)))
+        far_l, far_o = offset(
+            np.array(lat[a]), np.array(lon[a]), np.array(rng.uniform(3, 6)), np.array(rng.uniform(0, 2 * np.pi))
+        )
         for tag, pl_, po in ((f"c20.{case_no}.near", near_l, near_o), (f"c20.{case_no}.far", far_l, far_o)):
-            planted.append({"facility_id": None, "account_type": "residential",
-                            "address": f"{county[a]}{rng.choice(_VILLAGE_A)}{rng.choice(_VILLAGE_B)}村{rng.integers(1, 60)}号",
-                            "lat": round(float(pl_), 6), "lon": round(float(po), 6), "kwh": float(round(rng.uniform(6_000, 25_000))), "case": tag})
-    out = pl.concat([industrial, households, pl.DataFrame(planted, schema_overrides={"facility_id": pl.String})], how="diagonal_relaxed")
+            planted.append(
+                {
+                    "facility_id": None,
+                    "account_type": "residential",
+                    "address": f"{county[a]}{rng.choice(_VILLAGE_A)}{rng.choice(_VILLAGE_B)}村{rng.integers(1, 60)}号",
+                    "lat": round(float(pl_), 6),
+                    "lon": round(float(po), 6),
+                    "kwh": float(round(rng.uniform(6_000, 25_000))),
+                    "case": tag,
+                }
+            )
+    out = pl.concat(
+        [industrial, households, pl.DataFrame(planted, schema_overrides={"facility_id": pl.String})],
+        how="diagonal_relaxed",
+    )
     acct = 1_405_000_000 + rng.choice(900_000, out.height, replace=False)
-    return out.with_columns(pl.Series("account_id", acct.astype(str)), pl.lit("2021-12").alias("month")).sort("account_id")
+    return out.with_columns(pl.Series("account_id", acct.astype(str)), pl.lit("2021-12").alias("month")).sort(
+        "account_id"
+    )
 
 
 def stocks(world: World, month: Month) -> pl.DataFrame:
     have = np.flatnonzero(month.stock > 0)
     rows = np.concatenate([have, world.role("c09_yard")]).astype(int)
-    return pl.DataFrame({"facility_id": world.col("facility_id")[rows], "as_of": MONTH_START, "tonnes": month.stock[rows]})
+    return pl.DataFrame(
+        {"facility_id": world.col("facility_id")[rows], "as_of": MONTH_START, "tonnes": month.stock[rows]}
+    )

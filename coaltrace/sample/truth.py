@@ -37,8 +37,17 @@ def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame
     rows: list[dict] = []
 
     def row(case: str, rule: str, kind: str, entity: str, facility: str | None, t: float | None, note: str) -> None:
-        rows.append({"case_id": case, "rule_id": rule, "entity_kind": kind, "entity_id": entity, "facility_id": facility,
-                     "tonnes": None if t is None else round(float(t), 2), "note": note})
+        rows.append(
+            {
+                "case_id": case,
+                "rule_id": rule,
+                "entity_kind": kind,
+                "entity_id": entity,
+                "facility_id": facility,
+                "tonnes": None if t is None else round(float(t), 2),
+                "note": note,
+            }
+        )
 
     def fac(case: str, rule: str, f: int, t: float | None, note: str) -> None:
         row(case, rule, "facility", ids[f], ids[f], t, note)
@@ -53,30 +62,83 @@ def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame
         f = world.role("c01_unlicensed")[k]
         fac("01" + c, "mine_unlicensed_sales", f, out_t[f], "mine with no coal mining licence sells coal")
         f = world.role("c02_expired")[k]
-        fac("02" + c, "mine_unlicensed_sales", f, out_t[f], "mining licence expired before December; the mine still sells")
+        fac(
+            "02" + c,
+            "mine_unlicensed_sales",
+            f,
+            out_t[f],
+            "mining licence expired before December; the mine still sells",
+        )
         f = world.role("c03_closed")[k]
         status = world.col("status")[f]
-        fac("03" + c, "mine_closed_shipping", f, out_t[f], f"mine {status} since {world.col('status_since')[f]} still sells coal")
-        row("03" + c, "power_at_closed_mine", "power_account", account_of(f), ids[f], None,
-            f"consequence: the {status} mine that ships also draws power")
+        fac(
+            "03" + c,
+            "mine_closed_shipping",
+            f,
+            out_t[f],
+            f"mine {status} since {world.col('status_since')[f]} still sells coal",
+        )
+        row(
+            "03" + c,
+            "power_at_closed_mine",
+            "power_account",
+            account_of(f),
+            ids[f],
+            None,
+            f"consequence: the {status} mine that ships also draws power",
+        )
         f = world.role("c04_overcap")[k]
-        fac("04" + c, "mine_over_capacity", f, out_t[f] - cap[f] * DAYS / 365, "sells 1.5-2x its prorated approved capacity")
+        fac(
+            "04" + c,
+            "mine_over_capacity",
+            f,
+            out_t[f] - cap[f] * DAYS / 365,
+            "sells 1.5-2x its prorated approved capacity",
+        )
         f = world.role("c05_washery")[k]
-        fac("05" + c, "facility_unsourced_output", f, out_t[f] - WASHERY_MAX_YIELD * in_t[f], "washery ships more washed coal than raw intake x 0.85")
+        fac(
+            "05" + c,
+            "facility_unsourced_output",
+            f,
+            out_t[f] - WASHERY_MAX_YIELD * in_t[f],
+            "washery ships more washed coal than raw intake x 0.85",
+        )
         f = world.role("c06_coking")[k]
-        fac("06" + c, "facility_unsourced_output", f, out_t[f] - COKE_MAX_YIELD * in_t[f], "coking plant ships more coke than intake x 0.80")
+        fac(
+            "06" + c,
+            "facility_unsourced_output",
+            f,
+            out_t[f] - COKE_MAX_YIELD * in_t[f],
+            "coking plant ships more coke than intake x 0.80",
+        )
         f = world.role("c07_village")[k]
         fac("07" + c, "facility_unsourced_output", f, out_t[f], "village coal point ships coal it never received")
         b = world.role("c08_trader_b")[k]
-        fac("08" + c, "facility_unsourced_output", b, out_t[b] - in_t[b],
-            f"round-trips coal with trader {ids[world.role('c08_trader_a')[k]]} and ships more than it got")
+        fac(
+            "08" + c,
+            "facility_unsourced_output",
+            b,
+            out_t[b] - in_t[b],
+            f"round-trips coal with trader {ids[world.role('c08_trader_a')[k]]} and ships more than it got",
+        )
         f = world.role("c09_yard")[k]
-        fac("09" + c, "facility_ships_before_receipt", f, _deficit(f, seller, buyer, tonnes, day, month.stock[f]),
-            "month balances, but the yard ships in the first days before any coal arrives")
+        fac(
+            "09" + c,
+            "facility_ships_before_receipt",
+            f,
+            _deficit(f, seller, buyer, tonnes, day, month.stock[f]),
+            "month balances, but the yard ships in the first days before any coal arrives",
+        )
         f = world.role("c10_yard")[k]
         suspects = [world.role(r)[k] for r in ("c01_unlicensed", "c03_closed", "c07_village")]
         dirty = tonnes[(buyer == f) & np.isin(seller, suspects)].sum()
-        fac("10" + c, "facility_low_licensed_share", f, dirty, f"buys {dirty / in_t[f]:.0%} of its coal from cases 01, 03 and 07")
+        fac(
+            "10" + c,
+            "facility_low_licensed_share",
+            f,
+            dirty,
+            f"buys {dirty / in_t[f]:.0%} of its coal from cases 01, 03 and 07",
+        )
 
         for num, role in (("05", "c05_washery"), ("06", "c06_coking"), ("07", "c07_village"), ("08", "c08_trader_b")):
             unsourced_case[int(world.role(role)[k])] = num + c
@@ -84,20 +146,51 @@ def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame
             _unlicensed_channels(row, num + c, ids[world.role(role)[k]], intakes)
 
     for (s, b), (t_flow, t_dirty, origin) in _unsourced_flows(world, month).items():
-        row(unsourced_case[origin], "flow_carries_unsourced", "flow", f"{ids[s]}>{ids[b]}", ids[s], t_dirty,
-            f"consequence: {t_dirty / t_flow:.0%} of this flow is coal that appeared at {ids[origin]}")
+        row(
+            unsourced_case[origin],
+            "flow_carries_unsourced",
+            "flow",
+            f"{ids[s]}>{ids[b]}",
+            ids[s],
+            t_dirty,
+            f"consequence: {t_dirty / t_flow:.0%} of this flow is coal that appeared at {ids[origin]}",
+        )
 
     odd = intakes.filter(pl.col("case").is_not_null())
     for r in odd.iter_rows(named=True):
         n = r["case"].split(".")
         case = f"{n[0][1:]}.{int(n[1]) + 1}"
         if n[0] == "c11":
-            row(case, "intake_unregistered_supplier", "intake", r["intake_id"], r["facility_id"], r["tonnes"],
-                "supplier code matches no registered facility" if n[2] == "id" else f"supplier named only as {r['supplier_name']}")
+            row(
+                case,
+                "intake_unregistered_supplier",
+                "intake",
+                r["intake_id"],
+                r["facility_id"],
+                r["tonnes"],
+                "supplier code matches no registered facility"
+                if n[2] == "id"
+                else f"supplier named only as {r['supplier_name']}",
+            )
         else:
-            row(case, "intake_no_waybill", "intake", r["intake_id"], r["facility_id"], r["tonnes"], "intake with no waybill")
-        row(case, "intake_without_trip_or_sale", "intake", r["intake_id"], r["facility_id"], r["tonnes"],
-            "no trip or sale carries this intake" + (" (consequence of case 11)" if n[0] == "c11" else ""))
+            row(
+                case,
+                "intake_no_waybill",
+                "intake",
+                r["intake_id"],
+                r["facility_id"],
+                r["tonnes"],
+                "intake with no waybill",
+            )
+        row(
+            case,
+            "intake_without_trip_or_sale",
+            "intake",
+            r["intake_id"],
+            r["facility_id"],
+            r["tonnes"],
+            "no trip or sale carries this intake" + (" (consequence of case 11)" if n[0] == "c11" else ""),
+        )
 
     t = month.trips
     trip_rules = {
@@ -110,35 +203,83 @@ def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame
     for key, (num, rule, note) in trip_rules.items():
         for j, pos in enumerate(month.picks[key]):
             tr = t.row(pos, named=True)
-            row(f"{num}.{j // 2 + 1 if key == 'c13' else j + 1}", rule, "trip", tr["trip_id"], ids[tr["seller"]], tr["tonnes_loaded"], note)
+            row(
+                f"{num}.{j // 2 + 1 if key == 'c13' else j + 1}",
+                rule,
+                "trip",
+                tr["trip_id"],
+                ids[tr["seller"]],
+                tr["tonnes_loaded"],
+                note,
+            )
     # A made-up plate is one problem however many trips it drives, so the finding is the plate.
     for j, pos in enumerate(month.picks["c22_plate"]):
         tr = t.row(pos, named=True)
-        row(f"22.{j + 1}", "dq_invalid_plate", "plate", tr["plate_written"], ids[tr["seller"]], None,
-            f"plate with a digit missing, on trip {tr['trip_id']}")
+        row(
+            f"22.{j + 1}",
+            "dq_invalid_plate",
+            "plate",
+            tr["plate_written"],
+            ids[tr["seller"]],
+            None,
+            f"plate with a digit missing, on trip {tr['trip_id']}",
+        )
     for tr in t.filter(pl.col("tag").str.starts_with("c14")).iter_rows(named=True):
-        row(f"14.{int(tr['tag'].split('.')[1]) + 1}", "trip_without_sale", "trip", tr["trip_id"], ids[tr["seller"]], tr["tonnes_loaded"], "waybill matches no sale")
+        row(
+            f"14.{int(tr['tag'].split('.')[1]) + 1}",
+            "trip_without_sale",
+            "trip",
+            tr["trip_id"],
+            ids[tr["seller"]],
+            tr["tonnes_loaded"],
+            "waybill matches no sale",
+        )
     cloned = t.filter(pl.col("tag").str.starts_with("c16")).sort("dep")
     for tag, grp in cloned.group_by("tag", maintain_order=True):
         first = grp.row(0, named=True)
-        row(f"16.{int(str(tag[0]).split('.')[1]) + 1}", "plate_cloned", "plate", first["plate"], ids[first["seller"]], None,
-            "one plate on two overlapping trips from mines over 50 km apart")
+        row(
+            f"16.{int(str(tag[0]).split('.')[1]) + 1}",
+            "plate_cloned",
+            "plate",
+            first["plate"],
+            ids[first["seller"]],
+            None,
+            "one plate on two overlapping trips from mines over 50 km apart",
+        )
 
     for k, f in enumerate(world.role("c19_closed_power")):
-        row(f"19.{k + 1}", "power_at_closed_mine", "power_account", account_of(f), ids[f], None, "closed mine draws industrial power")
+        row(
+            f"19.{k + 1}",
+            "power_at_closed_mine",
+            "power_account",
+            account_of(f),
+            ids[f],
+            None,
+            "closed mine draws industrial power",
+        )
     for r in power.filter(pl.col("case").is_not_null()).iter_rows(named=True):
         n = r["case"].split(".")
-        row(f"20.{int(n[1]) + 1}", "power_residential_industrial", "power_account", r["account_id"], None, None,
-            f"household uses {r['kwh']:,.0f} kWh" + (", under 2 km from an outcrop zone" if n[2] == "near" else ""))
+        row(
+            f"20.{int(n[1]) + 1}",
+            "power_residential_industrial",
+            "power_account",
+            r["account_id"],
+            None,
+            None,
+            f"household uses {r['kwh']:,.0f} kWh" + (", under 2 km from an outcrop zone" if n[2] == "near" else ""),
+        )
     for k, f in enumerate(world.role("c21_lowkwh")):
         fac(f"21.{k + 1}", "mine_low_kwh_per_tonne", f, None, "3-6 kWh per tonne shipped, peers 20-40")
     f = world.role("c22_bad_uscc")[0]
     fac("22.1", "dq_invalid_uscc", f, None, "credit code with a wrong check character")
     neg = sales.filter(pl.col("tonnes") < 0).row(0, named=True)
     row("22.1", "dq_negative_tonnes", "sale", neg["sale_id"], ids[neg["seller"]], None, "sale with negative tonnes")
-    return pl.DataFrame(rows, schema_overrides={"facility_id": pl.String, "tonnes": pl.Float64}).with_columns(
-        pl.lit("2021-12").alias("period")
-    ).select(COLUMNS).sort("case_id", "rule_id", "entity_id")
+    return (
+        pl.DataFrame(rows, schema_overrides={"facility_id": pl.String, "tonnes": pl.Float64})
+        .with_columns(pl.lit("2021-12").alias("period"))
+        .select(COLUMNS)
+        .sort("case_id", "rule_id", "entity_id")
+    )
 
 
 def _deficit(f: int, seller: np.ndarray, buyer: np.ndarray, tonnes: np.ndarray, day: np.ndarray, stock: float) -> float:
@@ -152,12 +293,20 @@ def _unlicensed_channels(row: Callable[..., None], case: str, mine: str, intakes
     """Consequence of cases 01-03: every facility that books in coal from the mine, one row per channel."""
     booked = (
         intakes.filter((pl.col("supplier_id") == mine) & (pl.col("received_at") < END))
-        .group_by("facility_id").agg(pl.col("tonnes").sum(), pl.len().alias("n"))
+        .group_by("facility_id")
+        .agg(pl.col("tonnes").sum(), pl.len().alias("n"))
         .sort("facility_id")
     )
     for r in booked.iter_rows(named=True):
-        row(case, "intake_unlicensed_supplier", "flow", f"{mine}>{r['facility_id']}", r["facility_id"], r["tonnes"],
-            f"consequence: books in {r['n']} truckloads from a mine with no valid licence or closed")
+        row(
+            case,
+            "intake_unlicensed_supplier",
+            "flow",
+            f"{mine}>{r['facility_id']}",
+            r["facility_id"],
+            r["tonnes"],
+            f"consequence: books in {r['n']} truckloads from a mine with no valid licence or closed",
+        )
 
 
 def _unsourced_flows(world: World, month: Month) -> dict[tuple[int, int], tuple[float, float, int]]:

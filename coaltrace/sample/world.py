@@ -45,7 +45,20 @@ PREFECTURES = {
 }
 TOWNS = {
     "城区": ["北石店镇", "钟家庄街道", "西上庄街道"],
-    "泽州县": ["巴公镇", "北义城镇", "高都镇", "南村镇", "大阳镇", "川底乡", "金村镇", "周村镇", "犁川镇", "晋庙铺镇", "下村镇", "山河镇"],
+    "泽州县": [
+        "巴公镇",
+        "北义城镇",
+        "高都镇",
+        "南村镇",
+        "大阳镇",
+        "川底乡",
+        "金村镇",
+        "周村镇",
+        "犁川镇",
+        "晋庙铺镇",
+        "下村镇",
+        "山河镇",
+    ],
     "高平市": ["寺庄镇", "马村镇", "野川镇", "河西镇", "陈区镇", "北诗镇", "三甲镇", "米山镇"],
     "阳城县": ["凤城镇", "北留镇", "润城镇", "町店镇", "芹池镇", "次营镇", "横河镇", "东冶镇", "白桑乡", "寺头乡"],
     "陵川县": ["崇文镇", "礼义镇", "附城镇", "西河底镇", "平城镇", "杨村镇", "潞城镇", "夺火乡"],
@@ -213,18 +226,26 @@ def build_world(rng: np.random.Generator, scale: float, province: bool) -> World
 
     def placed(kind: str, role: str, count: int) -> None:
         idx = rng.choice(reg.height, size=count, p=anchor_w)
-        lat, lon = offset(reg["lat"].to_numpy()[idx], reg["lon"].to_numpy()[idx], rng.uniform(2, 12, count), rng.uniform(0, 2 * np.pi, count))
+        lat, lon = offset(
+            reg["lat"].to_numpy()[idx],
+            reg["lon"].to_numpy()[idx],
+            rng.uniform(2, 12, count),
+            rng.uniform(0, 2 * np.pi, count),
+        )
         for j, a in enumerate(idx):
-            add(role, {
-                "kind": kind,
-                "name": None,
-                "county": reg["county"][int(a)],
-                "region": reg["prefecture_zh"][int(a)],
-                "lat": float(lat[j]),
-                "lon": float(lon[j]),
-                "registry_cap_tpa": None,
-                "gem_mine_id": None,
-            })
+            add(
+                role,
+                {
+                    "kind": kind,
+                    "name": None,
+                    "county": reg["county"][int(a)],
+                    "region": reg["prefecture_zh"][int(a)],
+                    "lat": float(lat[j]),
+                    "lon": float(lon[j]),
+                    "registry_cap_tpa": None,
+                    "gem_mine_id": None,
+                },
+            )
 
     for kind, (_, base, minimum) in KIND_PLAN.items():
         placed(kind, "clean", max(minimum, round(base * growth)))
@@ -250,14 +271,31 @@ def build_world(rng: np.random.Generator, scale: float, province: bool) -> World
     # Over-capacity mines are small on paper: a capacity of two case units a month.
     over = roles["c04_overcap"]
     cap_over = round(2 * v0 * 365 / DAYS / 100) * 100
-    fac = fac.with_columns(pl.when(pl.int_range(pl.len()).is_in(over)).then(pl.lit(float(cap_over))).otherwise(pl.col("cap_tpa")).alias("cap_tpa"))
+    fac = fac.with_columns(
+        pl.when(pl.int_range(pl.len()).is_in(over))
+        .then(pl.lit(float(cap_over)))
+        .otherwise(pl.col("cap_tpa"))
+        .alias("cap_tpa")
+    )
     over_ids = fac["facility_id"].to_numpy()[over].tolist()
     licences = licences.with_columns(
-        pl.when(pl.col("facility_id").is_in(over_ids) & (pl.col("valid_to") > MONTH_START)).then(pl.lit(float(cap_over))).otherwise(pl.col("capacity_tpa")).alias("capacity_tpa")
+        pl.when(pl.col("facility_id").is_in(over_ids) & (pl.col("valid_to") > MONTH_START))
+        .then(pl.lit(float(cap_over)))
+        .otherwise(pl.col("capacity_tpa"))
+        .alias("capacity_tpa")
     )
     # Registry mines that were closed become zones, not facilities.
-    return World(province=province, scale=scale, n_cases=n_cases, fac=fac, licences=licences,
-                 cap_factor=cap_factor, v0=v0, closed_registry=closed_reg, roles=roles)
+    return World(
+        province=province,
+        scale=scale,
+        n_cases=n_cases,
+        fac=fac,
+        licences=licences,
+        cap_factor=cap_factor,
+        v0=v0,
+        closed_registry=closed_reg,
+        roles=roles,
+    )
 
 
 def _division(county: str, region: str, province: bool) -> str:
@@ -303,7 +341,9 @@ def _name_and_code(rng: np.random.Generator, fac: pl.DataFrame, province: bool) 
         seen.add(name)
         names.append(name)
         usccs.append(None if r["role"] == "c07_village" else uscc(rng, div, individual=kind == "other"))
-    return fac.with_columns(pl.Series("facility_id", ids), pl.Series("name", names), pl.Series("uscc", usccs, dtype=pl.String))
+    return fac.with_columns(
+        pl.Series("facility_id", ids), pl.Series("name", names), pl.Series("uscc", usccs, dtype=pl.String)
+    )
 
 
 def _day(y: int, m: int, d: int) -> date:
@@ -315,7 +355,9 @@ def _status_and_licences(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     n = fac.height
     status = ["active"] * n
-    since: list[date] = [_day(int(rng.integers(2006, 2021)), int(rng.integers(1, 13)), int(rng.integers(1, 29))) for _ in range(n)]
+    since: list[date] = [
+        _day(int(rng.integers(2006, 2021)), int(rng.integers(1, 13)), int(rng.integers(1, 29))) for _ in range(n)
+    ]
     cap: list[float] = [0.0] * n
     lic: list[dict] = []
     kinds = fac["kind"].to_list()
@@ -349,29 +391,68 @@ def _status_and_licences(
                 end = _day(int(rng.integers(2023, 2036)), month, start.day)
                 if rng.random() < 0.25:
                     old_start = _day(year - 10, month, start.day)
-                    lic.append({"licence_id": mining_licence(rng, old_start.year, old_start.month), "facility": i, "licence_type": "mining",
-                                "mineral": "煤", "valid_from": old_start, "valid_to": _day(year, month, start.day), "capacity_tpa": cap[i] * 0.6})
-            lic.append({"licence_id": mining_licence(rng, start.year, start.month), "facility": i, "licence_type": "mining",
-                        "mineral": str(rng.choice(["煤", "煤炭", "无烟煤"])), "valid_from": start, "valid_to": end, "capacity_tpa": cap[i]})
+                    lic.append(
+                        {
+                            "licence_id": mining_licence(rng, old_start.year, old_start.month),
+                            "facility": i,
+                            "licence_type": "mining",
+                            "mineral": "煤",
+                            "valid_from": old_start,
+                            "valid_to": _day(year, month, start.day),
+                            "capacity_tpa": cap[i] * 0.6,
+                        }
+                    )
+            lic.append(
+                {
+                    "licence_id": mining_licence(rng, start.year, start.month),
+                    "facility": i,
+                    "licence_type": "mining",
+                    "mineral": str(rng.choice(["煤", "煤炭", "无烟煤"])),
+                    "valid_from": start,
+                    "valid_to": end,
+                    "capacity_tpa": cap[i],
+                }
+            )
             if status[i] == "active":
                 since[i] = start
         elif kinds[i] in ("yard", "trader", "washery", "coking_plant") and role[i] != "c07_village":
             year = int(rng.integers(2014, 2021))
-            lic.append({"licence_id": f"JMJ{year}{i:05d}", "facility": i, "licence_type": "business", "mineral": "煤炭经营",
-                        "valid_from": _day(year, int(rng.integers(1, 13)), 1), "valid_to": _day(year + 10, 12, 28), "capacity_tpa": None})
+            lic.append(
+                {
+                    "licence_id": f"JMJ{year}{i:05d}",
+                    "facility": i,
+                    "licence_type": "business",
+                    "mineral": "煤炭经营",
+                    "valid_from": _day(year, int(rng.integers(1, 13)), 1),
+                    "valid_to": _day(year + 10, 12, 28),
+                    "capacity_tpa": None,
+                }
+            )
     ids = fac["facility_id"].to_list()
     licences = pl.DataFrame(
         [{**r, "facility_id": ids[r.pop("facility")]} for r in lic],
-        schema={"licence_id": pl.String, "licence_type": pl.String, "mineral": pl.String, "valid_from": pl.Date,
-                "valid_to": pl.Date, "capacity_tpa": pl.Float64, "facility_id": pl.String},
+        schema={
+            "licence_id": pl.String,
+            "licence_type": pl.String,
+            "mineral": pl.String,
+            "valid_from": pl.Date,
+            "valid_to": pl.Date,
+            "capacity_tpa": pl.Float64,
+            "facility_id": pl.String,
+        },
     ).unique("licence_id", keep="first", maintain_order=True)
     fac = fac.with_columns(
-        pl.Series("status", status), pl.Series("status_since", since, dtype=pl.Date), pl.Series("cap_tpa", [c if k == "mine" else None for c, k in zip(cap, kinds, strict=True)], dtype=pl.Float64)
+        pl.Series("status", status),
+        pl.Series("status_since", since, dtype=pl.Date),
+        pl.Series("cap_tpa", [c if k == "mine" else None for c, k in zip(cap, kinds, strict=True)], dtype=pl.Float64),
     )
     # One clean yard's credit code was mistyped at registration.
     bad = _first_clean(fac, "yard")
     fac = fac.with_columns(
-        pl.when(pl.int_range(pl.len()) == bad).then(pl.col("uscc").map_elements(broken_uscc, return_dtype=pl.String)).otherwise(pl.col("uscc")).alias("uscc")
+        pl.when(pl.int_range(pl.len()) == bad)
+        .then(pl.col("uscc").map_elements(broken_uscc, return_dtype=pl.String))
+        .otherwise(pl.col("uscc"))
+        .alias("uscc")
     )
     roles["c22_bad_uscc"] = [bad]
     return fac, licences

@@ -19,8 +19,16 @@ import polars as pl
 from coaltrace.sample.records import to_time
 
 PRODUCT_ZH = {"raw": "原煤", "washed": "洗精煤", "mixed": "混煤", "coke": "焦炭", "other": "其他"}
-KIND_ZH = {"mine": "煤矿", "washery": "洗煤厂", "coking_plant": "焦化厂", "yard": "储煤场", "power_plant": "电厂",
-           "trader": "贸易公司", "rail_station": "集运站", "other": "其他"}
+KIND_ZH = {
+    "mine": "煤矿",
+    "washery": "洗煤厂",
+    "coking_plant": "焦化厂",
+    "yard": "储煤场",
+    "power_plant": "电厂",
+    "trader": "贸易公司",
+    "rail_station": "集运站",
+    "other": "其他",
+}
 STATUS_ZH = {"active": "正常", "suspended": "停产", "closed": "关闭", "revoked": "吊销"}
 ACCOUNT_ZH = {"residential": "居民", "industrial": "大工业", "commercial": "商业", "agricultural": "农业"}
 ZONE_ZH = {"closed_mine": "关闭矿井", "outcrop": "露头煤", "remote_road": "偏僻路段", "protected": "保护区"}
@@ -83,22 +91,56 @@ def write_facilities(out: Output, fac: pl.DataFrame, rng: np.random.Generator) -
 
     rel = "facilities.xlsx"
     rows = fac.select("facility_id", "name", "kind", "uscc", "county", "lat", "lon", "status", "status_since").rows()
-    reps = [str(rng.choice(list("王李张刘陈杨赵郭"))) + str(rng.choice(list("建国军伟强明海平志红文华"))) + str(rng.choice(list("军华明亮峰刚勇斌"))) for _ in rows]
+    reps = [
+        str(rng.choice(list("王李张刘陈杨赵郭")))
+        + str(rng.choice(list("建国军伟强明海平志红文华")))
+        + str(rng.choice(list("军华明亮峰刚勇斌")))
+        for _ in rows
+    ]
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("单位名录")
-    ws.append(["单位编码", "单位名称", "单位类型", "统一社会信用代码", "所属县区", "纬度", "经度", "状态", "状态日期", "法定代表人"])
+    ws.append(
+        [
+            "单位编码",
+            "单位名称",
+            "单位类型",
+            "统一社会信用代码",
+            "所属县区",
+            "纬度",
+            "经度",
+            "状态",
+            "状态日期",
+            "法定代表人",
+        ]
+    )
     bad_at = len(rows) // 2
     for i, (r, rep) in enumerate(zip(rows, reps, strict=True)):
         if i == bad_at:
             # A kind no office list knows: the loader must quarantine this row.
-            ws.append(["140525QT9001", "泽州县某村小煤窑", "煤窑", None, "泽州县", 35.41, 112.83, "正常", date(2020, 5, 1), "李某"])
+            ws.append(
+                [
+                    "140525QT9001",
+                    "泽州县某村小煤窑",
+                    "煤窑",
+                    None,
+                    "泽州县",
+                    35.41,
+                    112.83,
+                    "正常",
+                    date(2020, 5, 1),
+                    "李某",
+                ]
+            )
             out.bad_row(rel, i + 2, "kind", "unknown_value")
         fid, name, kind, code, county, lat, lon, status, since = r
         ws.append([fid, name, KIND_ZH[kind], code, county, round(lat, 6), round(lon, 6), STATUS_ZH[status], since, rep])
     notes = wb.create_sheet("填表说明")
-    for line in ("单位类型：煤矿、洗煤厂、焦化厂、储煤场、电厂、贸易公司、集运站、其他。",
-                 "状态：正常、停产、关闭、吊销；状态日期为最近一次状态变更日期。",
-                 "坐标为 WGS-84 经纬度。", "煤矿名称与位置来源：Global Energy Monitor, Global Coal Mine Tracker (CC BY 4.0)。"):
+    for line in (
+        "单位类型：煤矿、洗煤厂、焦化厂、储煤场、电厂、贸易公司、集运站、其他。",
+        "状态：正常、停产、关闭、吊销；状态日期为最近一次状态变更日期。",
+        "坐标为 WGS-84 经纬度。",
+        "煤矿名称与位置来源：Global Energy Monitor, Global Coal Mine Tracker (CC BY 4.0)。",
+    ):
         notes.append([line])
     path = out.path("facilities", rel, len(rows) + 1)
     wb.save(path)
@@ -113,23 +155,43 @@ def write_licences(out: Output, lic: pl.DataFrame) -> None:
         pl.col("facility_id").alias("单位编码"),
         pl.col("licence_type").replace_strict({"mining": "采矿许可证", "business": "经营许可证"}).alias("许可证类型"),
         pl.col("mineral").alias("开采矿种"),
-        pl.when(alt).then(date_style(pl.col("valid_from"), "zh")).otherwise(pl.col("valid_from").cast(pl.String)).alias("有效期起"),
-        pl.when(alt).then(date_style(pl.col("valid_to"), "zh")).otherwise(pl.col("valid_to").cast(pl.String)).alias("有效期止"),
+        pl.when(alt)
+        .then(date_style(pl.col("valid_from"), "zh"))
+        .otherwise(pl.col("valid_from").cast(pl.String))
+        .alias("有效期起"),
+        pl.when(alt)
+        .then(date_style(pl.col("valid_to"), "zh"))
+        .otherwise(pl.col("valid_to").cast(pl.String))
+        .alias("有效期止"),
         (pl.col("capacity_tpa") / 10_000).round(2).alias("核定生产能力（万吨/年）"),
     )
     write_csv(out.path("licences", rel, n), df, "gb18030")
 
 
 SALES_STYLES = (
-    ("utf-8-sig", "slash", [" 销售单号", "销售日期 ", "销售单位编码", "购买单位编码", "煤种", "销售数量（吨）", "运单号", "发票号码"]),
+    (
+        "utf-8-sig",
+        "slash",
+        [" 销售单号", "销售日期 ", "销售单位编码", "购买单位编码", "煤种", "销售数量（吨）", "运单号", "发票号码"],
+    ),
     ("gb18030", "zh", ["单号", "日期", "发货单位编码", "收货单位编码", " 品种 ", "数量（吨）", "运单号", "发票号"]),
-    ("utf-8-sig", "compact", ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "煤种", "净重（吨）", " 运单号", "发票号码"]),
-    ("gb18030", "iso_time", ["销售单号", "销售时间", "销售单位编码", "购买单位编码", "煤种", "销售数量", "运单号", "发票号码"]),
+    (
+        "utf-8-sig",
+        "compact",
+        ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "煤种", "净重（吨）", " 运单号", "发票号码"],
+    ),
+    (
+        "gb18030",
+        "iso_time",
+        ["销售单号", "销售时间", "销售单位编码", "购买单位编码", "煤种", "销售数量", "运单号", "发票号码"],
+    ),
 )
 
 
 def write_sales(out: Output, sales: pl.DataFrame, region: np.ndarray) -> None:
-    df = sales.with_columns(pl.Series("region", region[sales["seller"].to_numpy()]), to_time(pl.col("first_dep")).alias("ts"))
+    df = sales.with_columns(
+        pl.Series("region", region[sales["seller"].to_numpy()]), to_time(pl.col("first_dep")).alias("ts")
+    )
     for k, (name, part) in enumerate(sorted(df.partition_by("region", as_dict=True).items())):
         encoding, style, headers = SALES_STYLES[k % len(SALES_STYLES)]
         part = part.sort("first_dep", "sale_id")
@@ -139,16 +201,27 @@ def write_sales(out: Output, sales: pl.DataFrame, region: np.ndarray) -> None:
             # Every twentieth amount typed with a Chinese input method: full-width digits.
             amount = pl.when(pl.int_range(pl.len()) % 20 == 3).then(full_width(amount)).otherwise(amount)
         body = part.select(
-            pl.col("sale_id"), date_style(pl.col("ts"), style), pl.col("seller_id"), pl.col("buyer_id"),
-            pl.col("product").replace_strict(PRODUCT_ZH), amount.alias("tonnes"), pl.col("waybill_no"), pl.col("invoice_no"),
+            pl.col("sale_id"),
+            date_style(pl.col("ts"), style),
+            pl.col("seller_id"),
+            pl.col("buyer_id"),
+            pl.col("product").replace_strict(PRODUCT_ZH),
+            amount.alias("tonnes"),
+            pl.col("waybill_no"),
+            pl.col("invoice_no"),
         )
         body.columns = headers
         rel = f"sales/sales_{name[0]}.csv"
         if k == 0:
             # A tonnage nobody can read, and a row without its sale number.
-            junk = pl.DataFrame([["XS2021129999901", body[0, 1], body[0, 2], body[0, 3], "原煤", "abc", "YD9999999901", "99999901"],
-                                 [None, body[1, 1], body[1, 2], body[1, 3], "原煤", "35.00", "YD9999999902", "99999902"]],
-                                schema=headers, orient="row")
+            junk = pl.DataFrame(
+                [
+                    ["XS2021129999901", body[0, 1], body[0, 2], body[0, 3], "原煤", "abc", "YD9999999901", "99999901"],
+                    [None, body[1, 1], body[1, 2], body[1, 3], "原煤", "35.00", "YD9999999902", "99999902"],
+                ],
+                schema=headers,
+                orient="row",
+            )
             at = min(5, body.height)
             body = pl.concat([body[:at], junk, body[at:]])
             out.bad_row(rel, at + 2, "tonnes", "not_a_number")
@@ -156,23 +229,47 @@ def write_sales(out: Output, sales: pl.DataFrame, region: np.ndarray) -> None:
         write_csv(out.path("sales", rel, body.height), body, encoding)
 
 
-TRIP_COLUMNS = ("trip_id", "waybill_no", "plate", "origin_id", "destination_id", "departed_at", "arrived_at", "tonnes_loaded", "tonnes_unloaded")
+TRIP_COLUMNS = (
+    "trip_id",
+    "waybill_no",
+    "plate",
+    "origin_id",
+    "destination_id",
+    "departed_at",
+    "arrived_at",
+    "tonnes_loaded",
+    "tonnes_unloaded",
+)
 
 
 def write_trips(out: Output, trips: pl.DataFrame) -> None:
     df = trips.sort("dep", "trip_id").select(
-        "trip_id", "waybill_no", pl.col("plate_written").alias("plate"), "origin_id", "destination_id",
-        to_time(pl.col("dep")).alias("departed_at"), to_time(pl.col("arr")).alias("arrived_at"),
-        "tonnes_loaded", "tonnes_unloaded", (pl.col("dep") // 86400 // 7).clip(0, 4).alias("week"), pl.col("dep").alias("dep_s"),
+        "trip_id",
+        "waybill_no",
+        pl.col("plate_written").alias("plate"),
+        "origin_id",
+        "destination_id",
+        to_time(pl.col("dep")).alias("departed_at"),
+        to_time(pl.col("arr")).alias("arrived_at"),
+        "tonnes_loaded",
+        "tonnes_unloaded",
+        (pl.col("dep") // 86400 // 7).clip(0, 4).alias("week"),
+        pl.col("dep").alias("dep_s"),
     )
     for (week,), part in sorted(df.partition_by("week", as_dict=True).items()):
         rel = f"transports/trips_week{week + 1}.parquet"
         part = part.drop("week", "dep_s")
         if week == 2:
             # This week came from an older export that writes times as text, with one impossible date.
-            part = part.with_columns(pl.col("departed_at").dt.strftime("%Y-%m-%d %H:%M:%S"), pl.col("arrived_at").dt.strftime("%Y-%m-%d %H:%M:%S"))
-            junk = part[:1].with_columns(pl.lit("YS2112JUNK0001").alias("trip_id"), pl.lit("YD9999999903").alias("waybill_no"),
-                                         pl.lit("2021-13-45 08:00:00").alias("departed_at"))
+            part = part.with_columns(
+                pl.col("departed_at").dt.strftime("%Y-%m-%d %H:%M:%S"),
+                pl.col("arrived_at").dt.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+            junk = part[:1].with_columns(
+                pl.lit("YS2112JUNK0001").alias("trip_id"),
+                pl.lit("YD9999999903").alias("waybill_no"),
+                pl.lit("2021-13-45 08:00:00").alias("departed_at"),
+            )
             at = min(10, part.height)
             part = pl.concat([part[:at], junk, part[at:]])
             # Parquet has no header row: its lines are the 1-based row numbers.
@@ -183,7 +280,16 @@ def write_trips(out: Output, trips: pl.DataFrame) -> None:
     again.write_parquet(out.path("transports", "transports/trips_week2_resend.parquet", again.height))
 
 
-INTAKE_HEADERS = ["入库单号", "收货单位编码", "入库时间", "供货单位编码", "供货单位", "车牌号", "运单号", "入库数量（吨）"]
+INTAKE_HEADERS = [
+    "入库单号",
+    "收货单位编码",
+    "入库时间",
+    "供货单位编码",
+    "供货单位",
+    "车牌号",
+    "运单号",
+    "入库数量（吨）",
+]
 
 
 def write_intakes(out: Output, intakes: pl.DataFrame, fac_region: dict[str, str]) -> None:
@@ -193,7 +299,16 @@ def write_intakes(out: Output, intakes: pl.DataFrame, fac_region: dict[str, str]
     parts = sorted(df.partition_by("region", as_dict=True).items(), key=lambda kv: (kv[1].height, kv[0][0]))
     for k, ((name,), part) in enumerate(parts):
         part = part.sort("received_at", "intake_id")
-        cols = ["intake_id", "facility_id", "received_at", "supplier_id", "supplier_name", "plate", "waybill_no", "tonnes"]
+        cols = [
+            "intake_id",
+            "facility_id",
+            "received_at",
+            "supplier_id",
+            "supplier_name",
+            "plate",
+            "waybill_no",
+            "tonnes",
+        ]
         if k < 2 and part.height <= XLSX_ROW_LIMIT:
             rel = f"intakes/intakes_{name}.xlsx"
             wb = Workbook(write_only=True)
@@ -211,7 +326,11 @@ def write_intakes(out: Output, intakes: pl.DataFrame, fac_region: dict[str, str]
             rel = f"intakes/intakes_{name}.csv"
             body = part.select(*cols[:-1], (pl.col("tonnes") * 1000).round(0).cast(pl.Int64))
             body.columns = [*INTAKE_HEADERS[:-1], "净重（千克）"]
-            write_csv(out.path("intakes", rel, body.height), body.with_columns(pl.col("入库时间").dt.strftime("%Y-%m-%d %H:%M")), "utf-8")
+            write_csv(
+                out.path("intakes", rel, body.height),
+                body.with_columns(pl.col("入库时间").dt.strftime("%Y-%m-%d %H:%M")),
+                "utf-8",
+            )
         else:
             rel = f"intakes/intakes_{name}.csv"
             body = part.select(cols).with_columns(pl.col("received_at").dt.strftime("%Y/%m/%d %H:%M:%S"))
@@ -221,7 +340,11 @@ def write_intakes(out: Output, intakes: pl.DataFrame, fac_region: dict[str, str]
 
 def write_stocks(out: Output, stocks: pl.DataFrame) -> None:
     rel = "stocks.csv"
-    body = stocks.select(pl.col("facility_id").alias("单位编码"), pl.col("as_of").cast(pl.String).alias("盘点日期"), pl.col("tonnes").alias("期初库存（吨）"))
+    body = stocks.select(
+        pl.col("facility_id").alias("单位编码"),
+        pl.col("as_of").cast(pl.String).alias("盘点日期"),
+        pl.col("tonnes").alias("期初库存（吨）"),
+    )
     bad = pl.DataFrame([[body[0, 0], "2021-11-31", "1200.0"]], schema=body.columns, orient="row")
     body = pl.concat([body.cast(pl.String), bad])
     out.bad_row(rel, body.height + 1, "as_of", "not_a_date")
@@ -231,14 +354,25 @@ def write_stocks(out: Output, stocks: pl.DataFrame) -> None:
 def write_power(out: Output, power: pl.DataFrame) -> None:
     rel = "power.csv"
     body = power.select(
-        pl.col("account_id").alias("户号"), pl.col("facility_id").alias("单位编码"),
-        pl.col("account_type").replace_strict(ACCOUNT_ZH).alias("用电类别"), pl.col("address").alias("用电地址"),
-        pl.col("lat").alias("纬度"), pl.col("lon").alias("经度"), pl.lit("2021年12月").alias("抄表月份"),
+        pl.col("account_id").alias("户号"),
+        pl.col("facility_id").alias("单位编码"),
+        pl.col("account_type").replace_strict(ACCOUNT_ZH).alias("用电类别"),
+        pl.col("address").alias("用电地址"),
+        pl.col("lat").alias("纬度"),
+        pl.col("lon").alias("经度"),
+        pl.lit("2021年12月").alias("抄表月份"),
         pl.col("kwh").cast(pl.Int64).alias("用电量（千瓦时）"),
     )
-    bad = body[:1].cast(pl.String).with_columns(
-        pl.lit("1405999999").alias("户号"), pl.lit(None, dtype=pl.String).alias("单位编码"), pl.lit("居民").alias("用电类别"),
-        pl.lit("2021年13月").alias("抄表月份"), pl.lit("180").alias("用电量（千瓦时）"),
+    bad = (
+        body[:1]
+        .cast(pl.String)
+        .with_columns(
+            pl.lit("1405999999").alias("户号"),
+            pl.lit(None, dtype=pl.String).alias("单位编码"),
+            pl.lit("居民").alias("用电类别"),
+            pl.lit("2021年13月").alias("抄表月份"),
+            pl.lit("180").alias("用电量（千瓦时）"),
+        )
     )
     body = pl.concat([body.cast(pl.String), bad])
     out.bad_row(rel, body.height + 1, "month", "not_a_month")
@@ -254,7 +388,12 @@ def write_gps(out: Output, gps: pl.DataFrame) -> None:
 
 def write_zones(out: Output, zones: pl.DataFrame) -> None:
     body = zones.select(
-        pl.col("zone_id").alias("区域编码"), pl.col("kind").replace_strict(ZONE_ZH).alias("区域类型"), pl.col("name").alias("名称"),
-        pl.col("geometry").alias("范围"), pl.col("lat").alias("纬度"), pl.col("lon").alias("经度"), pl.col("radius_m").alias("半径"),
+        pl.col("zone_id").alias("区域编码"),
+        pl.col("kind").replace_strict(ZONE_ZH).alias("区域类型"),
+        pl.col("name").alias("名称"),
+        pl.col("geometry").alias("范围"),
+        pl.col("lat").alias("纬度"),
+        pl.col("lon").alias("经度"),
+        pl.col("radius_m").alias("半径"),
     )
     write_csv(out.path("zones", "zones.csv", body.height), body, "utf-8")

@@ -30,7 +30,9 @@ def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 class Store:
     """An open coaltrace database. Use as a context manager, or call close()."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False, must_exist: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False, must_exist: bool = False
+    ) -> None:
         import duckdb
 
         self.path = resolve_db_path(path)
@@ -50,7 +52,9 @@ class Store:
             )
         try:
             self.con: duckdb.DuckDBPyConnection = duckdb.connect(
-                str(self.path), read_only=read_only, config={"autoload_known_extensions": False, "autoinstall_known_extensions": False}
+                str(self.path),
+                read_only=read_only,
+                config={"autoload_known_extensions": False, "autoinstall_known_extensions": False},
             )
         except duckdb.IOException as e:
             if "lock" in str(e).lower():
@@ -60,7 +64,9 @@ class Store:
                     hint="Wait for the other load or audit to finish, then run this again.",
                     hint_zh="请等另一个载入或审计结束后再运行。",
                 ) from None
-            raise CoaltraceError(f"cannot open the database {self.path}: {e}", zh=f"无法打开数据库 {self.path}：{e}") from None
+            raise CoaltraceError(
+                f"cannot open the database {self.path}: {e}", zh=f"无法打开数据库 {self.path}：{e}"
+            ) from None
         if not read_only:
             self.con.execute(full_ddl())
             self._stamp_version()

@@ -45,9 +45,7 @@ def column_defs(table: Table) -> list[tuple[str, str]]:
 def table_ddl(table: Table) -> str:
     cols = [*column_defs(table), *LINEAGE]
     body = ",\n    ".join(f'"{n}" {t}' for n, t in cols)
-    rev = ",\n    ".join(
-        f'"{n}" {t}' for n, t in [*cols, ("_revised_at", "TIMESTAMP"), ("_revised_by", "VARCHAR")]
-    )
+    rev = ",\n    ".join(f'"{n}" {t}' for n, t in [*cols, ("_revised_at", "TIMESTAMP"), ("_revised_by", "VARCHAR")])
     return (
         f"CREATE TABLE IF NOT EXISTS {table.name} (\n    {body}\n);\n"
         f"CREATE TABLE IF NOT EXISTS {table.name}_revisions (\n    {rev}\n);\n"

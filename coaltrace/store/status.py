@@ -56,7 +56,9 @@ def store_status(store: Store) -> StoreStatus:
         revs = store.con.execute(f"SELECT count(*) FROM {t.name}_revisions").fetchone()[0]  # type: ignore[index]
         first = last = None
         if t.time_column and rows:
-            lo, hi = store.con.execute(f'SELECT min("{t.time_column}"), max("{t.time_column}") FROM {t.name}').fetchone()  # type: ignore[misc]
+            lo, hi = store.con.execute(
+                f'SELECT min("{t.time_column}"), max("{t.time_column}") FROM {t.name}'
+            ).fetchone()  # type: ignore[misc]
             first, last = str(lo), str(hi)
         files = [
             LoadedFile(**r)
