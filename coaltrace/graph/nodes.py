@@ -81,7 +81,8 @@ SELECT ids.facility_id, f.name, f.kind, f.county, f.status,
            last_state.state) END AS licence_state,
        coalesce(sold.licensed_sold_t, 0) AS licensed_sold_t,
        coalesce(sold.unlicensed_sold_t, 0) AS unlicensed_sold_t,
-       last_state.state = 'valid' AS licensed_at_end
+       last_state.state = 'valid' AS licensed_at_end,
+       (SELECT count(*) > 0 FROM lic) AS licences_recorded
 FROM ids
 LEFT JOIN facilities f USING (facility_id)
 LEFT JOIN opening USING (facility_id)

@@ -81,10 +81,12 @@ def taint(rows: pl.DataFrame) -> pl.DataFrame:
 def licensed_shares(rows: pl.DataFrame) -> pl.DataFrame:
     """Per facility, the share of the coal it received that traces back to licensed
     production; for a facility that received nothing (a mine), the share of its own
-    production. Opening stock is its own origin and stays out of both."""
+    production. Opening stock is its own origin and stays out of both, and so is coal
+    whose origin the data cannot judge (`data_gap`): the share is of judged coal, NULL
+    when there is none."""
     import polars as pl
 
-    fresh = rows.filter(pl.col("origin_class") != "opening_stock")
+    fresh = rows.filter(~pl.col("origin_class").is_in(["opening_stock", "data_gap"]))
     licensed = pl.col("origin_class") == "licensed"
     return (
         fresh.group_by("facility_id")

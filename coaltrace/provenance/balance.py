@@ -8,6 +8,14 @@ licensed production beyond the prorated approved capacity is over-capacity.
 Any other facility that ships more than it had and got creates the shortfall
 as unsourced coal at itself. Shortfalls within `tolerance_t` are weighbridge
 rounding, not coal.
+
+Coverage comes before judgement: when most facilities of one kind that ship
+coal received none at all in the period (`ProvenanceConfig.min_inflow_coverage`),
+the data set does not record that kind's inflows (a public data set without the
+flows into preparation plants, a county that sent no purchase records). Their
+shortfalls are then `data_gap`, a gap in the data that no rule judges, rather
+than `unsourced` coal. Likewise, when no coal mining licence is loaded at all, a
+mine's production cannot be judged licensed or not: it is `data_gap` too.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from coaltrace.graph import GraphData
 from coaltrace.provenance.config import ProvenanceConfig
 from coaltrace.provenance.solve import (
     CLASSES,
+    DATA_GAP,
     LICENSED,
     OPENING_STOCK,
     OVER_CAPACITY,
@@ -76,13 +85,17 @@ def balance(data: GraphData, config: ProvenanceConfig) -> Balanced:
     licensed = np.where(np.isnan(capacity), lic_part, np.minimum(lic_part, np.nan_to_num(capacity)))
     over = lic_part - licensed
     unlicensed = production - lic_part
+    licences_recorded = bool(nodes["licences_recorded"].any()) if n else True
     shortfall = np.where(~is_mine & (need > config.tolerance_t), need, 0.0)
+    recorded = inflow_recorded(nodes["kind"], inflow, outflow, config)
 
     sources = np.zeros((n, len(CLASSES)))
     sources[:, LICENSED] = licensed
     sources[:, OVER_CAPACITY] = over
-    sources[:, UNLICENSED] = unlicensed
-    sources[:, UNSOURCED] = shortfall
+    sources[:, UNLICENSED] = unlicensed if licences_recorded else 0.0
+    unsourced = np.where(recorded, shortfall, 0.0)
+    sources[:, UNSOURCED] = unsourced
+    sources[:, DATA_GAP] = np.where(recorded, 0.0, shortfall) + (0.0 if licences_recorded else unlicensed)
     sources[:, OPENING_STOCK] = opening
     net = Network(seller=seller, buyer=buyer, tonnes=tonnes, yield_factor=y, sources=sources)
     circular = close_loops(net)
@@ -107,10 +120,31 @@ def balance(data: GraphData, config: ProvenanceConfig) -> Balanced:
         pl.Series("production_t", production),
         pl.Series("licensed_production_t", licensed),
         pl.Series("over_capacity_t", over),
-        pl.Series("unlicensed_production_t", unlicensed),
+        pl.Series("unlicensed_production_t", sources[:, UNLICENSED].copy()),
         pl.Series("outflow_t", outflow),
-        pl.Series("unsourced_t", shortfall),
+        pl.Series("unsourced_t", unsourced),
+        pl.Series("data_gap_t", sources[:, DATA_GAP].copy()),
+        pl.Series("inflow_recorded", recorded),
         pl.Series("circular_t", circular),
         pl.Series("total_t", net.total()),
     )
     return Balanced(ids=ids, network=net, balances=balances)
+
+
+def inflow_recorded(kind: pl.Series, inflow: np.ndarray, outflow: np.ndarray, config: ProvenanceConfig) -> np.ndarray:
+    """Per facility: are the inflows of its kind recorded in this data at all?
+
+    A kind is recorded when at least `min_inflow_coverage` of its facilities that
+    ship coal received some. Mines produce, so they do not count; neither do ids
+    nobody registered (no kind): an unknown party that ships is always judged.
+    """
+    import polars as pl
+
+    frame = pl.DataFrame({"kind": kind, "ships": outflow > 0, "gets": inflow > 0})
+    kinds = (
+        frame.filter(pl.col("ships") & pl.col("kind").is_not_null() & (pl.col("kind") != "mine"))
+        .group_by("kind")
+        .agg((pl.col("gets").sum() / pl.len()).alias("covered"))
+        .filter(pl.col("covered") < config.min_inflow_coverage)
+    )["kind"]
+    return (~frame["kind"].is_in(kinds.to_list()).fill_null(False)).to_numpy()

@@ -2,7 +2,8 @@
 
 A month can balance in total while a yard ships on the 3rd what it only
 receives on the 20th. For each facility of the kinds in
-`ProvenanceConfig.running_kinds`, the stock starts at the opening stock and
+`ProvenanceConfig.running_kinds` whose inflows the data records (see
+`coaltrace.provenance.balance`), the stock starts at the opening stock and
 moves with every shipment: + tonnes × yield when one arrives, - tonnes when
 one leaves. At the same instant arrivals count first, so a same-day
 receive-and-ship is never a breach. A breach is a stock below -tolerance_t.
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 _RUNNING = """
 WITH n AS (
     SELECT facility_id, yield_factor, opening_stock_t FROM _ct_balance_nodes
-    WHERE list_contains($kinds, kind)
+    WHERE list_contains($kinds, kind) AND inflow_recorded
 ), ev AS (
     SELECT e.buyer_id AS facility_id, e.arrived_at AS ts, 0 AS leaving, e.event_id,
            e.tonnes * n.yield_factor AS delta
@@ -50,7 +51,10 @@ ORDER BY facility_id
 def running_breaches(store: Store, balances: pl.DataFrame, config: ProvenanceConfig) -> pl.DataFrame:
     """One row per facility whose running stock went negative; call inside `staged(...)`."""
     con = store.con
-    con.register("_ct_balance_nodes", balances.select("facility_id", "kind", "yield_factor", "opening_stock_t"))
+    con.register(
+        "_ct_balance_nodes",
+        balances.select("facility_id", "kind", "yield_factor", "opening_stock_t", "inflow_recorded"),
+    )
     try:
         return fetch_frame(store, _RUNNING, {"kinds": list(config.running_kinds), "floor": -config.tolerance_t})
     finally:

@@ -25,8 +25,10 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 from scipy.sparse.linalg import gmres, splu
 
-CLASSES: tuple[str, ...] = ("licensed", "over_capacity", "unlicensed", "unsourced", "opening_stock")
-LICENSED, OVER_CAPACITY, UNLICENSED, UNSOURCED, OPENING_STOCK = range(5)
+CLASSES: tuple[str, ...] = ("licensed", "over_capacity", "unlicensed", "unsourced", "data_gap", "opening_stock")
+LICENSED, OVER_CAPACITY, UNLICENSED, UNSOURCED, DATA_GAP, OPENING_STOCK = range(6)
+# Coal at risk: it entered the chain with no licensed source. `data_gap` is a gap in
+# the data (a kind of facility whose inflows nobody recorded), not a judgement.
 SUSPECT = (OVER_CAPACITY, UNLICENSED, UNSOURCED)
 GROUPED = -1  # origin index of the row that groups every origin not tracked one by one
 

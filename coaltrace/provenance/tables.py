@@ -33,6 +33,8 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("outflow_t", "DOUBLE"),
         ("closing_stock_t", "DOUBLE"),
         ("unsourced_t", "DOUBLE"),
+        ("data_gap_t", "DOUBLE"),
+        ("inflow_recorded", "BOOLEAN"),
         ("circular_t", "DOUBLE"),
         ("total_t", "DOUBLE"),
         ("licensed_share", "DOUBLE"),
