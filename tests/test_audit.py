@@ -201,8 +201,8 @@ def test_config_turns_a_rule_off_for_a_county_and_records_it(month_db: Path) -> 
         result = run_audit(store, "2021-12", only=ONLY, config=cfg)
         rows = query_findings(store)
     assert {r["rule_id"] for r in rows} == {"mine_closed_shipping"}
-    skipped = {r.rule_id: r.skipped for r in result.rules if r.skipped}
-    assert skipped == {"trip_too_fast": "config"}
+    not_run = {r.rule_id: (r.status, r.reason) for r in result.rules if r.status != "ran"}
+    assert not_run == {"trip_too_fast": ("disabled", "config")}
     assert rows[0]["config"]["source"] == "x.toml"
 
 
@@ -263,7 +263,7 @@ def test_cli_audit_fail_on_and_summary(month_db: Path) -> None:
     args = ["--lang", "en", "audit", "--period", "2021-12", "--db", str(month_db), "--only", ",".join(ONLY)]
     r = CliRunner().invoke(coaltrace.cli.app, args)
     assert r.exit_code == 0, r.output
-    assert "audit of 2021-12 done: 4 rules, 3 findings" in r.output
+    assert "audit of 2021-12 done: 4 rules ran, 3 findings" in r.output
     r = CliRunner().invoke(coaltrace.cli.app, [*args, "--fail-on", "high"])
     assert r.exit_code == ExitCode.FINDINGS
     assert "1 finding(s) at or above high" in r.output
@@ -299,7 +299,11 @@ def test_cli_audit_json(month_db: Path) -> None:
     )
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
-    assert data["findings"] == 1 and data["rules"][0]["rule_id"] == "trip_heavier_on_arrival"
+    assert data["period"] == "2021-12" and data["findings"] == 1
+    assert [(r["id"], r["status"], r["findings"]) for r in data["rules"]] == [("trip_heavier_on_arrival", "ran", 1)]
+    # A trip's extra weight is a record's tonnes, not coal of no licensed origin: nothing adds up.
+    assert data["tonnes_at_risk"] == 0 and data["rules"][0]["tonnes_role"] == "records"
+    assert set(data) >= {"by_severity", "tonnes_at_risk_by_class", "data_gaps", "rules"}
 
 
 def test_cli_audit_unreadable_zone_geometry_is_bad_input(month_db: Path) -> None:

@@ -25,6 +25,7 @@ PLANTED = {
     "mine_unlicensed_sales",
     "mine_closed_shipping",
     "mine_over_capacity",
+    "facility_closed_shipping",
     "facility_unsourced_output",
     "facility_ships_before_receipt",
     "facility_low_licensed_share",

@@ -6,13 +6,13 @@ import csv
 import io
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from coaltrace.cli.app import app
 from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state
@@ -20,6 +20,7 @@ from coaltrace.errors import ExitCode, RuleError, UsageError
 from coaltrace.i18n import say
 
 if TYPE_CHECKING:
+    from coaltrace.rules import AuditResult
     from coaltrace.rules.model import Rule, Severity
 
 MESSAGES = {
@@ -32,7 +33,24 @@ MESSAGES = {
     "findings": ("问题数", "findings"),
     "tonnes": ("涉及吨数", "tonnes at risk"),
     "seconds": ("秒", "seconds"),
-    "skipped": ("未运行：{reason}", "not run: {reason}"),
+    "status_ran": ("已运行", "ran"),
+    "status_no_data": ("无数据未运行", "no data"),
+    "status_disabled": ("已停用", "disabled"),
+    "counts_as": ("吨数含义", "tonnes are"),
+    "role_origin": ("源头（计入总量）", "origin (counted)"),
+    "role_carried": ("携带（不重复计）", "carried (not added)"),
+    "role_records": ("记录（不计入）", "on records (not added)"),
+    "role_none": ("", ""),
+    "data_gap": ("数据缺口", "data gap"),
+    "class_unlicensed": ("无证/关停生产", "unlicensed"),
+    "class_over_capacity": ("超能力生产", "over capacity"),
+    "class_unsourced": ("无来源", "unsourced"),
+    "at_risk_once": (
+        "涉险煤炭（按源头只计一次）：{tonnes:,.3f} 吨（{by_class}）",
+        "coal at risk, each tonne once at its origin: {tonnes:,.3f} t ({by_class})",
+    ),
+    "name": ("名称", "name"),
+    "at_risk_here": ("源头涉险吨数", "at risk here (t)"),
     "facility": ("单位", "facility"),
     "county": ("县区", "county"),
     "worst": ("最高级别", "worst"),
@@ -40,8 +58,8 @@ MESSAGES = {
     "entity_id": ("对象编号", "entity id"),
     "finding_id": ("问题编号", "finding id"),
     "audit_done": (
-        "{period} 审计完成：{rules} 条规则，{n} 个问题，涉及 {tonnes:,.0f} 吨（{seconds:.1f} 秒，运行号 {run_id}）",
-        "audit of {period} done: {rules} rules, {n} findings, {tonnes:,.0f} t at risk ({seconds:.1f} s, run {run_id})",
+        "{period} 审计完成：运行 {rules} 条规则，{n} 个问题，涉险 {tonnes:,.3f} 吨（{seconds:.1f} 秒，运行号 {run_id}）",
+        "audit of {period} done: {rules} rules ran, {n} findings, {tonnes:,.3f} t at risk ({seconds:.1f} s, run {run_id})",
     ),
     "by_severity": ("按级别：{text}", "by severity: {text}"),
     "worst_facilities": ("问题最多的单位", "worst facilities"),
@@ -124,16 +142,18 @@ def audit(
     as_json: JsonOption = False,
 ) -> None:
     """Run every enabled rule for a period and store the findings. 运行规则，保存问题。"""
+    from coaltrace.period import Period
     from coaltrace.rules import load_config, parse_param_overrides, run_audit
     from coaltrace.store import Store
 
     threshold = _severity(fail_on, "--fail-on")
     overrides = parse_param_overrides(param or [])
-    ids = [s.strip() for s in only.split(",") if s.strip()] if only else None
+    ids = _rule_ids(only)
+    p = Period.parse(period)
     with Store(db, must_exist=True) as store:
-        result = run_audit(store, period, rule_dirs=rules, only=ids, params=overrides, config=load_config(config))
+        result = run_audit(store, p, rule_dirs=rules, only=ids, params=overrides, config=load_config(config))
     if as_json:
-        print_json(asdict(result))
+        print_json(result.summary())
     else:
         _render_audit(result)
     if threshold is not None:
@@ -143,45 +163,68 @@ def audit(
             raise typer.Exit(int(ExitCode.FINDINGS))
 
 
+def _rule_ids(only: str | None) -> list[str] | None:
+    """--only as a list of ids; given but naming none (`--only ""`) is a mistake, not "every rule"."""
+    if only is None:
+        return None
+    ids = [s.strip() for s in only.split(",") if s.strip()]
+    if not ids:
+        raise UsageError(
+            "--only names no rule: give rule ids separated by commas, or leave --only out to run every rule",
+            zh="--only 没有给出任何规则：请用逗号分隔规则编号，或去掉 --only 以运行全部规则",
+        )
+    return ids
+
+
 def _rank(severity: str) -> int:
     from coaltrace.rules.model import Severity
 
     return Severity(severity).rank
 
 
-def _render_audit(result: Any) -> None:
+def _render_audit(result: AuditResult) -> None:
+    lang = state.lang
+    for gap in result.data_gaps:
+        err.print(Text(f"{_t('data_gap')}: {gap['message'][lang]}", style="yellow"))
     table = Table(title=f"{_t('period')} {result.period}")
-    for key in ("rule", "title", "severity", "findings", "tonnes", "seconds"):
+    for key in ("rule", "title", "severity", "status", "findings", "tonnes", "counts_as", "seconds"):
         table.add_column(_t(key), justify="right" if key in ("findings", "tonnes", "seconds") else "left")
     for r in result.rules:
-        title = r.title[1] if state.lang == "en" else r.title[0]
-        if r.skipped:
-            table.add_row(r.rule_id, title, r.severity.value, "-", "-", _t("skipped", reason=r.skipped))
-        else:
-            table.add_row(
-                r.rule_id, title, r.severity.value, str(r.findings), f"{r.tonnes_at_risk:,.0f}", f"{r.seconds:.2f}"
-            )
+        ran = r.status == "ran"
+        table.add_row(
+            r.rule_id,
+            r.title[lang],
+            r.severity.value,
+            _t(f"status_{r.status}") + ("" if ran else f" ({r.reason})"),
+            str(r.findings) if ran else "-",
+            f"{r.tonnes_at_risk:,.3f}" if ran and r.tonnes_role != "none" else "",
+            _t(f"role_{r.tonnes_role}"),
+            f"{r.seconds:.2f}" if ran else "",
+        )
     out.print(table)
-    text = ", ".join(f"{s} {n}" for s, n in reversed(list(result.by_severity.items())))
+    text = ", ".join(f"{s} {n}" for s, n in result.by_severity.items())
     out.print(_t("by_severity", text=text))
+    by_class = ", ".join(f"{_t('class_' + c)} {t:,.3f}" for c, t in result.tonnes_at_risk_by_class.items())
+    out.print(_t("at_risk_once", tonnes=result.tonnes_at_risk, by_class=by_class))
     if result.worst_facilities:
         worst = Table(title=_t("worst_facilities"))
-        for key in ("facility", "county", "findings", "worst", "tonnes"):
-            worst.add_column(_t(key))
+        for key in ("facility", "name", "county", "findings", "worst", "at_risk_here"):
+            worst.add_column(_t(key), justify="right" if key in ("findings", "at_risk_here") else "left")
         for f in result.worst_facilities:
             worst.add_row(
                 f["facility_id"],
+                f.get("name") or "",
                 f["county"] or "",
                 str(f["findings"]),
                 f["worst_severity"],
-                f"{f['tonnes_at_risk']:,.0f}",
+                f"{f['tonnes_at_risk']:,.3f}",
             )
         out.print(worst)
     err.print(
         _t(
             "audit_done",
             period=result.period,
-            rules=len(result.rules),
+            rules=sum(r.status == "ran" for r in result.rules),
             n=result.findings,
             tonnes=result.tonnes_at_risk,
             seconds=result.seconds,
@@ -214,7 +257,7 @@ def findings(
             f"--format {fmt!r}: use one of {', '.join(FORMATS)}",
             zh=f"--format {fmt!r}：只能是 {', '.join(FORMATS)} 之一",
         )
-    label = Period.parse(period).label if period else None
+    label = Period.parse(period).label if period is not None else None
     with Store(db, must_exist=True) as store:
         rows = query_findings(
             store,

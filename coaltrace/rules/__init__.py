@@ -1,8 +1,10 @@
 """Declarative rules: YAML files that find coal with no licensed source, and the engine that runs them.
 
 The way through: `load` reads and validates rule files (`model` is the format),
-`views` and `zones` prepare what queries read for one period, `runner` runs the
-rules read-only and stores `findings`; `casetest` runs each rule's own cases.
+`views` and `zones` prepare what queries read for one period, `coverage`
+measures what the period's data holds, `runner` runs the rules read-only and
+stores `findings`, `summary` counts the tonnes at risk once; `casetest` runs
+each rule's own cases.
 """
 
 from coaltrace.rules.casetest import CaseResult, RuleTestReport, run_rule_tests

@@ -14,11 +14,12 @@ from pathlib import Path
 from coaltrace.contract import TABLES
 from coaltrace.errors import CoaltraceError
 from coaltrace.period import Period
+from coaltrace.rules import coverage
 from coaltrace.rules.load import RuleSet
 from coaltrace.rules.model import Rule, RuleCase
 from coaltrace.rules.runner import prepare, run_rule_query
 from coaltrace.rules.sql import parse_select, render, tables_read
-from coaltrace.rules.views import PROVENANCE_TABLES
+from coaltrace.rules.views import NEEDS_PROVENANCE
 from coaltrace.store import Store
 
 CASE_FILE = "case"
@@ -51,7 +52,7 @@ class RuleTestReport:
 
 def needs_provenance(rule: Rule) -> bool:
     tree = parse_select(render(rule.query, rule.param_values()))
-    return any(t.removeprefix("period_") in PROVENANCE_TABLES for t in tables_read(tree))
+    return bool(tables_read(tree) & NEEDS_PROVENANCE)
 
 
 def insert_rows(store: Store, tables: dict[str, list[dict[str, object]]]) -> None:
@@ -70,7 +71,11 @@ def run_case(rule: Rule, case: RuleCase, *, source: Path | None = None) -> CaseR
     try:
         with Store(":memory:") as store:
             insert_rows(store, case.tables)
-            prepare(store, Period.parse(case.period), provenance=needs_provenance(rule))
+            period = Period.parse(case.period)
+            prepare(store, period, provenance=needs_provenance(rule))
+            # As in an audit: a rule whose data is missing judges nothing.
+            if coverage.measure(store, period, [rule]).stopped_by(rule.id):
+                return _result(rule, case, set(), {})
             rows = run_rule_query(store, rule, rule.param_values(case.params), source=source)
             ids = [str(v) for v in rows.column("entity_id").to_pylist() if v is not None]
             severities: dict[str, set[str]] = {}
@@ -81,7 +86,10 @@ def run_case(rule: Rule, case: RuleCase, *, source: Path | None = None) -> CaseR
                     severities.setdefault(str(eid), set()).add(sev or rule.severity.value)
     except CoaltraceError as e:
         return CaseResult(rule.id, case.name, (), error=str(e))
-    found = set(ids)
+    return _result(rule, case, set(ids), severities)
+
+
+def _result(rule: Rule, case: RuleCase, found: set[str], severities: dict[str, set[str]]) -> CaseResult:
     wrong = tuple(
         sorted(
             eid

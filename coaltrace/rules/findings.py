@@ -1,49 +1,65 @@
 """The findings table: what the audit found, with evidence, kept per period.
 
 A finding's id depends only on the rule, the entity and the period, so the
-same problem keeps its id from run to run and a ledger can follow it.
+same problem keeps its id from run to run and a ledger can follow it. A rule's
+rows become findings here (`group_rows`): one per entity, with its tonnes at
+risk, what those tonnes are (`tonnes_role`, see `coaltrace.rules.model.TonnesRole`)
+and up to `EVIDENCE_ROWS` of the rows behind it, each with its file and line.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from coaltrace.rules.model import Severity
+from coaltrace.numbers import decimals_for
+from coaltrace.period import Period
+from coaltrace.rules.model import Rule, Severity
 from coaltrace.store import Store
 
-FINDINGS_DDL = """
-CREATE TABLE IF NOT EXISTS findings (
-    finding_id VARCHAR, rule_id VARCHAR, rule_version INTEGER, severity VARCHAR,
-    entity_kind VARCHAR, entity_id VARCHAR, facility_id VARCHAR, county VARCHAR,
-    period VARCHAR, tonnes_at_risk DOUBLE, evidence JSON, params JSON, config JSON,
-    title_zh VARCHAR, title_en VARCHAR, created_at TIMESTAMP, run_id VARCHAR
-);
-CREATE TABLE IF NOT EXISTS audit_runs (
-    run_id VARCHAR, period VARCHAR, started_at TIMESTAMP, seconds DOUBLE,
-    rules JSON, config JSON, findings BIGINT
-);
-"""
+if TYPE_CHECKING:
+    import polars as pl
+    import pyarrow as pa
 
-COLUMNS = (
-    "finding_id",
-    "rule_id",
-    "rule_version",
-    "severity",
-    "entity_kind",
-    "entity_id",
-    "facility_id",
-    "county",
-    "period",
-    "tonnes_at_risk",
-    "evidence",
-    "params",
-    "config",
-    "title_zh",
-    "title_en",
-    "created_at",
-    "run_id",
+# Enough rows for an inspector to see the pattern and check it by hand; the rest are counted.
+EVIDENCE_ROWS = 50
+LINEAGE = ("_table", "_file", "_sheet", "_line")
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("finding_id", "VARCHAR"),
+    ("rule_id", "VARCHAR"),
+    ("rule_version", "INTEGER"),
+    ("severity", "VARCHAR"),
+    ("entity_kind", "VARCHAR"),
+    ("entity_id", "VARCHAR"),
+    ("facility_id", "VARCHAR"),
+    ("county", "VARCHAR"),
+    ("period", "VARCHAR"),
+    ("tonnes_at_risk", "DOUBLE"),
+    ("tonnes_role", "VARCHAR"),
+    ("origin_class", "VARCHAR"),
+    ("evidence", "JSON"),
+    ("params", "JSON"),
+    ("config", "JSON"),
+    ("title_zh", "VARCHAR"),
+    ("title_en", "VARCHAR"),
+    ("created_at", "TIMESTAMP"),
+    ("run_id", "VARCHAR"),
+)
+NAMES = tuple(name for name, _ in COLUMNS)
+
+AUDIT_RUNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "VARCHAR"),
+    ("period", "VARCHAR"),
+    ("started_at", "TIMESTAMP"),
+    ("seconds", "DOUBLE"),
+    ("rules", "JSON"),
+    ("config", "JSON"),
+    ("findings", "BIGINT"),
+    ("summary", "JSON"),  # the audit's summary as `coaltrace audit --json` prints it
 )
 
 SEVERITY_RANK_SQL = (
@@ -52,13 +68,119 @@ SEVERITY_RANK_SQL = (
 
 
 def ensure_tables(store: Store) -> None:
-    store.con.execute(FINDINGS_DDL)
+    """Create the findings and audit_runs tables, and add columns a database from an older version lacks.
+
+    Writes nothing when all is there, so a read-only store passes.
+    """
+    have = {
+        (t, c)
+        for t, c in store.con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_name IN ('findings', 'audit_runs')"
+        ).fetchall()
+    }
+    for table, columns in (("findings", COLUMNS), ("audit_runs", AUDIT_RUNS)):
+        missing = [(name, kind) for name, kind in columns if (table, name) not in have]
+        if not missing:
+            continue
+        body = ", ".join(f"{name} {kind}" for name, kind in columns)
+        store.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+        for name, kind in missing:
+            store.con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
 
 
-def finding_id_sql(rule_id: str, entity_kind: str, entity_sql: str, period: str) -> str:
+def finding_id(rule_id: str, entity_kind: str, entity_id: str, period: str) -> str:
     """sha1(rule_id|entity_kind|entity_id|period), first 16 hex digits."""
-    head = "|".join((rule_id, entity_kind)).replace("'", "''")
-    return f"SUBSTRING(SHA1('{head}|' || {entity_sql} || '|{period.replace(chr(39), chr(39) * 2)}') FROM 1 FOR 16)"
+    return hashlib.sha1(f"{rule_id}|{entity_kind}|{entity_id}|{period}".encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Staging:
+    """What every finding of one rule in one audit shares."""
+
+    period: Period
+    values: dict[str, Any]
+    config: dict[str, Any]
+    counties_off: list[str]
+    run_id: str
+    created_at: datetime
+
+
+def group_rows(rule: Rule, rows: pa.Table, counties: pl.DataFrame, s: Staging) -> pl.DataFrame:
+    """The rule's rows as findings, one per entity, in the findings table's columns.
+
+    COUNTIES maps facility_id to county, for rows that do not say theirs.
+    """
+    import polars as pl
+
+    from coaltrace.errors import RuleError
+
+    frame = pl.from_arrow(rows)
+    assert isinstance(frame, pl.DataFrame)
+    names = set(frame.columns)
+    if "entity_id" not in names:
+        raise RuleError(f"rule {rule.id}: the query returned no entity_id column")
+    shown = [c for c in LINEAGE if c in names] + [c for c in rule.evidence if c not in LINEAGE]
+    numeric = {c for c in shown if frame.schema[c].is_float()}
+    evidence = pl.struct([pl.col(c).round(decimals_for(c)) if c in numeric else pl.col(c) for c in shown])
+    severity = (
+        pl.col("severity").replace_strict({s.value: s.rank for s in Severity}, default=None, return_dtype=pl.Int8).max()
+        if "severity" in names
+        else pl.lit(None, dtype=pl.Int8)
+    )
+
+    def first(col: str, dtype: Any) -> pl.Expr:
+        return pl.col(col).min() if col in names else pl.lit(None, dtype=dtype)
+
+    grouped = (
+        frame.filter(pl.col("entity_id").is_not_null())
+        .with_columns(pl.col("entity_id").cast(pl.String))
+        .group_by("entity_id")
+        .agg(
+            first("facility_id", pl.String).cast(pl.String).alias("facility_id"),
+            first("county", pl.String).cast(pl.String).alias("row_county"),
+            (pl.col("tonnes_at_risk").max() if "tonnes_at_risk" in names else pl.lit(None, dtype=pl.Float64))
+            .cast(pl.Float64)
+            .alias("tonnes_at_risk"),
+            severity.alias("sev_rank"),
+            evidence.sort().head(EVIDENCE_ROWS).alias("rows"),
+            pl.len().alias("total_rows"),
+        )
+        .join(counties, on="facility_id", how="left")
+        .with_columns(pl.coalesce("row_county", "county").alias("county"))
+        .filter(~pl.col("county").fill_null("").is_in(s.counties_off))
+        .sort("entity_id")
+    )
+    ranks = {s.rank: s.value for s in Severity}
+    ids = [finding_id(rule.id, rule.entity.value, e, s.period.label) for e in grouped["entity_id"]]
+    proof = [
+        json.dumps({"rows": r, "total_rows": n}, ensure_ascii=False, default=str)
+        for r, n in zip(grouped["rows"].to_list(), grouped["total_rows"], strict=True)
+    ]
+    dumped = {k: json.dumps(v, ensure_ascii=False, default=str) for k, v in (("p", s.values), ("c", s.config))}
+    return grouped.select(
+        pl.Series("finding_id", ids, dtype=pl.String),
+        pl.lit(rule.id).alias("rule_id"),
+        pl.lit(rule.version, dtype=pl.Int32).alias("rule_version"),
+        pl.col("sev_rank").replace_strict(ranks, default=rule.severity.value, return_dtype=pl.String).alias("severity"),
+        pl.lit(rule.entity.value).alias("entity_kind"),
+        "entity_id",
+        "facility_id",
+        "county",
+        pl.lit(s.period.label).alias("period"),
+        pl.col("tonnes_at_risk").round(decimals_for("tonnes_at_risk")),
+        pl.lit(rule.tonnes.role.value).alias("tonnes_role"),
+        pl.lit(rule.tonnes.origin_class.value if rule.tonnes.origin_class else None, dtype=pl.String).alias(
+            "origin_class"
+        ),
+        pl.Series("evidence", proof, dtype=pl.String),
+        pl.lit(dumped["p"]).alias("params"),
+        pl.lit(dumped["c"]).alias("config"),
+        pl.lit(rule.title.zh).alias("title_zh"),
+        pl.lit(rule.title.en).alias("title_en"),
+        pl.lit(s.created_at).alias("created_at"),
+        pl.lit(s.run_id).alias("run_id"),
+    )
 
 
 @dataclass(frozen=True)
@@ -84,7 +206,7 @@ def query_findings(store: Store, f: FindingFilter | None = None) -> list[dict[st
     where = ["TRUE", *(sql for sql, value in conditions if value)]
     args = [value for _, value in conditions if value]
     rows = store.query(
-        f"SELECT {', '.join(COLUMNS)} FROM findings WHERE {' AND '.join(where)} "
+        f"SELECT {', '.join(NAMES)} FROM findings WHERE {' AND '.join(where)} "
         f"ORDER BY {SEVERITY_RANK_SQL} DESC, tonnes_at_risk DESC NULLS LAST, rule_id, entity_id, finding_id",
         args,
     )

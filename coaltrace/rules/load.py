@@ -15,11 +15,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from coaltrace.errors import Location, RuleError
+from coaltrace.errors import Location, RuleError, UsageError
 from coaltrace.paths import shipped
 from coaltrace.rules.model import Rule
 from coaltrace.rules.sql import RuleSQLError, parse_select, placeholders, render, tables_read
-from coaltrace.rules.views import VIEWS
+from coaltrace.rules.views import VIEWS, tables_behind
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,6 @@ class RuleSet:
         try:
             return self.rules[rule_id]
         except KeyError:
-            from coaltrace.errors import UsageError
-
             raise UsageError(
                 f"no rule {rule_id!r}",
                 zh=f"没有规则 {rule_id!r}",
@@ -116,6 +114,9 @@ def check_query(rule: Rule) -> list[tuple[str, int | None, str]]:
                 f"query: reads {', '.join(sorted(unknown))}, which are not audit views (the views: {', '.join(VIEWS)})",
             )
         )
+    unread = set(rule.requires) - tables_behind(tables_read(tree))
+    if unread:
+        problems.append(("requires", None, f"requires: the query reads nothing of {', '.join(sorted(unread))}"))
     names = set(getattr(tree, "named_selects", []))
     if "entity_id" not in names:
         problems.append(("query", None, "query: must return a column named entity_id"))
@@ -184,7 +185,15 @@ def rule_files(dirs: Iterable[Path]) -> list[Path]:
                 hint="Point --rules at a folder of rule YAML files.",
                 hint_zh="请用 --rules 指向存放规则 YAML 文件的文件夹。",
             )
-        files.extend(sorted([*d.glob("*.yaml"), *d.glob("*.yml")]))
+        found = sorted([*d.glob("*.yaml"), *d.glob("*.yml")])
+        if not found:
+            raise UsageError(
+                f"no rule files (*.yaml) in {d}",
+                zh=f"{d} 中没有规则文件（*.yaml）",
+                hint="Point --rules at a folder of rule YAML files, or leave it out to use the shipped rule pack.",
+                hint_zh="请用 --rules 指向存放规则 YAML 文件的文件夹，或不加 --rules 以使用自带规则包。",
+            )
+        files.extend(found)
     return files
 
 

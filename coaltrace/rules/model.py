@@ -7,6 +7,7 @@ docs/rules.md describes it in prose.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from enum import StrEnum
@@ -48,6 +49,32 @@ class Entity(StrEnum):
     flow = "flow"
 
 
+class TonnesRole(StrEnum):
+    """What a finding's tonnes at risk are, so that the headline counts each tonne once.
+
+    origin: the tonnes entered the chain here with no licensed source (an unlicensed or
+    closed producer, production over capacity, a shortfall at a non-mine); the audit's
+    total adds them, once per facility and origin class. carried: tonnes that entered at
+    another finding's origin and travelled on (a flow, a buyer); shown, never added.
+    records: the tonnes on the records found (a trip, an intake, a breach in time);
+    shown, never added, since provenance judges where that coal came from.
+    none: the finding has no tonnes (power use, a plate, a code).
+    """
+
+    origin = "origin"
+    carried = "carried"
+    records = "records"
+    none = "none"
+
+
+class OriginClass(StrEnum):
+    """The provenance classes of coal at risk, as the headline counts them."""
+
+    unlicensed = "unlicensed"
+    over_capacity = "over_capacity"
+    unsourced = "unsourced"
+
+
 class ParamType(StrEnum):
     int = "int"
     float = "float"
@@ -86,7 +113,10 @@ def coerce_param(ptype: ParamType, value: Any) -> Any:
         if ptype is ParamType.int:
             return int(text)
         if ptype is ParamType.float:
-            return float(text)
+            number = float(text)
+            if not math.isfinite(number):
+                raise ValueError(f"not a finite number: {value!r}")
+            return number
         if ptype is ParamType.bool:
             if text.lower() in ("true", "yes", "1", "on"):
                 return True
@@ -103,7 +133,10 @@ def coerce_param(ptype: ParamType, value: Any) -> Any:
     if not isinstance(value, _PYTHON_TYPES[ptype]):
         raise ValueError(f"expected {ptype.value}, got {type(value).__name__} {value!r}")
     if ptype is ParamType.float:
-        return float(value)  # type: ignore[arg-type]  # isinstance above admits only int and float
+        number = float(value)  # type: ignore[arg-type]  # isinstance above admits only int and float
+        if not math.isfinite(number):
+            raise ValueError(f"not a finite number: {value!r}")
+        return number
     return value
 
 
@@ -115,9 +148,13 @@ class Param(BaseModel):
     description: Text
     min: float | None = None
     max: float | None = None
+    # For a str parameter: the words it may take (a policy, a mode).
+    choices: list[str] | None = None
 
     @model_validator(mode="after")
     def _default_fits(self) -> Param:
+        if self.choices is not None and self.type is not ParamType.str:
+            raise ValueError("choices: only a str parameter takes a list of choices")
         try:
             object.__setattr__(self, "default", self.check(self.default))
         except ValueError as e:
@@ -126,6 +163,8 @@ class Param(BaseModel):
 
     def check(self, value: Any) -> Any:
         value = coerce_param(self.type, value)
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(self.choices)}")
         if self.min is not None and value < self.min:
             raise ValueError(f"{value} is below the minimum {self.min}")
         if self.max is not None and value > self.max:
@@ -154,6 +193,21 @@ class Checks(BaseModel):
         if any(not 1 <= c <= 6 for c in v):
             raise ValueError("the plan names 整治重点 clauses 1 to 6")
         return v
+
+
+class Tonnes(BaseModel):
+    """How a rule's tonnes at risk count in the audit's total (see TonnesRole)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    role: TonnesRole
+    origin_class: OriginClass | None = Field(None, alias="class")
+
+    @model_validator(mode="after")
+    def _class_iff_origin(self) -> Tonnes:
+        if (self.role is TonnesRole.origin) != (self.origin_class is not None):
+            raise ValueError("class: an origin rule names the origin class of its tonnes, and only an origin rule")
+        return self
 
 
 class RuleCase(BaseModel):
@@ -207,6 +261,10 @@ class Rule(BaseModel):
     severity: Severity
     status: Status
     entity: Entity
+    tonnes: Tonnes = Tonnes(role=TonnesRole.records)
+    # Contract tables without which the rule cannot judge: time tables need rows in the
+    # audited period, the registers (facilities, licences, zones) rows at all.
+    requires: list[str] = Field(default_factory=list)
     params: dict[str, Param] = Field(default_factory=dict)
     query: str = Field(min_length=1)
     evidence: list[str] = Field(min_length=1)
@@ -220,6 +278,14 @@ class Rule(BaseModel):
     def _id_shape(cls, v: str) -> str:
         if not _ID.match(v):
             raise ValueError("an id is lower case letters, digits and underscores, starting with a letter")
+        return v
+
+    @field_validator("requires")
+    @classmethod
+    def _known_tables(cls, v: list[str]) -> list[str]:
+        unknown = [t for t in v if t not in TABLES]
+        if unknown:
+            raise ValueError(f"unknown table(s) {', '.join(unknown)}; the tables are {', '.join(TABLES)}")
         return v
 
     @field_validator("params")

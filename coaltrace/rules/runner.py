@@ -1,10 +1,15 @@
-"""Running rules: views for the period, each rule read-only, findings stored per period.
+"""Running rules: coverage first, then each rule read-only, findings stored per period.
 
 Read-only is enforced twice: the query must parse as a single SELECT with no
 statement or function that writes or reaches outside the store
 (`coaltrace.rules.sql.parse_select`), and it runs inside a transaction that is
 always rolled back, so even a construct the check missed cannot change the
 store. Only the engine writes, and only the findings.
+
+Before any rule runs, the audit measures what the period's data covers
+(`coaltrace.rules.coverage`): a rule whose inputs are missing does not run
+(`no_data`), and a gap that leaves part of the data unjudged is reported once,
+with what it left unjudged. The figures are counted once (`coaltrace.rules.summary`).
 """
 
 from __future__ import annotations
@@ -13,18 +18,21 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coaltrace.errors import Location, RuleError, UsageError
+from coaltrace.numbers import tidy
 from coaltrace.period import Period
+from coaltrace.rules import coverage
 from coaltrace.rules.config import AuditConfig
-from coaltrace.rules.findings import SEVERITY_RANK_SQL, ensure_tables, finding_id_sql
+from coaltrace.rules.findings import NAMES, Staging, ensure_tables, group_rows
 from coaltrace.rules.load import RuleSet, load_rules
 from coaltrace.rules.model import Rule, Severity
 from coaltrace.rules.sql import RuleSQLError, parse_select, render
+from coaltrace.rules.summary import counted_once
 from coaltrace.rules.views import create_views
 from coaltrace.rules.zones import build_zone_tables
 from coaltrace.store import Store
@@ -32,21 +40,43 @@ from coaltrace.store import Store
 if TYPE_CHECKING:
     import pyarrow as pa
 
-# Enough rows for an inspector to see the pattern; the rest are counted.
-EVIDENCE_ROWS = 50
-LINEAGE = ("_table", "_file", "_sheet", "_line")
+RAN, NO_DATA, DISABLED = "ran", "no_data", "disabled"
 
 
 @dataclass(frozen=True)
 class RuleRun:
+    """What became of one rule in an audit."""
+
     rule_id: str
-    title: tuple[str, str]
+    version: int
+    title: dict[str, str]  # {"zh": ..., "en": ...}
     severity: Severity
+    tonnes_role: str
+    status: str  # ran, no_data (a data gap stopped it) or disabled (the config turned it off)
     findings: int = 0
+    # The rule's own tonnes, of the kind tonnes_role says: added to the headline only for origin rules.
     tonnes_at_risk: float = 0.0
     seconds: float = 0.0
-    # Why the rule did not run (config entry), or None.
-    skipped: str | None = None
+    reason: str | None = None  # why it did not run: the config's reason, or the data gap
+    unjudged_counties: tuple[str, ...] = ()  # counties it did not judge (a county data gap, or the config)
+
+    @classmethod
+    def of(cls, rule: Rule, status: str, **outcome: Any) -> RuleRun:
+        return cls(
+            rule_id=rule.id,
+            version=rule.version,
+            title={"zh": rule.title.zh, "en": rule.title.en},
+            severity=rule.severity,
+            tonnes_role=rule.tonnes.role.value,
+            status=status,
+            **outcome,
+        )
+
+    def as_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["id"] = record.pop("rule_id")
+        record["severity"] = self.severity.value
+        return record
 
 
 @dataclass
@@ -54,16 +84,29 @@ class AuditResult:
     run_id: str
     period: str
     rules: list[RuleRun] = field(default_factory=list)
-    by_severity: dict[str, int] = field(default_factory=dict)
-    worst_facilities: list[dict[str, Any]] = field(default_factory=list)
     findings: int = 0
+    # Each tonne at risk once, at its origin; see coaltrace.rules.summary.
     tonnes_at_risk: float = 0.0
+    tonnes_at_risk_by_class: dict[str, float] = field(default_factory=dict)
+    by_severity: dict[str, int] = field(default_factory=dict)
+    data_gaps: list[dict[str, Any]] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)  # rows per table in the period
+    worst_facilities: list[dict[str, Any]] = field(default_factory=list)
+    counties: list[dict[str, Any]] = field(default_factory=list)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # every rule's parameters in force
+    config: str | None = None  # the config file, if one was read
     seconds: float = 0.0
     prepare_seconds: float = 0.0
 
     def worst_severity(self) -> Severity | None:
         present = [Severity(s) for s, n in self.by_severity.items() if n]
         return max(present, key=lambda s: s.rank) if present else None
+
+    def summary(self) -> dict[str, Any]:
+        """The audit as one JSON object (`coaltrace audit --json`, and kept with the run)."""
+        record = {k: v for k, v in asdict(self).items() if k != "rules"}
+        record["rules"] = [r.as_record() for r in self.rules]
+        return tidy(record)
 
 
 def parse_param_overrides(items: Iterable[str]) -> dict[str, dict[str, str]]:
@@ -130,79 +173,6 @@ def run_rule_query(store: Store, rule: Rule, values: dict[str, Any], *, source: 
         con.execute("ROLLBACK")
 
 
-def _stage_findings(
-    store: Store,
-    rule: Rule,
-    rows: pa.Table,
-    *,
-    period: Period,
-    values: dict[str, Any],
-    config: dict[str, Any],
-    counties_off: list[str],
-    run_id: str,
-    created_at: datetime,
-) -> tuple[int, float]:
-    """Group the rule's rows by entity into findings in `_new_findings`; returns (count, tonnes)."""
-    names = set(rows.column_names)
-    if "entity_id" not in names:
-        raise RuleError(f"rule {rule.id}: the query returned no entity_id column")
-    evidence_cols = [c for c in LINEAGE if c in names] + [c for c in rule.evidence if c not in LINEAGE]
-    struct = "struct_pack(" + ", ".join(f'"{c}" := r."{c}"' for c in evidence_cols) + ")"
-    tonnes = "max(r.tonnes_at_risk)" if "tonnes_at_risk" in names else "CAST(NULL AS DOUBLE)"
-    facility = "min(r.facility_id)" if "facility_id" in names else "CAST(NULL AS VARCHAR)"
-    county = "min(r.county)" if "county" in names else "CAST(NULL AS VARCHAR)"
-    severity = (
-        "max(CASE r.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 END)"
-        if "severity" in names
-        else "CAST(NULL AS INTEGER)"
-    )
-    con = store.con
-    con.register("_rule_rows", rows)
-    try:
-        con.execute(
-            f"""
-            INSERT INTO _new_findings
-            WITH g AS (
-                SELECT CAST(r.entity_id AS VARCHAR) AS entity_id, {facility} AS facility_id,
-                       {county} AS county, {tonnes} AS tonnes_at_risk, {severity} AS sev_rank,
-                       list({struct} ORDER BY {struct}) AS ev, count(*) AS n
-                FROM _rule_rows r WHERE r.entity_id IS NOT NULL GROUP BY 1
-            )
-            SELECT {finding_id_sql(rule.id, rule.entity.value, "g.entity_id", period.label)},
-                   ?, ?, COALESCE(CASE g.sev_rank WHEN 4 THEN 'critical' WHEN 3 THEN 'high'
-                                  WHEN 2 THEN 'medium' WHEN 1 THEN 'low' END, ?),
-                   ?, g.entity_id, g.facility_id, COALESCE(g.county, f.county), ?,
-                   g.tonnes_at_risk,
-                   to_json(struct_pack(rows := g.ev[1:{EVIDENCE_ROWS}], total_rows := g.n)),
-                   ?::JSON, ?::JSON, ?, ?, ?, ?
-            FROM g LEFT JOIN (SELECT facility_id, min(county) AS county FROM facilities GROUP BY 1) f
-              ON f.facility_id = g.facility_id
-            WHERE COALESCE(g.county, f.county, '') NOT IN (SELECT UNNEST(?::VARCHAR[]))
-            """,
-            [
-                rule.id,
-                rule.version,
-                rule.severity.value,
-                rule.entity.value,
-                period.label,
-                json.dumps(values, ensure_ascii=False, default=str),
-                json.dumps(config, ensure_ascii=False, default=str),
-                rule.title.zh,
-                rule.title.en,
-                created_at,
-                run_id,
-                counties_off,
-            ],
-        )
-    finally:
-        con.unregister("_rule_rows")
-    row = con.execute(
-        "SELECT count(*), COALESCE(sum(tonnes_at_risk), 0) FROM _new_findings WHERE rule_id = ?", [rule.id]
-    ).fetchone()
-    assert row is not None
-    return int(row[0]), float(row[1])
-
-
 def run_audit(
     store: Store,
     period: Period | str,
@@ -213,86 +183,109 @@ def run_audit(
     config: AuditConfig | None = None,
 ) -> AuditResult:
     """Run the enabled rules for PERIOD and replace that period's findings of those rules."""
+    import polars as pl
+
     started = time.perf_counter()
     created_at = datetime.now().replace(microsecond=0)
     p = period if isinstance(period, Period) else Period.parse(period)
     config = config or AuditConfig()
     ruleset = load_rules(rule_dirs)
-    selected = [ruleset.get(r) for r in dict.fromkeys(only)] if only else [r for r in ruleset if r.enabled]
+    selected = [ruleset.get(r) for r in dict.fromkeys(only)] if only is not None else [r for r in ruleset if r.enabled]
+    if not selected:
+        raise UsageError("no rule to run", zh="没有可运行的规则", hint="Name at least one rule id with --only.")
     values = resolve_params(ruleset, config.params, params or {})
     for d in config.disables:
         # A misspelt rule id would otherwise turn nothing off, silently.
         ruleset.get(d.rule)
     run_id = hashlib.sha1(f"{p.label}|{created_at.isoformat()}|{time.time_ns()}".encode()).hexdigest()[:12]
-    result = AuditResult(run_id=run_id, period=p.label)
+    result = AuditResult(
+        run_id=run_id, period=p.label, params={r.id: values[r.id] for r in selected}, config=config.source
+    )
 
     prepare(store, p, config)
+    cov = coverage.measure(store, p, selected)
+    result.rows = cov.rows
+    result.data_gaps = [g.as_record(p.label) for g in cov.gaps]
     result.prepare_seconds = time.perf_counter() - started
     ensure_tables(store)
-    store.con.execute("CREATE OR REPLACE TEMP TABLE _new_findings AS SELECT * FROM findings LIMIT 0")
+    counties = pl.from_arrow(
+        store.con.sql("SELECT facility_id, min(county) AS county FROM facilities GROUP BY 1").to_arrow_table()
+    )
+    assert isinstance(counties, pl.DataFrame)
+    found: list[pl.DataFrame] = []
     for rule in selected:
-        title = (rule.title.zh, rule.title.en)
         off = config.rule_off(rule.id, p)
+        gap = cov.stopped_by(rule.id)
         if off is not None:
-            result.rules.append(RuleRun(rule.id, title, rule.severity, skipped=off.reason or "config"))
+            result.rules.append(RuleRun.of(rule, DISABLED, reason=off.reason or "config"))
+            continue
+        if gap is not None:
+            result.rules.append(
+                RuleRun.of(rule, NO_DATA, reason=f"{gap.code}:{gap.subject}" if gap.subject else gap.code)
+            )
             continue
         t0 = time.perf_counter()
         rows = run_rule_query(store, rule, values[rule.id], source=ruleset.files.get(rule.id))
-        counties_off = [d.county for d in config.counties_off(rule.id, p) if d.county]
-        n, tonnes = _stage_findings(
-            store,
-            rule,
-            rows,
+        unjudged = sorted(
+            {d.county for d in config.counties_off(rule.id, p) if d.county} | set(cov.counties_unjudged(rule.id))
+        )
+        staging = Staging(
             period=p,
             values=values[rule.id],
-            config=config.record(rule.id, p),
-            counties_off=counties_off,
+            config=config.record(rule.id, p) | {"unjudged_counties": unjudged},
+            counties_off=unjudged,
             run_id=run_id,
             created_at=created_at,
         )
-        result.rules.append(RuleRun(rule.id, title, rule.severity, n, tonnes, time.perf_counter() - t0))
+        frame = group_rows(rule, rows, counties, staging)
+        found.append(frame)
+        tonnes = float(frame["tonnes_at_risk"].fill_null(0).sum())
+        result.rules.append(
+            RuleRun.of(
+                rule,
+                RAN,
+                findings=frame.height,
+                tonnes_at_risk=tonnes,
+                seconds=time.perf_counter() - t0,
+                unjudged_counties=tuple(unjudged),
+            )
+        )
 
+    new = pl.concat(found, how="vertical") if found else None
     with store.transaction() as con:
         con.execute(
             "DELETE FROM findings WHERE period = ? AND rule_id IN (SELECT UNNEST(?::VARCHAR[]))",
             [p.label, [r.id for r in selected]],
         )
-        con.execute("INSERT INTO findings SELECT * FROM _new_findings")
-        con.execute("DROP TABLE _new_findings")
-        result.seconds = time.perf_counter() - started
+        if new is not None and new.height:
+            con.register("_new_findings", new.to_arrow())
+            try:
+                con.execute(f"INSERT INTO findings ({', '.join(NAMES)}) SELECT {', '.join(NAMES)} FROM _new_findings")
+            finally:
+                con.unregister("_new_findings")
         result.findings = sum(r.findings for r in result.rules)
         con.execute(
-            "INSERT INTO audit_runs VALUES (?, ?, ?, ?, ?::JSON, ?::JSON, ?)",
+            "INSERT INTO audit_runs (run_id, period, started_at, seconds, rules, config, findings) "
+            "VALUES (?, ?, ?, ?, ?::JSON, ?::JSON, ?)",
             [
                 run_id,
                 p.label,
                 created_at,
-                result.seconds,
+                0.0,
                 json.dumps([r.id for r in selected]),
                 json.dumps({"source": config.source, "params": values}, ensure_ascii=False, default=str),
                 result.findings,
             ],
         )
-    _summarise(store, result)
+        figures = counted_once(store, run_id)
+        result.tonnes_at_risk = figures["tonnes_at_risk"]
+        result.tonnes_at_risk_by_class = figures["tonnes_at_risk_by_class"]
+        result.by_severity = figures["by_severity"]
+        result.worst_facilities = figures["worst_facilities"]
+        result.counties = figures["counties"]
+        result.seconds = time.perf_counter() - started
+        con.execute(
+            "UPDATE audit_runs SET seconds = ?, summary = ?::JSON WHERE run_id = ?",
+            [result.seconds, json.dumps(result.summary(), ensure_ascii=False, default=str), run_id],
+        )
     return result
-
-
-def _summarise(store: Store, result: AuditResult) -> None:
-    rows = store.query("SELECT severity, count(*) AS n FROM findings WHERE run_id = ? GROUP BY 1", [result.run_id])
-    result.by_severity = {s.value: 0 for s in Severity} | {r["severity"]: int(r["n"]) for r in rows}
-    result.tonnes_at_risk = sum(r.tonnes_at_risk for r in result.rules)
-    result.worst_facilities = store.query(
-        f"""
-        SELECT facility_id, min(county) AS county, count(*) AS findings,
-               max({SEVERITY_RANK_SQL}) AS worst_rank,
-               COALESCE(sum(tonnes_at_risk), 0) AS tonnes_at_risk
-        FROM findings WHERE run_id = ? AND facility_id IS NOT NULL
-        GROUP BY facility_id
-        ORDER BY worst_rank DESC, tonnes_at_risk DESC, findings DESC, facility_id
-        LIMIT 10
-        """,
-        [result.run_id],
-    )
-    ranks = {s.rank: s.value for s in Severity}
-    for f in result.worst_facilities:
-        f["worst_severity"] = ranks.get(int(f.pop("worst_rank")), "low")

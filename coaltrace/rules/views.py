@@ -8,7 +8,7 @@ national audit can define the same names over its own tables.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from coaltrace.period import Period
 
@@ -17,31 +17,52 @@ if TYPE_CHECKING:
 
 # Provenance tables carry their own `period` label; rules see the audited one.
 PROVENANCE_TABLES = ("balances", "running_breaches", "origin_shares", "flow_origins", "flows")
+_SHIPMENTS = ("sales", "transports")
+_GRAPH = ("facilities", "licences", "sales", "transports", "stocks")
 
-# Views every rule may read, with what they hold (docs/rules.md lists them too).
-VIEWS: dict[str, str] = {
-    "audit_period": "one row: period label, period_start, period_end (timestamps, end exclusive), days",
-    "facilities": "the facility register (all of it)",
-    "licences": "every licence and permit (all of them)",
-    "coal_mining_licences": "mining licences for coal (mineral empty or naming coal)",
-    "zones": "closed-mine, outcrop, remote-road and protected zones",
-    "zone_circles": "every zone as a circle that covers it: zone_id, kind, lat, lon, radius_m",
-    "facility_uscc": "facility_id, uscc, uscc_valid (GB 32100 check character), with lineage",
-    "stocks": "stock counts (all of them)",
-    "sales": "every sale loaded, any period (for look-ups across the period's edges)",
-    "transports": "every trip loaded, any period (for look-ups across the period's edges)",
-    "period_sales": "sales sold in the period",
-    "period_trips": "transports departed in the period, with plate_valid",
-    "period_intakes": "intakes received in the period, with plate_valid",
-    "period_power": "power readings for the period's months",
-    "period_gps": "GPS points in the period",
-    "gps_zone_hits": "GPS points of the period inside a zone: plate, ts, lat, lon, zone_id, zone_kind",
-    "period_balances": "mass balance per facility (provenance)",
-    "period_running_breaches": "facilities whose running stock went below zero (provenance)",
-    "period_origin_shares": "origin classes of each facility's coal (provenance)",
-    "period_flow_origins": "origin classes of the coal on each flow (provenance)",
-    "period_flows": "seller to buyer flows, declared and physical (provenance)",
+
+class View(NamedTuple):
+    """What a view holds (docs/rules.md lists them) and the contract tables it reads."""
+
+    text: str
+    tables: tuple[str, ...]
+
+
+# Views every rule may read.
+VIEWS: dict[str, View] = {
+    "audit_period": View("one row: period label, period_start, period_end (timestamps, end exclusive), days", ()),
+    "facilities": View("the facility register (all of it)", ("facilities",)),
+    "licences": View("every licence and permit (all of them)", ("licences",)),
+    "coal_mining_licences": View("mining licences for coal (mineral empty or naming coal)", ("licences",)),
+    "zones": View("closed-mine, outcrop, remote-road and protected zones", ("zones",)),
+    "zone_circles": View("every zone as a circle that covers it: zone_id, kind, lat, lon, radius_m", ("zones",)),
+    "facility_uscc": View("facility_id, uscc, uscc_valid (GB 32100 check character), with lineage", ("facilities",)),
+    "stocks": View("stock counts (all of them)", ("stocks",)),
+    "sales": View("every sale loaded, any period (for look-ups across the period's edges)", ("sales",)),
+    "transports": View("every trip loaded, any period (for look-ups across the period's edges)", ("transports",)),
+    "period_sales": View("sales sold in the period", ("sales",)),
+    "period_trips": View("transports departed in the period, with plate_valid", ("transports",)),
+    "period_intakes": View("intakes received in the period, with plate_valid", ("intakes",)),
+    "period_power": View("power readings for the period's months", ("power",)),
+    "period_gps": View("GPS points in the period", ("gps",)),
+    "gps_zone_hits": View(
+        "GPS points of the period inside a zone: plate, ts, lat, lon, zone_id, zone_kind", ("gps", "zones")
+    ),
+    "period_shipments": View(
+        "the period's sales and trips as one list with lineage: _table, record_id, seller_id, buyer_id, "
+        "happened_at, tonnes, waybill_no, counted (its tonnes are the ones the mass balance used, see "
+        "flow_measure in docs/provenance.md), _file, _sheet, _line",
+        _SHIPMENTS,
+    ),
+    "period_balances": View("mass balance per facility (provenance)", _GRAPH),
+    "period_running_breaches": View("facilities whose running stock went below zero (provenance)", _GRAPH),
+    "period_origin_shares": View("origin classes of each facility's coal (provenance)", _GRAPH),
+    "period_flow_origins": View("origin classes of the coal on each flow (provenance)", _GRAPH),
+    "period_flows": View("seller to buyer flows, declared and physical (provenance)", _GRAPH),
 }
+
+# Views that read the provenance tables, so exist only once provenance was built.
+NEEDS_PROVENANCE = {f"period_{t}" for t in PROVENANCE_TABLES} | {"period_shipments"}
 
 
 def _ts(d: object) -> str:
@@ -78,14 +99,30 @@ def view_sql(period: Period) -> dict[str, str]:
     }
     for table in PROVENANCE_TABLES:
         views[f"period_{table}"] = f"SELECT * FROM {table} WHERE period = '{label}'"
+    views["period_shipments"] = (
+        "SELECT e.*, COALESCE(m.measure = CASE e._table WHEN 'sales' THEN 'declared' ELSE 'physical' END "
+        "AND e.tonnes > 0 AND e.seller_id <> e.buyer_id, FALSE) AS counted FROM ("
+        "SELECT 'sales' AS _table, sale_id AS record_id, seller_id, buyer_id, sold_at AS happened_at, tonnes, "
+        f"waybill_no, _file, _sheet, _line FROM sales WHERE sold_at >= {start} AND sold_at < {end} "
+        "UNION ALL SELECT 'transports', trip_id, origin_id, destination_id, departed_at, "
+        "COALESCE(tonnes_unloaded, tonnes_loaded), waybill_no, _file, _sheet, _line FROM transports "
+        f"WHERE departed_at >= {start} AND departed_at < {end}) e "
+        f"LEFT JOIN (SELECT DISTINCT seller_id, buyer_id, measure FROM flows WHERE period = '{label}') m "
+        "ON m.seller_id = e.seller_id AND m.buyer_id = e.buyer_id"
+    )
     return views
+
+
+def tables_behind(views: set[str]) -> set[str]:
+    """The contract tables that the named views read."""
+    return {t for v in views if v in VIEWS for t in VIEWS[v].tables}
 
 
 def create_views(con: duckdb.DuckDBPyConnection, period: Period) -> None:
     """Define the period's views on this connection (temporary: other sessions see nothing)."""
     existing = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    have_provenance = "balances" in existing
     for name, body in view_sql(period).items():
-        source = name.removeprefix("period_")
-        if source in PROVENANCE_TABLES and source not in existing:
+        if name in NEEDS_PROVENANCE and not have_provenance:
             continue
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {body}")

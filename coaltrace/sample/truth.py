@@ -272,6 +272,8 @@ def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame
         fac(f"21.{k + 1}", "mine_low_kwh_per_tonne", f, None, "3-6 kWh per tonne shipped, peers 20-40")
     f = world.role("c22_bad_uscc")[0]
     fac("22.1", "dq_invalid_uscc", f, None, "credit code with a wrong check character")
+    f = world.role("c23_closed_washery")[0]
+    fac("23.1", "facility_closed_shipping", f, out_t[f], "washery closed since 2021-10-31 still sells coal")
     neg = sales.filter(pl.col("tonnes") < 0).row(0, named=True)
     row("22.1", "dq_negative_tonnes", "sale", neg["sale_id"], ids[neg["seller"]], None, "sale with negative tonnes")
     return (

@@ -455,6 +455,16 @@ def _status_and_licences(
         .alias("uscc")
     )
     roles["c22_bad_uscc"] = [bad]
+    # One clean washery was closed in the autumn and trades on as if nothing happened.
+    shut = _first_clean(fac, "washery")
+    fac = fac.with_columns(
+        pl.when(pl.int_range(pl.len()) == shut).then(pl.lit("closed")).otherwise(pl.col("status")).alias("status"),
+        pl.when(pl.int_range(pl.len()) == shut)
+        .then(pl.lit(date(2021, 10, 31)))
+        .otherwise(pl.col("status_since"))
+        .alias("status_since"),
+    )
+    roles["c23_closed_washery"] = [shut]
     return fac, licences
 
 

@@ -1,0 +1,286 @@
+"""Coverage before judgement: what the period's data holds, measured before any rule runs.
+
+A rule that judges data that is not there finds problems that are not there: a
+data set without the flows into preparation plants makes every plant "ship coal
+it never received"; a month with no sales makes every stock count a shortfall.
+So the audit first measures, per period:
+
+- how many rows each contract table holds in the period (registers: at all);
+- whether the period has any record at all (without one, nothing is judged),
+  and any shipment (sale or trip): without one, there is no mass balance or
+  provenance, and the rules that read them do not run;
+- for each kind of facility, whether its inflows are recorded at all (decided
+  by the provenance build, `coaltrace.provenance.balance.inflow_recorded`), and
+  whether any coal mining licence is loaded;
+- per county: facilities that receive coal but book no intake, intakes booked
+  with no shipment into the county, trips with no GPS point.
+
+Each cause becomes one `DataGap`: what is missing, which rules it stops (a rule
+names the tables it `requires`), which facilities, counties and tonnes it leaves
+unjudged, in zh and en. A gap that stops a rule makes its status `no_data`; a
+county gap keeps the rule from judging that county only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from coaltrace.contract import TABLES
+from coaltrace.contract.tables import COAL_MINING_LICENCE
+from coaltrace.period import Period
+from coaltrace.rules.model import Rule
+from coaltrace.rules.sql import parse_select, render, tables_read
+from coaltrace.rules.views import NEEDS_PROVENANCE, tables_behind
+from coaltrace.store import Store
+
+# Rules that read these views judge a facility's balance: a kind without recorded inflows stops them there.
+_BALANCE_VIEWS = frozenset(
+    {"period_balances", "period_running_breaches", "period_origin_shares", "period_flow_origins"}
+)
+REGISTERS = ("facilities", "licences", "zones")
+
+# code -> (zh, en); placeholders come from the gap's fields.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "no_records": (
+        "{period} 没有任何记录（销售、运输、入库、用电、定位均无）：本期不作任何判断，所有规则均未运行。",
+        "{period} has no records at all (no sale, trip, intake, power reading or GPS point): nothing was "
+        "judged, no rule ran.",
+    ),
+    "no_shipments": (
+        "{period} 没有任何销售或运输记录：物料平衡与来源追溯无从计算，{rules} 未运行。",
+        "{period} has no sale and no trip: there is no mass balance or provenance to judge, so {rules} did not run.",
+    ),
+    "no_rows": (
+        "{subject_zh}表在 {period} 没有数据：{rules} 未运行。",
+        "no {subject} rows for {period}: {rules} did not run.",
+    ),
+    "no_mining_licences": (
+        "未载入任何煤炭采矿许可证：{facilities} 个煤矿发出的 {tonnes} 吨煤无法判断是否合法，{rules} 未运行。",
+        "no coal mining licence is loaded: whether the {tonnes} t shipped by {facilities} mines were "
+        "licensed cannot be judged; {rules} did not run.",
+    ),
+    "inflows_unrecorded": (
+        "数据中几乎没有{subject_zh}的进煤记录：{facilities} 个{subject_zh}发出 {shipped} 吨，"
+        "其中 {tonnes} 吨无法用进煤解释，但这是数据缺口，不作为无来源煤判断（{rules}）。",
+        "the data records almost no inflow to any {subject}: {facilities} of them shipped {shipped} t, "
+        "{tonnes} t of it beyond what their recorded inflow explains; that is a gap in the data, not "
+        "judged as coal with no source ({rules}).",
+    ),
+    "county_no_intakes": (
+        "{subject}：有煤运入该县区的单位，但没有任何入库记录：{rules} 未对该县区作出判断。",
+        "{subject}: coal was shipped to its facilities but none booked an intake: {rules} judged nothing there.",
+    ),
+    "county_no_shipments": (
+        "{subject}：有入库记录，但没有任何运入该县区的销售或运输记录：{rules} 未对该县区作出判断。",
+        "{subject}: intakes were booked but no sale or trip into the county is recorded: {rules} "
+        "did not judge the county.",
+    ),
+    "county_no_gps": (
+        "{subject}：{facilities} 个单位发出的车次在本期没有任何定位点：{rules} 未对这些车次作出判断。",
+        "{subject}: the trips leaving {facilities} of its facilities have no GPS point in the period: "
+        "{rules} did not judge them.",
+    ),
+}
+
+_TABLE_ZH = {name: t.zh for name, t in TABLES.items()}
+_KIND_ZH = {
+    "washery": "洗煤厂",
+    "coking_plant": "焦化厂",
+    "yard": "煤场",
+    "trader": "贸易商",
+    "rail_station": "集运站",
+    "power_plant": "电厂",
+    "other": "其他单位",
+}
+
+
+@dataclass(frozen=True)
+class DataGap:
+    """One cause of something the audit could not judge."""
+
+    code: str
+    subject: str | None = None  # the table, facility kind or county
+    rules: tuple[str, ...] = ()  # rules it stopped (or stopped in `counties`)
+    facilities: int = 0
+    tonnes: float = 0.0  # tonnes left unjudged
+    shipped: float = 0.0
+    counties: tuple[str, ...] = ()  # where a county gap keeps `rules` from judging
+    stops: bool = False  # True: the rules did not run at all
+
+    def message(self, lang: str, period: str) -> str:
+        zh, en = MESSAGES[self.code]
+        subject = self.subject or ""
+        return (zh if lang == "zh" else en).format(
+            period=period,
+            subject=subject,
+            subject_zh=_TABLE_ZH.get(subject, _KIND_ZH.get(subject, subject)),
+            rules=", ".join(self.rules) or "-",
+            facilities=f"{self.facilities:,}",
+            tonnes=f"{self.tonnes:,.3f}",
+            shipped=f"{self.shipped:,.3f}",
+        )
+
+    def as_record(self, period: str) -> dict[str, Any]:
+        record = asdict(self)
+        record["message"] = {"zh": self.message("zh", period), "en": self.message("en", period)}
+        return record
+
+
+@dataclass
+class Coverage:
+    period: str
+    rows: dict[str, int]
+    gaps: list[DataGap] = field(default_factory=list)
+
+    def stopped_by(self, rule_id: str) -> DataGap | None:
+        """The gap that keeps this rule from running at all, if any."""
+        return next((g for g in self.gaps if g.stops and rule_id in g.rules), None)
+
+    def counties_unjudged(self, rule_id: str) -> list[str]:
+        return sorted({c for g in self.gaps if not g.stops and rule_id in g.rules for c in g.counties})
+
+
+def _count(store: Store, sql: str, params: list[Any] | None = None) -> int:
+    row = store.con.execute(sql, params or []).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def period_rows(store: Store, period: Period) -> dict[str, int]:
+    """Rows per contract table in the period; registers count all their rows."""
+    start, end = period.start, period.end
+    rows: dict[str, int] = {}
+    for name, table in TABLES.items():
+        if name in REGISTERS or table.time_column is None:
+            rows[name] = _count(store, f"SELECT count(*) FROM {name}")
+        elif name == "power":
+            rows[name] = _count(store, "SELECT count(*) FROM power WHERE list_contains(?, month)", [period.months])
+        else:
+            col = table.time_column
+            rows[name] = _count(store, f'SELECT count(*) FROM {name} WHERE "{col}" >= ? AND "{col}" < ?', [start, end])
+    return rows
+
+
+def _reads(rule: Rule) -> set[str]:
+    return tables_read(parse_select(render(rule.query, rule.param_values())))
+
+
+def measure(store: Store, period: Period, rules: Iterable[Rule]) -> Coverage:
+    """The period's coverage and its gaps, for these rules. Needs the period's provenance built."""
+    rules = list(rules)
+    rows = period_rows(store, period)
+    cov = Coverage(period=period.label, rows=rows)
+    if not any(rows[name] for name, t in TABLES.items() if name not in REGISTERS and t.time_column):
+        cov.gaps.append(DataGap("no_records", rules=tuple(r.id for r in rules), stops=True))
+        return cov
+    reads = {r.id: _reads(r) for r in rules}
+    if rows["sales"] + rows["transports"] == 0:
+        stopped = tuple(r.id for r in rules if reads[r.id] & NEEDS_PROVENANCE)
+        if stopped:
+            cov.gaps.append(DataGap("no_shipments", rules=stopped, stops=True))
+    for name in TABLES:
+        if rows[name] == 0:
+            stopped = tuple(r.id for r in rules if name in r.requires)
+            if stopped:
+                cov.gaps.append(DataGap("no_rows", subject=name, rules=stopped, stops=True))
+    cov.gaps += _mining_licence_gap(store, period, rules)
+    cov.gaps += _kind_gaps(store, period, [r.id for r in rules if reads[r.id] & _BALANCE_VIEWS])
+    cov.gaps += _county_gaps(store, rules, rows, reads)
+    return cov
+
+
+def _mining_licence_gap(store: Store, period: Period, rules: list[Rule]) -> list[DataGap]:
+    if _count(store, f"SELECT count(*) FROM licences WHERE {COAL_MINING_LICENCE}"):
+        return []
+    # What the mines shipped: as the balance counted it when provenance was built, else as declared.
+    row = store.con.execute(
+        "SELECT count(*) FILTER (WHERE outflow_t > 0), COALESCE(sum(outflow_t), 0) FROM balances "
+        "WHERE period = ? AND kind = 'mine'"
+        if _exists(store, "balances")
+        else "SELECT count(DISTINCT s.seller_id), COALESCE(sum(s.tonnes), 0) FROM period_sales s "
+        "JOIN facilities f ON f.facility_id = s.seller_id WHERE f.kind = 'mine' AND s.tonnes > 0 AND ? IS NOT NULL",
+        [period.label],
+    ).fetchone()
+    mines, shipped = (int(row[0]), float(row[1])) if row else (0, 0.0)
+    if not mines:
+        return []
+    stopped = tuple(r.id for r in rules if "licences" in r.requires)
+    return [DataGap("no_mining_licences", rules=stopped, facilities=mines, tonnes=shipped, stops=True)]
+
+
+def _exists(store: Store, table: str) -> bool:
+    return bool(_count(store, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]))
+
+
+def _kind_gaps(store: Store, period: Period, balance_rules: list[str]) -> list[DataGap]:
+    if not balance_rules or not _exists(store, "balances"):
+        return []
+    rows = store.con.execute(
+        """SELECT kind, count(*), sum(outflow_t), sum(data_gap_t) FROM balances
+           WHERE period = ? AND NOT inflow_recorded AND kind IS NOT NULL AND kind <> 'mine' AND outflow_t > 0
+           GROUP BY kind ORDER BY kind""",
+        [period.label],
+    ).fetchall()
+    return [
+        DataGap(
+            "inflows_unrecorded",
+            subject=kind,
+            rules=tuple(balance_rules),
+            facilities=int(n),
+            shipped=float(shipped),
+            tonnes=float(gap),
+        )
+        for kind, n, shipped, gap in rows
+    ]
+
+
+_COUNTY_GAPS = """
+WITH fac AS (SELECT facility_id, any_value(county) AS county FROM facilities GROUP BY 1),
+inbound AS (
+    SELECT f.county, count(DISTINCT e.buyer_id) AS facilities
+    FROM (SELECT buyer_id FROM period_sales UNION ALL SELECT destination_id FROM period_trips) e
+    JOIN fac f ON f.facility_id = e.buyer_id WHERE f.county IS NOT NULL GROUP BY 1
+), booked AS (
+    SELECT f.county, count(*) AS intakes FROM period_intakes i
+    JOIN fac f ON f.facility_id = i.facility_id WHERE f.county IS NOT NULL GROUP BY 1
+)
+SELECT COALESCE(i.county, b.county) AS county, COALESCE(i.facilities, 0), COALESCE(b.intakes, 0)
+FROM inbound i FULL JOIN booked b ON b.county = i.county
+ORDER BY 1
+"""
+
+_GPS_GAPS = """
+WITH fac AS (SELECT facility_id, any_value(county) AS county FROM facilities GROUP BY 1),
+tracked AS (SELECT DISTINCT plate FROM period_gps)
+SELECT f.county, count(DISTINCT t.origin_id) FROM period_trips t
+JOIN fac f ON f.facility_id = t.origin_id
+WHERE f.county IS NOT NULL
+GROUP BY 1 HAVING count(*) FILTER (WHERE t.plate IN (SELECT plate FROM tracked)) = 0
+ORDER BY 1
+"""
+
+
+def _county_gaps(store: Store, rules: list[Rule], rows: dict[str, int], reads: dict[str, set[str]]) -> list[DataGap]:
+    """County by county: what was recorded on one side of a check but not on the other."""
+    gaps: list[DataGap] = []
+    intake_rules = tuple(r.id for r in rules if "intakes" in r.requires)
+    # Rules that look for the shipment behind an intake: blind where no shipment is recorded.
+    matching_rules = tuple(r for r in intake_rules if tables_behind(reads[r]) & {"sales", "transports"})
+    gps_rules = tuple(r.id for r in rules if "gps" in r.requires)
+    if rows["intakes"] and intake_rules:
+        for county, facilities, intakes in store.con.execute(_COUNTY_GAPS).fetchall():
+            if intakes == 0:
+                gaps.append(
+                    DataGap("county_no_intakes", subject=county, rules=intake_rules, facilities=int(facilities))
+                )
+            elif facilities == 0 and matching_rules:
+                gaps.append(DataGap("county_no_shipments", subject=county, rules=matching_rules, counties=(county,)))
+    if rows["gps"] and gps_rules:
+        for county, facilities in store.con.execute(_GPS_GAPS).fetchall():
+            gaps.append(
+                DataGap(
+                    "county_no_gps", subject=county, rules=gps_rules, facilities=int(facilities), counties=(county,)
+                )
+            )
+    return gaps

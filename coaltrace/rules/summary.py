@@ -1,0 +1,95 @@
+"""An audit's figures, each tonne counted once.
+
+Coal at risk is counted where it entered the chain with no licensed source: at
+an unlicensed or closed producer, as production over capacity, as a shortfall at
+a non-mine. A finding whose rule says its tonnes are that origin
+(`tonnes: {role: origin, class: ...}`) contributes them once per facility and
+origin class, however many rules found the same coal there; tonnes carried on
+downstream, or standing on the records a rule found, are shown with their
+findings and never added. So the headline, the by-class split, the facility and
+county rankings are sums of distinct coal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coaltrace.numbers import tidy
+from coaltrace.rules.findings import SEVERITY_RANK_SQL
+from coaltrace.rules.model import OriginClass, Severity
+from coaltrace.store import Store
+
+TOP = 10
+
+# Origin tonnes per facility and class: the maximum across the rules that found the same coal.
+_ORIGINS = """
+SELECT facility_id, origin_class, max(tonnes_at_risk) AS tonnes
+FROM findings
+WHERE run_id = $run AND tonnes_role = 'origin' AND facility_id IS NOT NULL AND tonnes_at_risk > 0
+GROUP BY ALL
+"""
+
+_FACILITIES = f"""
+WITH o AS ({_ORIGINS}),
+here AS (SELECT facility_id, sum(tonnes) AS at_risk FROM o GROUP BY 1),
+f AS (
+    SELECT facility_id, count(*) AS findings, max({SEVERITY_RANK_SQL}) AS worst_rank, min(county) AS county
+    FROM findings WHERE run_id = $run AND facility_id IS NOT NULL GROUP BY 1
+)
+SELECT f.facility_id, r.name, r.kind, COALESCE(f.county, r.county) AS county, f.findings, f.worst_rank,
+       COALESCE(here.at_risk, 0) AS tonnes_at_risk
+FROM f LEFT JOIN here USING (facility_id)
+LEFT JOIN (SELECT facility_id, any_value(name) AS name, any_value(kind) AS kind, any_value(county) AS county
+           FROM facilities GROUP BY 1) r USING (facility_id)
+ORDER BY worst_rank DESC, tonnes_at_risk DESC, findings DESC, facility_id
+"""
+
+_COUNTIES = f"""
+WITH o AS ({_ORIGINS}),
+risk AS (
+    SELECT COALESCE(r.county, '') AS county, sum(o.tonnes) AS at_risk FROM o
+    LEFT JOIN (SELECT facility_id, any_value(county) AS county FROM facilities GROUP BY 1) r USING (facility_id)
+    GROUP BY 1
+),
+f AS (
+    SELECT COALESCE(county, '') AS county, count(*) AS findings, max({SEVERITY_RANK_SQL}) AS worst_rank
+    FROM findings WHERE run_id = $run GROUP BY 1
+)
+SELECT NULLIF(f.county, '') AS county, f.findings, f.worst_rank, COALESCE(risk.at_risk, 0) AS tonnes_at_risk
+FROM f LEFT JOIN risk USING (county)
+ORDER BY tonnes_at_risk DESC, worst_rank DESC, findings DESC, county NULLS LAST
+"""
+
+
+def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ranks = {s.rank: s.value for s in Severity}
+    for r in rows:
+        r["worst_severity"] = ranks.get(int(r.pop("worst_rank") or 0), Severity.low.value)
+    return rows
+
+
+def counted_once(store: Store, run_id: str) -> dict[str, Any]:
+    """tonnes_at_risk, tonnes_at_risk_by_class, by_severity, worst_facilities and counties of one audit run."""
+    params = {"run": run_id}
+    origins = store.con.execute(_ORIGINS, params).fetchall()
+    by_class = {c.value: 0.0 for c in OriginClass}
+    for _, origin_class, tonnes in origins:
+        by_class[origin_class] = by_class.get(origin_class, 0.0) + float(tonnes)
+    severities = dict(
+        store.con.execute("SELECT severity, count(*) FROM findings WHERE run_id = ? GROUP BY 1", [run_id]).fetchall()
+    )
+    cur = store.con.execute(_FACILITIES + f" LIMIT {TOP}", params)
+    names = [d[0] for d in cur.description]
+    facilities = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    cur = store.con.execute(_COUNTIES, params)
+    names = [d[0] for d in cur.description]
+    counties = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return tidy(
+        {
+            "tonnes_at_risk": sum(by_class.values()),
+            "tonnes_at_risk_by_class": by_class,
+            "by_severity": {s.value: int(severities.get(s.value, 0)) for s in sorted(Severity, key=lambda s: -s.rank)},
+            "worst_facilities": _ranked(facilities),
+            "counties": _ranked(counties),
+        }
+    )
