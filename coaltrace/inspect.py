@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from coaltrace.provenance.report import yard_report
+from coaltrace.numbers import tidy
+from coaltrace.period import Period
+from coaltrace.provenance.report import ConfigArg, yard_report
 from coaltrace.rules.findings import SEVERITY_RANK_SQL
 from coaltrace.store import Store
 
@@ -18,8 +20,10 @@ def _has_findings(store: Store) -> bool:
     return bool(store.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'findings'"))
 
 
-def yard_page(store: Store, facility_id: str, period: str | None) -> dict[str, Any]:
-    page = yard_report(store, facility_id, period)
+def yard_page(
+    store: Store, facility_id: str, period: Period, config: ConfigArg = None, *, source: str | None = None
+) -> dict[str, Any]:
+    page = yard_report(store, facility_id, period, config, source=source)
     p = page["period"]
     page["suppliers"] = store.query(
         """SELECT s.seller_id, b.name, b.kind, b.licence_state, s.tonnes, s.declared_t, s.physical_t, s.trips,
@@ -38,7 +42,7 @@ def yard_page(store: Store, facility_id: str, period: str | None) -> dict[str, A
         # About the facility itself, or a flow into or out of it (ids 'seller>buyer').
         page["findings"] = store.query(
             f"""SELECT finding_id, rule_id, rule_version, severity, title_zh, title_en, entity_kind, entity_id,
-                      tonnes_at_risk
+                      tonnes_at_risk, tonnes_role
                FROM findings
                WHERE period = ? AND (facility_id = ? OR entity_id = ?
                                      OR ends_with(entity_id, ?) OR starts_with(entity_id, ?))
@@ -47,4 +51,4 @@ def yard_page(store: Store, facility_id: str, period: str | None) -> dict[str, A
             # Not LIKE: an id's own `_` or `%` would match other facilities' flows.
             [p, facility_id, facility_id, f">{facility_id}", f"{facility_id}>"],
         )
-    return page
+    return tidy(page)

@@ -1,4 +1,4 @@
-"""Numbers as they were measured: tonnes to the kilogram, shares to a hundredth of a percent.
+"""Numbers as they were measured: tonnes to the kilogram, shares to a millionth.
 
 A weighbridge weighs to 0.001 t (a kilogram, or ten, on the big ones); anything
 finer in an output is float noise (`3297621.0659999996`) that an auditor cannot
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 TONNES_DECIMALS = 3
-SHARE_DECIMALS = 4
+SHARE_DECIMALS = 6
 DEGREE_DECIMALS = 6  # about 0.1 m: a GPS fix keeps what it measured
 
 _DEGREES = ("lat", "lon", "latitude", "longitude")

@@ -57,7 +57,7 @@ def test_yard_json_is_the_inspectors_page(db: Path) -> None:
     assert page["unsourced_t"] == 0
     origins = {(o["origin_class"], o["origin_id"]): o for o in page["origins"]}
     assert origins[("unlicensed", "MX")]["tonnes"] == pytest.approx(200)
-    assert origins[("opening_stock", "Y1")]["share"] == pytest.approx(100 / 900)
+    assert origins[("opening_stock", "Y1")]["share"] == pytest.approx(100 / 900, abs=1e-6)
 
 
 def test_trace_upstream_gives_shares_and_heaviest_paths(db: Path) -> None:
@@ -77,7 +77,7 @@ def test_trace_downstream_follows_the_coal(db: Path) -> None:
     code, out, _ = run("trace", "MX", "--downstream", "--depth", "3", "--json", "--db", str(db))
     assert code == 0
     t = json.loads(out)
-    assert t["destinations"] == [{"buyer_id": "Y1", "tonnes": 200.0}]
+    assert t["destinations"] == [{"buyer_id": "Y1", "buyer_name": "Y1 名称", "tonnes": 200.0}]
     assert [p["path"] for p in t["paths"]][:3] == [["MX", "Y1"], ["MX", "Y1", "W1"], ["MX", "Y1", "W1", "P1"]]
 
 

@@ -3,13 +3,14 @@ more than they had."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from coaltrace.cli.app import app
-from coaltrace.cli.common import DbOption, JsonOption, handle_errors, out, print_json, state
+from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state
 from coaltrace.errors import UsageError
 from coaltrace.i18n import say
 
@@ -29,11 +30,36 @@ LABELS = {
     "share": ("占比", "share"),
     "path": ("路径", "path"),
     "buyer": ("去向单位", "destination"),
-    "grouped": ("（其他来源合计）", "(other origins, grouped)"),
+    "grouped": ("（其余 {n} 个来源，各占比不足 0.01%）", "({n} other origins, each under 0.01%)"),
+    "data_gap": ("数据缺口(吨)", "data gap (t)"),
+    "period_latest_audit": (
+        "未指定 --period：使用最近一次审计的期间 {period}",
+        "no --period given: using {period}, the period audited last",
+    ),
+    "period_latest_sales": (
+        "未指定 --period，且尚未审计：使用有销售记录的最近月份 {period}",
+        "no --period given and no audit yet: using {period}, the latest month with sales",
+    ),
+    "status_line": (
+        "状态：{status}（自 {since}）；县区：{county}",
+        "status: {status} (since {since}); county: {county}",
+    ),
+    "licence_line": (
+        "许可证 {id}（{type} {mineral}）：{start} 至 {end}，期末有效：{valid}",
+        "licence {id} ({type} {mineral}): {start} to {end}, valid at the period's end: {valid}",
+    ),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "inflow_unrecorded": (
+        "数据缺口：数据中几乎没有此类单位的进煤记录，{t} 吨缺口未作判断。",
+        "data gap: the data records almost no inflow to this kind of facility; {t} t of shortfall is not judged.",
+    ),
+    "role_carried": ("（携带）", "(carried)"),
+    "role_records": ("（记录）", "(on records)"),
     "balance_title": ("{period} 物料平衡", "Mass balance, {period}"),
     "yard_title": (
-        "{facility} {period}：合法来源占比 {share}，本单位无来源 {unsourced} 吨",
-        "{facility} {period}: licensed share {share}, unsourced here {unsourced} t",
+        "{facility} {period}：合法来源占比 {share}，在本单位进入链条的涉险煤 {unsourced} 吨",
+        "{facility} {period}: licensed share {share}, coal at risk entering the chain here {unsourced} t",
     ),
     "trace_up": (
         "{facility} {period} 的煤炭来源（{policy}）",
@@ -67,11 +93,25 @@ CLASS_LABELS = {
     "over_capacity": ("超能力生产", "over capacity"),
     "unlicensed": ("无证/失效生产", "unlicensed production"),
     "unsourced": ("无来源", "unsourced"),
+    "data_gap": ("数据缺口（未判断）", "data gap (not judged)"),
     "opening_stock": ("期初库存", "opening stock"),
 }
 
 PeriodOption = Annotated[
-    str | None, typer.Option("--period", "-p", help="Month YYYY-MM (default: the latest month with sales).")
+    str | None,
+    typer.Option(
+        "--period",
+        "-p",
+        help="Month (2021-12), year (2021) or range (2021-10..2021-12); default: the period audited last.",
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Config file whose [provenance] section builds the provenance, as `audit` reads it "
+        "(default: ./coaltrace.toml if present, else whatever made the stored provenance).",
+    ),
 ]
 
 
@@ -80,20 +120,36 @@ def _t(key: str, **kw: Any) -> str:
 
 
 def _num(v: Any) -> str:
-    return "" if v is None else f"{v:,.1f}"
+    return "" if v is None else f"{v:,.3f}"
 
 
 def _pct(v: Any) -> str:
     return "—" if v is None else f"{v:.1%}"
 
 
+def _origin_name(row: dict[str, Any]) -> str:
+    if row["origin_id"] is None:
+        return _t("grouped", n=row.get("grouped") or 0)
+    return f"{row['origin_id']} {row.get('origin_name') or ''}".strip()
+
+
 def _origin_cells(row: dict[str, Any]) -> list[str]:
     return [
         say(CLASS_LABELS, row["origin_class"], state.lang),
-        row["origin_id"] or _t("grouped"),
+        _origin_name(row),
         _num(row["tonnes"]),
         _pct(row["share"]),
     ]
+
+
+def _period(store: Any, text: str | None) -> Any:
+    """The period to show; when --period was left out, say on stderr which one was taken and why."""
+    from coaltrace.provenance.report import choose_period
+
+    choice = choose_period(store, text)
+    if choice.how != "given":
+        err.print(_t(f"period_{choice.how}", period=choice.period.label), markup=False)
+    return choice.period
 
 
 @app.command()
@@ -103,20 +159,35 @@ def balance(
     kind: Annotated[
         str | None, typer.Option("--kind", help="Only facilities of this kind (mine, yard, washery, trader, ...).")
     ] = None,
+    config: ConfigOption = None,
     json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """The mass balance of every facility in a period. 各单位物料平衡。"""
     from coaltrace.provenance.report import balance_rows
+    from coaltrace.rules.config import provenance_setting
     from coaltrace.store import Store
 
+    setting, source = provenance_setting(config)
     with Store(db, must_exist=True) as store:
-        p, rows = balance_rows(store, period, kind)
+        p = _period(store, period)
+        rows = balance_rows(store, p, kind, setting, source=source)
     if json:
         print_json(rows)
         return
     table = Table(title=_t("balance_title", period=p.label))
-    for key in ("facility", "kind", "opening", "inflow", "usable", "production", "outflow", "unsourced", "licence"):
+    for key in (
+        "facility",
+        "kind",
+        "opening",
+        "inflow",
+        "usable",
+        "production",
+        "outflow",
+        "unsourced",
+        "data_gap",
+        "licence",
+    ):
         table.add_column(_t(key))
     for r in rows:
         table.add_row(
@@ -128,6 +199,7 @@ def balance(
             _num(r["production_t"]),
             _num(r["outflow_t"]),
             _num(r["unsourced_t"]),
+            _num(r["data_gap_t"]),
             r["licence_state"] or "",
         )
     out.print(table)
@@ -138,15 +210,18 @@ def balance(
 def yard(
     facility: Annotated[str, typer.Argument(help="facility_id (单位编码) of the yard, washery or any facility.")],
     period: PeriodOption = None,
+    config: ConfigOption = None,
     json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """The inspector's page of one facility: suppliers, licensed share, origins, open findings. 现场检查页。"""
+    """The inspector's page of one facility: status, licences, suppliers, origins, open findings. 现场检查页。"""
     from coaltrace.inspect import yard_page
+    from coaltrace.rules.config import provenance_setting
     from coaltrace.store import Store
 
+    setting, source = provenance_setting(config)
     with Store(db, must_exist=True) as store:
-        page = yard_page(store, facility, period)
+        page = yard_page(store, facility, _period(store, period), setting, source=source)
     if json:
         print_json(page)
         return
@@ -157,9 +232,31 @@ def yard(
             facility="",
             period=page["period"],
             share=_pct(page["licensed_share"]),
-            unsourced=_num(page["unsourced_t"]),
+            unsourced=_num(page["tonnes_at_risk"]),
         ).strip()
     )
+    out.print(
+        _t(
+            "status_line",
+            status=page.get("status") or "-",
+            since=page.get("status_since") or "-",
+            county=page.get("county") or "-",
+        )
+    )
+    for lic in page["licences"]:
+        out.print(
+            _t(
+                "licence_line",
+                id=lic["licence_id"],
+                type=lic["licence_type"],
+                mineral=lic.get("mineral") or "",
+                start=lic["valid_from"],
+                end=lic["valid_to"],
+                valid=_t("yes" if lic["valid_at_end"] else "no"),
+            )
+        )
+    if not page["inflow_recorded"]:
+        out.print(_t("inflow_unrecorded", t=_num(page["data_gap_t"])))
     suppliers = Table(title=_t("suppliers_title"), title_justify="left")
     for key in ("supplier", "kind", "licence", "tonnes", "trips", "supplier_share"):
         suppliers.add_column(_t(key), justify="right" if key in ("tonnes", "trips", "supplier_share") else "left")
@@ -186,12 +283,15 @@ def yard(
     for key in ("finding", "severity", "rule", "entity", "tonnes"):
         findings.add_column(_t(key), justify="right" if key == "tonnes" else "left")
     for f in page["findings"]:
+        tonnes = _num(f["tonnes_at_risk"])
+        if tonnes and f.get("tonnes_role") in ("carried", "records"):
+            tonnes += " " + _t(f"role_{f['tonnes_role']}")
         findings.add_row(
             f["finding_id"],
             f["severity"],
             f"{f['rule_id']}: {f['title_zh' if state.lang == 'zh' else 'title_en']}",
             f"{f['entity_kind']} {f['entity_id']}",
-            _num(f["tonnes_at_risk"]),
+            tonnes,
         )
     out.print(findings)
 
@@ -207,11 +307,13 @@ def trace(
     policy: Annotated[
         str, typer.Option("--policy", help="proportional, taint, or both side by side.")
     ] = "proportional",
+    config: ConfigOption = None,
     json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """Trace a facility's coal to its origins (or its destinations), with shares and heaviest paths. 追溯来源。"""
     from coaltrace.provenance.report import trace_report
+    from coaltrace.rules.config import provenance_setting
     from coaltrace.store import Store
 
     if upstream and downstream:
@@ -219,8 +321,10 @@ def trace(
     if policy not in ("proportional", "taint", "both"):
         raise UsageError(_t("policy"))
     direction = "downstream" if downstream else "upstream"
+    setting, source = provenance_setting(config)
     with Store(db, must_exist=True) as store:
-        result = trace_report(store, facility, period, direction, depth, policy)  # type: ignore[arg-type]
+        p = _period(store, period)
+        result = trace_report(store, facility, p, direction, depth, policy, setting, source=source)  # type: ignore[arg-type]
     if json:
         print_json(result)
         return
@@ -231,7 +335,7 @@ def trace(
         for r in result["origins"]:
             table.add_row(
                 say(CLASS_LABELS, r["origin_class"], state.lang),
-                r["origin_id"] or _t("grouped"),
+                _origin_name(r),
                 _num(r["proportional_t"]),
                 _pct(r["proportional_share"]),
                 _num(r["taint_t"]),
@@ -248,11 +352,11 @@ def trace(
         table.add_column(_t("buyer"))
         table.add_column(_t("tonnes"))
         for r in result["destinations"]:
-            table.add_row(r["buyer_id"], _num(r["tonnes"]))
+            table.add_row(f"{r['buyer_id']} {r.get('buyer_name') or ''}".strip(), _num(r["tonnes"]))
     out.print(table)
     paths = Table(title=_t("paths_title"))
     paths.add_column(_t("path"))
     paths.add_column(_t("tonnes"))
-    for p in result["paths"]:
-        paths.add_row(" → ".join(p["path"]), _num(p["tonnes"]))
+    for p_ in result["paths"]:
+        paths.add_row(" → ".join(p_["path"]), _num(p_["tonnes"]))
     out.print(paths)

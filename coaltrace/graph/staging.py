@@ -15,7 +15,7 @@ instead of the raw tables, so all of them count the same tonnes:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -139,8 +139,8 @@ def staged(store: Store, period: Period, config: ProvenanceConfig) -> Iterator[N
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def fetch_frame(store: Store, sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+def fetch_frame(store: Store, sql: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
     """A query's result as a Polars frame, through Arrow (no Python objects per row)."""
-    rel = store.con.sql(sql, params=params or {})
+    rel = store.con.sql(sql, params=dict(params or {}))
     assert rel is not None, "fetch_frame runs queries that return rows"
     return rel.pl()

@@ -17,7 +17,7 @@ from coaltrace.provenance.balance import balance
 from coaltrace.provenance.config import ProvenanceConfig
 from coaltrace.provenance.running import running_breaches
 from coaltrace.provenance.solve import solve
-from coaltrace.provenance.tables import create_tables, replace_period
+from coaltrace.provenance.tables import create_tables, has_tables, replace_period
 from coaltrace.store import Store
 
 if TYPE_CHECKING:
@@ -67,34 +67,93 @@ def compute(store: Store, period: Period, config: ProvenanceConfig | None = None
     return Provenance(balances=balances, running_breaches=breaches, origin_shares=shares, flows=data.flows)
 
 
-def fingerprint(store: Store, period: Period, config: ProvenanceConfig) -> str:
-    """Changes whenever an input table's content, the period or the config changes."""
-    digest = hashlib.sha256(f"{MODEL_VERSION}|{period.label}|{config.fingerprint()}".encode())
+def data_fingerprint(store: Store, period: Period) -> str:
+    """Changes whenever an input table's content, the period or the model version changes."""
+    digest = hashlib.sha256(f"{MODEL_VERSION}|{period.label}".encode())
     for table in _INPUTS:
         row = store.con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {table} t").fetchone()
         digest.update(f"|{table}:{row}".encode())
     return digest.hexdigest()[:32]
 
 
-def ensure_current(store: Store, period: Period, config: ProvenanceConfig | Mapping[str, Any] | None = None) -> bool:
-    """Write the period's balances, running_breaches, origin_shares and flows (and the
-    flow_origins view) unless they are current for the same data; True when rebuilt.
+@dataclass(frozen=True)
+class Build:
+    """The stored build of a period: which data and which config made it."""
 
-    CONFIG may also be the `provenance:` mapping of an audit configuration file.
+    data_fingerprint: str
+    config: ProvenanceConfig
+    config_source: str | None
+    built_at: datetime
+
+
+def stored_build(store: Store, period: Period) -> Build | None:
+    if not has_tables(store):
+        return None
+    rows = store.con.execute(
+        "SELECT data_fingerprint, config, config_source, built_at FROM provenance_runs WHERE period = ?",
+        [period.label],
+    ).fetchall()
+    row = rows[0] if rows else None
+    if row is None or row[0] is None:
+        return None
+    return Build(row[0], ProvenanceConfig.model_validate_json(row[1] or "{}"), row[2], row[3])
+
+
+def wanted_config(
+    store: Store, period: Period, config: ProvenanceConfig | Mapping[str, Any] | None
+) -> tuple[ProvenanceConfig, Build | None]:
+    """The config a build of PERIOD must have, and the stored build if it is current.
+
+    An explicit CONFIG (an audit's `[provenance]` section, even an empty one) decides.
+    None means "whatever made the stored build": a trace or a yard page after an audit
+    shows what the audit computed, and a rebuild after new data keeps that config.
     """
-    config = ProvenanceConfig.model_validate(config or {})
-    create_tables(store)
-    mark = fingerprint(store, period, config)
-    done = store.con.execute("SELECT fingerprint FROM provenance_runs WHERE period = ?", [period.label]).fetchone()
-    if done is not None and done[0] == mark:
+    build = stored_build(store, period)
+    if config is None:
+        chosen = build.config if build is not None else ProvenanceConfig()
+    else:
+        chosen = ProvenanceConfig.model_validate(config)
+    current = build is not None and build.config == chosen and build.data_fingerprint == data_fingerprint(store, period)
+    return chosen, build if current else None
+
+
+def is_current(store: Store, period: Period, config: ProvenanceConfig | Mapping[str, Any] | None = None) -> bool:
+    """True when the stored provenance of PERIOD needs no rebuild (reads only: safe on a read-only store)."""
+    return wanted_config(store, period, config)[1] is not None
+
+
+def ensure_current(
+    store: Store,
+    period: Period,
+    config: ProvenanceConfig | Mapping[str, Any] | None = None,
+    *,
+    source: str | None = None,
+) -> bool:
+    """Write the period's balances, running_breaches, origin_shares and flows (and the
+    flow_origins view) unless they are current for the same data and config; True when rebuilt.
+
+    CONFIG may also be the `provenance:` mapping of an audit configuration file, and
+    SOURCE the file it came from (kept with the build); None reuses the stored build's.
+    """
+    chosen, current = wanted_config(store, period, config)
+    if current is not None:
         return False
     started = time.perf_counter()
-    result = compute(store, period, config)
+    result = compute(store, period, chosen)
     frames = result.frames()
     import polars as pl
 
     frames["provenance_runs"] = pl.DataFrame(
-        {"fingerprint": [mark], "built_at": [datetime.now()], "seconds": [time.perf_counter() - started]}
+        {
+            "fingerprint": [f"{data_fingerprint(store, period)}:{chosen.fingerprint()}"],
+            "data_fingerprint": [data_fingerprint(store, period)],
+            "config": [chosen.model_dump_json()],
+            "config_source": [source if config is not None else None],
+            "built_at": [datetime.now()],
+            "seconds": [time.perf_counter() - started],
+        },
+        schema_overrides={"config_source": pl.String},
     )
+    create_tables(store)
     replace_period(store, period.label, frames)
     return True

@@ -1,27 +1,59 @@
 """What the `trace`, `balance` and `yard` commands show, as plain data.
 
-Each function makes sure the period's provenance is current, then reads the
-stored tables; the CLI only renders what comes back.
+Each function makes sure the period's provenance is current (with the config
+the caller resolved, or the stored build's), then reads the stored tables; the
+CLI only renders what comes back. Figures are rounded as measured
+(`coaltrace.numbers`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 from coaltrace.errors import UsageError
+from coaltrace.numbers import tidy
 from coaltrace.period import Period
 from coaltrace.provenance.config import ProvenanceConfig
 from coaltrace.provenance.current import ensure_current
+from coaltrace.provenance.origins import origins_of
 from coaltrace.provenance.paths import Direction, FlowGraph, heaviest_paths
 from coaltrace.store import Store
 
 Policy = Literal["proportional", "taint", "both"]  # both: side by side, upstream only
+ConfigArg = ProvenanceConfig | Mapping[str, Any] | None
+
+# Balance columns that hold coal at risk entering the chain at the facility, by origin class.
+AT_RISK_COLUMNS = {
+    "unlicensed": "unlicensed_production_t",
+    "over_capacity": "over_capacity_t",
+    "unsourced": "unsourced_t + circular_t",
+}
 
 
-def latest_period(store: Store) -> Period:
-    """The latest month that has sales: what a command means when --period is left out."""
+@dataclass(frozen=True)
+class PeriodChoice:
+    """The period a command works on, and how it was chosen: `given`, or, when --period
+    was left out, `latest_audit` (the period audited last) or `latest_sales` (no audit yet:
+    the latest month with sales). The CLI says which on stderr."""
+
+    period: Period
+    how: str
+
+
+def choose_period(store: Store, text: str | None) -> PeriodChoice:
+    if text is not None:
+        return PeriodChoice(Period.parse(text), "given")
+    audited = store.query(
+        "SELECT period FROM audit_runs ORDER BY started_at DESC, run_id DESC LIMIT 1"
+        if _exists(store, "audit_runs")
+        else "SELECT NULL AS period WHERE FALSE"
+    )
+    if audited:
+        return PeriodChoice(Period.parse(audited[0]["period"]), "latest_audit")
     row = store.con.execute("SELECT max(sold_at) FROM sales").fetchone()
     if row is None or row[0] is None:
         raise UsageError(
@@ -30,11 +62,11 @@ def latest_period(store: Store) -> Period:
             hint="Load a month first: `coaltrace load FILES`.",
             hint_zh="请先载入一个月的数据：coaltrace load 文件。",
         )
-    return Period.parse(f"{row[0]:%Y-%m}")
+    return PeriodChoice(Period.parse(f"{row[0]:%Y-%m}"), "latest_sales")
 
 
-def resolve_period(store: Store, text: str | None) -> Period:
-    return Period.parse(text) if text else latest_period(store)
+def _exists(store: Store, table: str) -> bool:
+    return bool(store.query("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [table]))
 
 
 def _known(store: Store, facility_id: str, period: Period) -> None:
@@ -42,8 +74,8 @@ def _known(store: Store, facility_id: str, period: Period) -> None:
         "SELECT 1 FROM facilities WHERE facility_id = $f UNION ALL "
         "SELECT 1 FROM balances WHERE facility_id = $f AND period = $p LIMIT 1",
         {"f": facility_id, "p": period.label},
-    ).fetchone()
-    if found is None:
+    ).fetchall()
+    if not found:
         raise UsageError(
             f"unknown facility {facility_id!r}: it is not registered and has no flow in {period.label}",
             zh=f"未知单位 {facility_id!r}：既未登记，{period.label} 也没有任何购销",
@@ -53,30 +85,40 @@ def _known(store: Store, facility_id: str, period: Period) -> None:
 
 
 def balance_rows(
-    store: Store, text_period: str | None, kind: str | None = None, config: ProvenanceConfig | None = None
-) -> tuple[Period, list[dict[str, Any]]]:
-    period = resolve_period(store, text_period)
-    ensure_current(store, period, config)
+    store: Store, period: Period, kind: str | None = None, config: ConfigArg = None, *, source: str | None = None
+) -> list[dict[str, Any]]:
+    ensure_current(store, period, config, source=source)
     rows = store.query(
         "SELECT * EXCLUDE (period) FROM balances WHERE period = ? AND (? IS NULL OR kind = ?) "
         "ORDER BY unsourced_t DESC, facility_id",
         [period.label, kind, kind],
     )
-    return period, rows
+    return [tidy(r) for r in rows]
+
+
+def _named_origins(store: Store, period: Period, facility_id: str) -> list[dict[str, Any]]:
+    """Every origin of the facility's coal by id and name; tiny shares grouped per class with their count."""
+    frame = origins_of(store, period, facility_id)
+    names = dict(store.con.execute("SELECT facility_id, any_value(name) FROM facilities GROUP BY 1").fetchall())
+    return [{**r, "origin_name": names.get(r["origin_id"])} for r in frame.drop("facility_id", "policy").to_dicts()]
 
 
 def yard_report(
-    store: Store, facility_id: str, text_period: str | None, config: ProvenanceConfig | None = None
+    store: Store, facility_id: str, period: Period, config: ConfigArg = None, *, source: str | None = None
 ) -> dict[str, Any]:
     """The provenance part of the inspector's page of one facility."""
-    period = resolve_period(store, text_period)
-    ensure_current(store, period, config)
+    ensure_current(store, period, config, source=source)
     _known(store, facility_id, period)
     b = store.query("SELECT * FROM balances WHERE period = ? AND facility_id = ?", [period.label, facility_id])
-    origins = store.query(
-        "SELECT origin_class, origin_id, tonnes, share, received_t FROM origin_shares "
-        "WHERE period = ? AND policy = 'proportional' AND facility_id = ? ORDER BY tonnes DESC, origin_class, origin_id",
-        [period.label, facility_id],
+    reg = store.query(
+        "SELECT name, kind, county, status, status_since, lat, lon FROM facilities WHERE facility_id = ? LIMIT 1",
+        [facility_id],
+    )
+    licences = store.query(
+        "SELECT licence_id, licence_type, mineral, valid_from, valid_to, capacity_tpa, "
+        "valid_from <= ? AND valid_to >= ? AS valid_at_end FROM licences WHERE facility_id = ? "
+        "ORDER BY valid_to DESC, licence_id",
+        [period.end, period.end, facility_id],
     )
     suppliers = store.query(
         "SELECT seller_id, sum(tonnes) AS tonnes, sum(declared_t) AS declared_t, sum(physical_t) AS physical_t, "
@@ -89,25 +131,50 @@ def yard_report(
         [period.label, facility_id],
     )
     row = b[0] if b else {}
-    return {
-        "facility_id": facility_id,
-        "period": period.label,
-        "name": row.get("name"),
-        "kind": row.get("kind"),
-        "licensed_share": row.get("licensed_share"),
-        "unsourced_t": row.get("unsourced_t", 0.0),
-        "inflow_t": row.get("inflow_t", 0.0),
-        "outflow_t": row.get("outflow_t", 0.0),
-        "opening_stock_t": row.get("opening_stock_t", 0.0),
-        "origins": origins,
-        "suppliers": suppliers,
-        "running_breach": breach[0] if breach else None,
-    }
+    info = reg[0] if reg else {}
+    at_risk = dict.fromkeys(AT_RISK_COLUMNS, 0.0)
+    if b:
+        sums = ", ".join(f"{expr} AS {cls}" for cls, expr in AT_RISK_COLUMNS.items())
+        at_risk = store.query(
+            f"SELECT {sums} FROM balances WHERE period = ? AND facility_id = ?", [period.label, facility_id]
+        )[0]
+    return tidy(
+        {
+            "facility_id": facility_id,
+            "period": period.label,
+            "name": info.get("name", row.get("name")),
+            "kind": info.get("kind", row.get("kind")),
+            "county": info.get("county", row.get("county")),
+            "registered": bool(reg),
+            "status": info.get("status"),
+            "status_since": info.get("status_since"),
+            "lat": info.get("lat"),
+            "lon": info.get("lon"),
+            "licences": licences,
+            "licence_state": row.get("licence_state"),
+            "licensed_share": row.get("licensed_share"),
+            # Coal of no licensed source that entered the chain here: what this facility adds to the
+            # audit's total, counted once (coal it received from elsewhere is counted where it entered).
+            "at_risk_here": at_risk,
+            "tonnes_at_risk": sum(at_risk.values()),
+            "unsourced_t": row.get("unsourced_t", 0.0),
+            "data_gap_t": row.get("data_gap_t", 0.0),
+            "inflow_recorded": row.get("inflow_recorded", True),
+            "inflow_t": row.get("inflow_t", 0.0),
+            "outflow_t": row.get("outflow_t", 0.0),
+            "opening_stock_t": row.get("opening_stock_t", 0.0),
+            "closing_stock_t": row.get("closing_stock_t"),
+            "origins": _named_origins(store, period, facility_id),
+            "suppliers": suppliers,
+            "running_breach": breach[0] if breach else None,
+        }
+    )
 
 
 def _flow_graph(store: Store, period: Period) -> FlowGraph:
     nodes = store.query(
-        "SELECT facility_id, total_t, yield_factor, production_t + unsourced_t + circular_t + opening_stock_t AS own "
+        "SELECT facility_id, total_t, yield_factor, "
+        "production_t + unsourced_t + data_gap_t + circular_t + opening_stock_t AS own "
         "FROM balances WHERE period = ? ORDER BY facility_id",
         [period.label],
     )
@@ -130,52 +197,75 @@ def _flow_graph(store: Store, period: Period) -> FlowGraph:
     )
 
 
-def compare_policies(store: Store, facility_id: str, period: Period) -> list[dict[str, Any]]:
-    """The facility's origins under both policies, side by side, one row per (class, origin)."""
-    return store.query(
-        """WITH p AS (SELECT origin_class, origin_id, tonnes, share FROM origin_shares
-                      WHERE period = ? AND policy = 'proportional' AND facility_id = ?),
-                t AS (SELECT origin_class, origin_id, tonnes, share FROM origin_shares
-                      WHERE period = ? AND policy = 'taint' AND facility_id = ?)
-           SELECT COALESCE(p.origin_class, t.origin_class) AS origin_class,
-                  COALESCE(p.origin_id, t.origin_id) AS origin_id,
-                  COALESCE(p.tonnes, 0) AS proportional_t, COALESCE(p.share, 0) AS proportional_share,
-                  COALESCE(t.tonnes, 0) AS taint_t, COALESCE(t.share, 0) AS taint_share
-           FROM p FULL OUTER JOIN t
-             ON p.origin_class = t.origin_class AND p.origin_id IS NOT DISTINCT FROM t.origin_id
-           WHERE COALESCE(p.tonnes, 0) > 0 OR COALESCE(t.tonnes, 0) > 0
-           ORDER BY proportional_t DESC, taint_t DESC, origin_class, origin_id""",
-        [period.label, facility_id, period.label, facility_id],
-    )
+def _origins(store: Store, period: Period, facility_id: str, policy: Policy) -> list[dict[str, Any]]:
+    """The facility's origins by name under POLICY; `both` puts the two policies side by side."""
+    import polars as pl
+
+    from coaltrace.provenance.attribution import taint
+
+    prop = origins_of(store, period, facility_id)
+    if policy == "proportional":
+        chosen = prop
+    else:
+        tainted = taint(prop.drop("grouped")).drop("policy", "facility_id")
+        if policy == "taint":
+            chosen = tainted.join(
+                prop.select("origin_class", "origin_id", "grouped"),
+                on=["origin_class", "origin_id"],
+                how="left",
+                nulls_equal=True,
+            )
+        else:
+            chosen = (
+                prop.select(
+                    "origin_class",
+                    "origin_id",
+                    "grouped",
+                    pl.col("tonnes").alias("proportional_t"),
+                    pl.col("share").alias("proportional_share"),
+                )
+                .join(
+                    tainted.select(
+                        "origin_class",
+                        "origin_id",
+                        pl.col("tonnes").alias("taint_t"),
+                        pl.col("share").alias("taint_share"),
+                    ),
+                    on=["origin_class", "origin_id"],
+                    how="left",
+                    nulls_equal=True,
+                )
+                .with_columns(pl.col("taint_t", "taint_share").fill_null(0.0))
+                .filter((pl.col("proportional_t") > 0) | (pl.col("taint_t") > 0))
+                .sort(["proportional_t", "taint_t"], descending=True)
+            )
+    names = dict(store.con.execute("SELECT facility_id, any_value(name) FROM facilities GROUP BY 1").fetchall())
+    rows = chosen.drop([c for c in ("facility_id", "policy", "received_t") if c in chosen.columns]).to_dicts()
+    return [{**r, "origin_name": names.get(r["origin_id"])} for r in rows if r.get("tonnes", 1) != 0]
 
 
 def trace_report(
     store: Store,
     facility_id: str,
-    text_period: str | None,
+    period: Period,
     direction: Direction = "upstream",
     depth: int = 4,
     policy: Policy = "proportional",
-    config: ProvenanceConfig | None = None,
+    config: ConfigArg = None,
+    *,
+    source: str | None = None,
 ) -> dict[str, Any]:
-    """Where a facility's coal came from (upstream) or went (downstream): origin shares
-    or destinations with tonnes, and the heaviest paths."""
-    period = resolve_period(store, text_period)
-    ensure_current(store, period, config)
+    """Where a facility's coal came from (upstream) or went (downstream): every origin by
+    name with shares, or destinations with tonnes, and the heaviest paths."""
+    ensure_current(store, period, config, source=source)
     _known(store, facility_id, period)
-    if direction == "upstream" and policy == "both":
-        shares = compare_policies(store, facility_id, period)
-    elif direction == "upstream":
-        shares = store.query(
-            "SELECT origin_class, origin_id, tonnes, share FROM origin_shares "
-            "WHERE period = ? AND policy = ? AND facility_id = ? AND tonnes > 0 "
-            "ORDER BY tonnes DESC, origin_class, origin_id",
-            [period.label, policy, facility_id],
-        )
+    if direction == "upstream":
+        shares = _origins(store, period, facility_id, policy)
     else:
         shares = store.query(
-            "SELECT buyer_id, sum(tonnes) AS tonnes FROM flows WHERE period = ? AND seller_id = ? "
-            "AND seller_id <> buyer_id GROUP BY buyer_id ORDER BY tonnes DESC, buyer_id",
+            "SELECT f.buyer_id, any_value(r.name) AS buyer_name, sum(f.tonnes) AS tonnes FROM flows f "
+            "LEFT JOIN facilities r ON r.facility_id = f.buyer_id WHERE f.period = ? AND f.seller_id = ? "
+            "AND f.seller_id <> f.buyer_id GROUP BY f.buyer_id ORDER BY tonnes DESC, f.buyer_id",
             [period.label, facility_id],
         )
     g = _flow_graph(store, period)
@@ -183,12 +273,14 @@ def trace_report(
     if facility_id in g.ids:
         found = heaviest_paths(g, g.ids.index(facility_id), direction, depth)
         paths = [{"path": p, "tonnes": t} for p, t in found]
-    return {
-        "facility_id": facility_id,
-        "period": period.label,
-        "direction": direction,
-        "policy": policy,
-        "depth": depth,
-        "origins" if direction == "upstream" else "destinations": shares,
-        "paths": paths,
-    }
+    return tidy(
+        {
+            "facility_id": facility_id,
+            "period": period.label,
+            "direction": direction,
+            "policy": policy,
+            "depth": depth,
+            "origins" if direction == "upstream" else "destinations": shares,
+            "paths": paths,
+        }
+    )

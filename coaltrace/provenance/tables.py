@@ -73,6 +73,9 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("fingerprint", "VARCHAR"),
         ("built_at", "TIMESTAMP"),
         ("seconds", "DOUBLE"),
+        ("data_fingerprint", "VARCHAR"),
+        ("config", "JSON"),  # the ProvenanceConfig that made the build
+        ("config_source", "VARCHAR"),  # the config file it came from, if any
     ),
 }
 
@@ -87,10 +90,33 @@ JOIN origin_shares s ON s.period = f.period AND s.facility_id = f.seller_id AND 
 """
 
 
+def _present(store: Store) -> set[tuple[str, str]]:
+    return {
+        (t, c)
+        for t, c in store.con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_name IN "
+            f"({', '.join(repr(n) for n in (*COLUMNS, 'flow_origins'))})"
+        ).fetchall()
+    }
+
+
+def has_tables(store: Store) -> bool:
+    """Are the provenance tables there, with every column this version writes?"""
+    present = _present(store)
+    return all((n, c) in present for n, cols in COLUMNS.items() for c, _ in cols) and any(
+        t == "flow_origins" for t, _ in present
+    )
+
+
 def create_tables(store: Store) -> None:
+    """Create what is missing (a database from an older version gains the new columns); writes nothing otherwise."""
+    if has_tables(store):
+        return
     for name, cols in COLUMNS.items():
         body = ", ".join(f"{c} {t}" for c, t in cols)
         store.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
+        for c, t in cols:
+            store.con.execute(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {c} {t}")
     store.con.execute(_FLOW_ORIGINS)
 
 
@@ -98,7 +124,6 @@ def replace_period(store: Store, period: str, frames: dict[str, pl.DataFrame]) -
     """Replace one period's rows of every provenance table, all or nothing."""
     import polars as pl
 
-    create_tables(store)
     with store.transaction() as con:
         for name, frame in frames.items():
             cols = [c for c, _ in COLUMNS[name]]
@@ -106,6 +131,7 @@ def replace_period(store: Store, period: str, frames: dict[str, pl.DataFrame]) -
             con.execute(f"DELETE FROM {name} WHERE period = ?", [period])
             con.register("_ct_write", staged)
             try:
-                con.execute(f"INSERT INTO {name} SELECT * FROM _ct_write")
+                names = ", ".join(cols)
+                con.execute(f"INSERT INTO {name} ({names}) SELECT {names} FROM _ct_write")
             finally:
                 con.unregister("_ct_write")

@@ -130,6 +130,16 @@ def load_config(path: Path | None) -> AuditConfig:
     return AuditConfig(params=params, disables=tuple(disables), provenance=provenance, source=str(path))
 
 
+def provenance_setting(path: Path | None) -> tuple[dict[str, Any] | None, str | None]:
+    """The provenance config a trace, balance or yard page uses, and the file it came from.
+
+    As `audit`: the --config file, else ./coaltrace.toml; with neither, None: keep what
+    made the stored build (the audit's), rather than rebuild it with defaults.
+    """
+    config = load_config(path)
+    return (config.provenance, config.source) if config.source else (None, None)
+
+
 def _check_provenance(section: dict[str, Any], where: Location) -> None:
     """The [provenance] section is checked here, where its file is known, not when the audit uses it."""
     from pydantic import ValidationError

@@ -35,10 +35,12 @@ from coaltrace.rules.sql import parse_select, render, tables_read
 from coaltrace.rules.views import NEEDS_PROVENANCE, tables_behind
 from coaltrace.store import Store
 
-# Rules that read these views judge a facility's balance: a kind without recorded inflows stops them there.
+# Views a rule reads to judge a facility's balance, and the origin classes of a mine's own production
+# (rules about those read the balance for tonnes, not to judge a non-mine).
 _BALANCE_VIEWS = frozenset(
     {"period_balances", "period_running_breaches", "period_origin_shares", "period_flow_origins"}
 )
+_MINE_CLASSES = frozenset({"unlicensed", "over_capacity"})
 REGISTERS = ("facilities", "licences", "zones")
 
 # code -> (zh, en); placeholders come from the gap's fields.
@@ -185,9 +187,15 @@ def measure(store: Store, period: Period, rules: Iterable[Rule]) -> Coverage:
             if stopped:
                 cov.gaps.append(DataGap("no_rows", subject=name, rules=stopped, stops=True))
     cov.gaps += _mining_licence_gap(store, period, rules)
-    cov.gaps += _kind_gaps(store, period, [r.id for r in rules if reads[r.id] & _BALANCE_VIEWS])
+    cov.gaps += _kind_gaps(store, period, [r.id for r in rules if _judges_non_mine_balance(r, reads[r.id])])
     cov.gaps += _county_gaps(store, rules, rows, reads)
     return cov
+
+
+def _judges_non_mine_balance(rule: Rule, reads: set[str]) -> bool:
+    """Does the rule judge what a non-mine had and shipped (so a kind without recorded inflows blinds it)?"""
+    mine_origin = rule.tonnes.origin_class is not None and rule.tonnes.origin_class.value in _MINE_CLASSES
+    return bool(reads & _BALANCE_VIEWS) and not mine_origin
 
 
 def _mining_licence_gap(store: Store, period: Period, rules: list[Rule]) -> list[DataGap]:

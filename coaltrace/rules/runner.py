@@ -146,7 +146,8 @@ def prepare(store: Store, period: Period, config: AuditConfig | None = None, *, 
     if provenance:
         from coaltrace.provenance import ensure_current
 
-        ensure_current(store, period, config=(config.provenance or None) if config else None)
+        # The audit's config decides, an empty [provenance] meaning the defaults.
+        ensure_current(store, period, config.provenance if config else None, source=config.source if config else None)
     create_views(store.con, period)
     build_zone_tables(store.con)
 
