@@ -1,15 +1,24 @@
-"""What the audit report says, gathered from the store as data (rendering is elsewhere)."""
+"""What the audit report says, gathered from the store as data (rendering is elsewhere).
+
+The figures are the audit's own: each tonne at risk counted once at its origin
+(`coaltrace.rules.summary`), the data gaps it measured before judging, and every
+rule with what became of it (ran, no data, disabled), as each rule's latest
+audit run of the period left it.
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from coaltrace import __version__
+from coaltrace.numbers import tidy
 from coaltrace.period import Period
 from coaltrace.rules.findings import SEVERITY_RANK_SQL
+from coaltrace.rules.summary import counted_once
 from coaltrace.store import Store
 from coaltrace.store.status import store_status
 
@@ -22,8 +31,12 @@ class RuleLine(BaseModel):
     title_en: str
     severity: str
     rule_version: int
+    status: str  # ran, no_data or disabled
+    reason: str | None = None
     findings: int
     tonnes_at_risk: float
+    tonnes_role: str
+    params: dict[str, Any] = {}
 
 
 class Report(BaseModel):
@@ -31,13 +44,18 @@ class Report(BaseModel):
     db: str
     generated_at: datetime
     version: str
-    rows: dict[str, int]
+    audited: bool
+    rows: dict[str, int]  # rows per table in the period (registers: all of them)
     files: int
     quarantined: dict[str, int]
     by_severity: dict[str, int]
-    tonnes_at_risk: float
+    tonnes_at_risk: float  # counted once, at the origin
+    tonnes_at_risk_by_class: dict[str, float]
+    data_gaps: list[dict[str, Any]]
     rules: list[RuleLine]
+    config: str | None  # the config file the latest audit read
     worst_facilities: list[dict[str, Any]]
+    counties: list[dict[str, Any]]
     unsourced: list[dict[str, Any]]  # facilities that shipped more than they had, largest first
     findings: list[dict[str, Any]]  # the most serious, with their evidence references
     findings_total: int
@@ -48,51 +66,70 @@ def _table_exists(store: Store, name: str) -> bool:
     return bool(store.query("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]))
 
 
+def _runs(store: Store, period: Period) -> list[dict[str, Any]]:
+    """The period's audit summaries, oldest first."""
+    if not _table_exists(store, "audit_runs"):
+        return []
+    rows = store.query(
+        "SELECT summary FROM audit_runs WHERE period = ? AND summary IS NOT NULL ORDER BY started_at, run_id",
+        [period.label],
+    )
+    return [json.loads(r["summary"]) if isinstance(r["summary"], str) else r["summary"] for r in rows]
+
+
 def build_report(store: Store, period: Period, *, credit: str | None = None) -> Report:
     status = store_status(store)
-    have_findings = _table_exists(store, "findings")
-    p = [period.label]
-    rules: list[RuleLine] = []
-    by_severity: dict[str, int] = {}
-    worst: list[dict[str, Any]] = []
+    runs = _runs(store, period)
+    # Each rule as its latest run left it; the gaps and rows as the latest run measured them.
+    latest: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        for r in run["rules"]:
+            latest[r["id"]] = r | {"params": run.get("params", {}).get(r["id"], {})}
+    last = runs[-1] if runs else {}
+    counts = (
+        {
+            r["rule_id"]: r["n"]
+            for r in store.query(
+                "SELECT rule_id, count(*) AS n FROM findings WHERE period = ? GROUP BY 1", [period.label]
+            )
+        }
+        if _table_exists(store, "findings")
+        else {}
+    )
+    rules = [
+        RuleLine(
+            rule_id=rid,
+            title_zh=r["title"]["zh"],
+            title_en=r["title"]["en"],
+            severity=r["severity"],
+            rule_version=r["version"],
+            status=r["status"],
+            reason=r.get("reason"),
+            findings=counts.get(rid, 0),
+            tonnes_at_risk=r.get("tonnes_at_risk", 0.0),
+            tonnes_role=r["tonnes_role"],
+            params=r.get("params", {}),
+        )
+        for rid, r in sorted(latest.items(), key=lambda kv: (-counts.get(kv[0], 0), kv[0]))
+    ]
+    figures: dict[str, Any] = {"by_severity": {}, "tonnes_at_risk": 0.0, "tonnes_at_risk_by_class": {}}
+    figures |= {"worst_facilities": [], "counties": []}
     findings: list[dict[str, Any]] = []
     total = 0
-    if have_findings:
-        rules = [
-            RuleLine(**r)
-            for r in store.query(
-                f"""SELECT rule_id, any_value(title_zh) AS title_zh, any_value(title_en) AS title_en,
-                      arg_max(severity, {SEVERITY_RANK_SQL}) AS severity, max(rule_version) AS rule_version,
-                      count(*) AS findings, COALESCE(sum(tonnes_at_risk), 0) AS tonnes_at_risk
-               FROM findings WHERE period = ? GROUP BY rule_id
-               ORDER BY findings DESC, rule_id""",
-                p,
-            )
-        ]
-        by_severity = {
-            r["severity"]: r["n"]
-            for r in store.query("SELECT severity, count(*) AS n FROM findings WHERE period = ? GROUP BY 1", p)
-        }
-        worst = store.query(
-            """SELECT f.facility_id, any_value(fa.name) AS name, any_value(fa.kind) AS kind,
-                      any_value(f.county) AS county, count(*) AS findings,
-                      COALESCE(sum(f.tonnes_at_risk), 0) AS tonnes_at_risk,
-                      string_agg(DISTINCT f.rule_id, ', ' ORDER BY f.rule_id) AS rules
-               FROM findings f LEFT JOIN facilities fa USING (facility_id)
-               WHERE f.period = ? AND f.facility_id IS NOT NULL
-               GROUP BY f.facility_id ORDER BY tonnes_at_risk DESC, findings DESC, f.facility_id LIMIT ?""",
-            [*p, TOP],
-        )
+    if runs:
+        figures = counted_once(store, period=period.label)
         findings = store.query(
             f"""SELECT finding_id, rule_id, rule_version, severity, title_zh, title_en, entity_kind, entity_id,
-                      facility_id, county, tonnes_at_risk, evidence
-               FROM findings WHERE period = ?
-               ORDER BY {SEVERITY_RANK_SQL} DESC,
-                        tonnes_at_risk DESC NULLS LAST, finding_id
+                      f.facility_id, r.name AS facility_name, f.county, tonnes_at_risk, tonnes_role, evidence
+               FROM findings f
+               LEFT JOIN (SELECT facility_id, any_value(name) AS name FROM facilities GROUP BY 1) r
+                 ON r.facility_id = f.facility_id
+               WHERE period = ?
+               ORDER BY {SEVERITY_RANK_SQL} DESC, tonnes_at_risk DESC NULLS LAST, finding_id
                LIMIT 100""",
-            p,
+            [period.label],
         )
-        total = store.query("SELECT count(*) AS n FROM findings WHERE period = ?", p)[0]["n"]
+        total = sum(counts.values())
     unsourced: list[dict[str, Any]] = []
     if _table_exists(store, "balances"):
         unsourced = store.query(
@@ -100,22 +137,27 @@ def build_report(store: Store, period: Period, *, credit: str | None = None) -> 
                FROM balances b LEFT JOIN facilities fa USING (facility_id)
                WHERE b.period = ? AND b.unsourced_t > 0.5
                ORDER BY b.unsourced_t DESC, b.facility_id LIMIT ?""",
-            [*p, TOP],
+            [period.label, TOP],
         )
     return Report(
         period=period.label,
         db=status.db,
         generated_at=datetime.now().replace(microsecond=0),
         version=__version__,
-        rows={n: t.rows for n, t in status.tables.items()},
+        audited=bool(runs),
+        rows=last.get("rows") or {n: t.rows for n, t in status.tables.items()},
         files=sum(len(t.files) for t in status.tables.values()),
         quarantined=status.quarantine,
-        by_severity=by_severity,
-        tonnes_at_risk=sum(r.tonnes_at_risk for r in rules),
+        by_severity=figures["by_severity"],
+        tonnes_at_risk=figures["tonnes_at_risk"],
+        tonnes_at_risk_by_class=figures["tonnes_at_risk_by_class"],
+        data_gaps=last.get("data_gaps", []),
         rules=rules,
-        worst_facilities=worst,
-        unsourced=unsourced,
-        findings=findings,
+        config=last.get("config"),
+        worst_facilities=figures["worst_facilities"],
+        counties=figures["counties"],
+        unsourced=tidy(unsourced),
+        findings=tidy(findings),
         findings_total=total,
         credit=credit,
     )

@@ -16,7 +16,30 @@ from coaltrace.report.model import Report
 L = {
     "title": ("煤炭来源审计报告 {period}", "Coal provenance audit {period}"),
     "meta": ("数据库 {db}；生成于 {at}；coaltrace {version}", "database {db}; generated {at}; coaltrace {version}"),
-    "data": ("载入数据", "Data loaded"),
+    "data": ("{period} 的数据", "Data for {period}"),
+    "gaps": ("数据缺口（本期未能判断的部分）", "Data gaps: what this period's data could not judge"),
+    "gap": ("缺口", "gap"),
+    "status": ("状态", "status"),
+    "status_ran": ("已运行", "ran"),
+    "status_no_data": ("无数据未运行", "no data"),
+    "status_disabled": ("已停用", "disabled"),
+    "roles": (
+        "涉险吨数只在煤进入链条的源头计算一次；标“携带”的为已在源头计数、沿流向带到下游的吨数，"
+        "标“记录”的为所涉记录上的吨数，二者均不计入总量。",
+        "Tonnes at risk are counted once, where the coal entered the chain; “carried” tonnes were "
+        "counted at their origin and travelled on, “on records” tonnes stand on the records found; "
+        "neither is added to the total.",
+    ),
+    "role_carried": ("（携带）", "(carried)"),
+    "role_records": ("（记录）", "(on records)"),
+    "params": ("参数", "Parameters in force"),
+    "config": ("配置文件：{file}", "config file: {file}"),
+    "class_unlicensed": ("无证或关停生产", "unlicensed or closed production"),
+    "class_over_capacity": ("超能力生产", "production over capacity"),
+    "class_unsourced": ("非煤矿单位凭空多出的煤", "shortfall at a non-mine"),
+    "worst_sev": ("最高级别", "worst"),
+    "at_risk_here": ("源头涉险吨数", "at risk at origin (t)"),
+    "counties": ("各县区", "By county"),
     "table": ("表", "table"),
     "rows": ("行数", "rows"),
     "files_q": (
@@ -26,14 +49,17 @@ L = {
     "summary": ("审计结果", "Findings"),
     "severity": ("严重程度", "severity"),
     "count": ("数量", "count"),
-    "total": ("共 {n} 条问题线索，涉及 {t} 吨。", "{n} findings, {t} t at risk."),
+    "total": (
+        "共 {n} 条问题线索；涉险煤炭（按源头只计一次）{t} 吨：{by_class}。",
+        "{n} findings; coal at risk, each tonne counted once at its origin: {t} t ({by_class}).",
+    ),
     "by_rule": ("按规则", "By rule"),
     "rule": ("规则", "rule"),
     "name": ("名称", "name"),
     "version": ("版本", "version"),
     "findings": ("问题数", "findings"),
     "tonnes": ("涉及吨数", "tonnes at risk"),
-    "worst": ("问题最多的单位", "Facilities with most at stake"),
+    "worst": ("问题最严重的单位", "Facilities with the most serious findings"),
     "facility": ("单位", "facility"),
     "kind": ("类型", "kind"),
     "county": ("县区", "county"),
@@ -61,7 +87,7 @@ def _t(key: str, lang: str, **kw: object) -> str:
 
 
 def _num(x: float | None) -> str:
-    return "" if x is None else f"{x:,.1f}"
+    return "" if x is None else f"{x:,.3f}"
 
 
 def _refs(evidence: Any, limit: int = 3) -> str:
@@ -72,27 +98,43 @@ def _refs(evidence: Any, limit: int = 3) -> str:
     return ", ".join(refs) + (f" (+{more})" if more > 0 and refs else "")
 
 
+def _tonnes_cell(tonnes: float | None, role: str, lang: str) -> str:
+    """Tonnes with what they are: counted at their origin, or carried and on records (never added)."""
+    if tonnes is None or role == "none":
+        return ""
+    label = "" if role == "origin" else f" {_t(f'role_{role}', lang)}"
+    return _num(tonnes) + label
+
+
+def _params(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in params.items())
+
+
 def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]], str | None]]:
     """(heading, column labels, rows, note) for each section, shared by both renderers."""
     title = "title_zh" if lang == "zh" else "title_en"
     out: list[tuple[str, list[str], list[list[str]], str | None]] = []
+    if r.data_gaps:
+        # Before any figure: what the data could not tell, so no figure is read without it.
+        out.append((_t("gaps", lang), [_t("gap", lang)], [[g["message"][lang]] for g in r.data_gaps], None))
     out.append(
         (
-            _t("data", lang),
+            _t("data", lang, period=r.period),
             [_t("table", lang), _t("rows", lang)],
             [[n, f"{v:,}"] for n, v in r.rows.items()],
             _t("files_q", lang, files=r.files, q=sum(r.quarantined.values())),
         )
     )
-    if not r.rules and not r.findings_total:
+    if not r.audited:
         out.append((_t("summary", lang), [], [], _t("no_audit", lang)))
         return out
+    by_class = "; ".join(f"{_t('class_' + c, lang)} {_num(t)}" for c, t in r.tonnes_at_risk_by_class.items())
     out.append(
         (
             _t("summary", lang),
             [_t("severity", lang), _t("count", lang)],
             [[_t(f"sev_{s}", lang), str(r.by_severity.get(s, 0))] for s in SEVERITIES],
-            _t("total", lang, n=r.findings_total, t=_num(r.tonnes_at_risk)),
+            _t("total", lang, n=r.findings_total, t=_num(r.tonnes_at_risk), by_class=by_class),
         )
     )
     out.append(
@@ -103,6 +145,7 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
                 _t("name", lang),
                 _t("severity", lang),
                 _t("version", lang),
+                _t("status", lang),
                 _t("findings", lang),
                 _t("tonnes", lang),
             ],
@@ -112,12 +155,21 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
                     getattr(x, title),
                     _t(f"sev_{x.severity}", lang),
                     str(x.rule_version),
-                    str(x.findings),
-                    _num(x.tonnes_at_risk),
+                    _t(f"status_{x.status}", lang) + (f" ({x.reason})" if x.reason else ""),
+                    str(x.findings) if x.status == "ran" else "-",
+                    _tonnes_cell(x.tonnes_at_risk, x.tonnes_role, lang) if x.status == "ran" else "",
                 ]
                 for x in r.rules
             ],
-            None,
+            _t("roles", lang),
+        )
+    )
+    out.append(
+        (
+            _t("params", lang),
+            [_t("rule", lang), _t("params", lang)],
+            [[x.rule_id, _params(x.params)] for x in r.rules if x.params],
+            _t("config", lang, file=r.config or _t("none", lang)),
         )
     )
     out.append(
@@ -129,8 +181,8 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
                 _t("kind", lang),
                 _t("county", lang),
                 _t("findings", lang),
-                _t("tonnes", lang),
-                _t("rules", lang),
+                _t("worst_sev", lang),
+                _t("at_risk_here", lang),
             ],
             [
                 [
@@ -139,10 +191,26 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
                     w.get("kind") or "",
                     w.get("county") or "",
                     str(w["findings"]),
+                    _t(f"sev_{w['worst_severity']}", lang),
                     _num(w["tonnes_at_risk"]),
-                    w["rules"],
                 ]
                 for w in r.worst_facilities
+            ],
+            None,
+        )
+    )
+    out.append(
+        (
+            _t("counties", lang),
+            [_t("county", lang), _t("findings", lang), _t("worst_sev", lang), _t("at_risk_here", lang)],
+            [
+                [
+                    c["county"] or _t("none", lang),
+                    str(c["findings"]),
+                    _t(f"sev_{c['worst_severity']}", lang),
+                    _num(c["tonnes_at_risk"]),
+                ]
+                for c in r.counties
             ],
             None,
         )
@@ -191,8 +259,8 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
                     f"{f['rule_id']} v{f['rule_version']}: {f[title]}",
                     _t(f"sev_{f['severity']}", lang),
                     f"{f['entity_kind']} {f['entity_id']}",
-                    f.get("facility_id") or "",
-                    _num(f["tonnes_at_risk"]),
+                    f"{f.get('facility_id') or ''} {f.get('facility_name') or ''}".strip(),
+                    _tonnes_cell(f["tonnes_at_risk"], f["tonnes_role"], lang),
                     _refs(f["evidence"]),
                 ]
                 for f in r.findings

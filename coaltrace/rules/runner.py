@@ -278,7 +278,7 @@ def run_audit(
                 result.findings,
             ],
         )
-        figures = counted_once(store, run_id)
+        figures = counted_once(store, run_id=run_id)
         result.tonnes_at_risk = figures["tonnes_at_risk"]
         result.tonnes_at_risk_by_class = figures["tonnes_at_risk_by_class"]
         result.by_severity = figures["by_severity"]

@@ -25,7 +25,7 @@ TOP = 10
 _ORIGINS = """
 SELECT facility_id, origin_class, max(tonnes_at_risk) AS tonnes
 FROM findings
-WHERE run_id = $run AND tonnes_role = 'origin' AND facility_id IS NOT NULL AND tonnes_at_risk > 0
+WHERE {scope} AND tonnes_role = 'origin' AND facility_id IS NOT NULL AND tonnes_at_risk > 0
 GROUP BY ALL
 """
 
@@ -34,7 +34,7 @@ WITH o AS ({_ORIGINS}),
 here AS (SELECT facility_id, sum(tonnes) AS at_risk FROM o GROUP BY 1),
 f AS (
     SELECT facility_id, count(*) AS findings, max({SEVERITY_RANK_SQL}) AS worst_rank, min(county) AS county
-    FROM findings WHERE run_id = $run AND facility_id IS NOT NULL GROUP BY 1
+    FROM findings WHERE {{scope}} AND facility_id IS NOT NULL GROUP BY 1
 )
 SELECT f.facility_id, r.name, r.kind, COALESCE(f.county, r.county) AS county, f.findings, f.worst_rank,
        COALESCE(here.at_risk, 0) AS tonnes_at_risk
@@ -53,7 +53,7 @@ risk AS (
 ),
 f AS (
     SELECT COALESCE(county, '') AS county, count(*) AS findings, max({SEVERITY_RANK_SQL}) AS worst_rank
-    FROM findings WHERE run_id = $run GROUP BY 1
+    FROM findings WHERE {{scope}} GROUP BY 1
 )
 SELECT NULLIF(f.county, '') AS county, f.findings, f.worst_rank, COALESCE(risk.at_risk, 0) AS tonnes_at_risk
 FROM f LEFT JOIN risk USING (county)
@@ -68,20 +68,25 @@ def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def counted_once(store: Store, run_id: str) -> dict[str, Any]:
-    """tonnes_at_risk, tonnes_at_risk_by_class, by_severity, worst_facilities and counties of one audit run."""
-    params = {"run": run_id}
-    origins = store.con.execute(_ORIGINS, params).fetchall()
+def counted_once(store: Store, *, run_id: str | None = None, period: str | None = None) -> dict[str, Any]:
+    """tonnes_at_risk, tonnes_at_risk_by_class, by_severity, worst_facilities and counties of one
+    audit run, or of a period's findings as they stand (each rule's latest run)."""
+    scope, params = ("run_id = $key", {"key": run_id}) if run_id is not None else ("period = $key", {"key": period})
+
+    def sql(template: str) -> str:
+        return template.replace("{scope}", scope)
+
+    origins = store.con.execute(sql(_ORIGINS), params).fetchall()
     by_class = {c.value: 0.0 for c in OriginClass}
     for _, origin_class, tonnes in origins:
         by_class[origin_class] = by_class.get(origin_class, 0.0) + float(tonnes)
     severities = dict(
-        store.con.execute("SELECT severity, count(*) FROM findings WHERE run_id = ? GROUP BY 1", [run_id]).fetchall()
+        store.con.execute(sql("SELECT severity, count(*) FROM findings WHERE {scope} GROUP BY 1"), params).fetchall()
     )
-    cur = store.con.execute(_FACILITIES + f" LIMIT {TOP}", params)
+    cur = store.con.execute(sql(_FACILITIES) + f" LIMIT {TOP}", params)
     names = [d[0] for d in cur.description]
     facilities = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-    cur = store.con.execute(_COUNTIES, params)
+    cur = store.con.execute(sql(_COUNTIES), params)
     names = [d[0] for d in cur.description]
     counties = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
     return tidy(
