@@ -52,3 +52,10 @@ def test_the_contract_page_is_generated_from_the_code() -> None:
     assert page.read_text(encoding="utf-8") == contract_markdown(), (
         "run: python -m coaltrace.contract.doc > docs/contract.md"
     )
+
+
+def test_the_rule_tables_are_generated_from_the_code() -> None:
+    from coaltrace.rules.doc import PAGE, render
+
+    text = PAGE.read_text(encoding="utf-8")
+    assert text == render(text), "docs/rules.md is stale: run `python -m coaltrace.rules.doc`"

@@ -182,7 +182,8 @@ def measure(store: Store, period: Period, rules: Iterable[Rule]) -> Coverage:
         if stopped:
             cov.gaps.append(DataGap("no_shipments", rules=stopped, stops=True))
     for name in TABLES:
-        if rows[name] == 0:
+        # An empty licence register is the mining-licence gap below, with the mines it leaves unjudged.
+        if rows[name] == 0 and name != "licences":
             stopped = tuple(r.id for r in rules if name in r.requires)
             if stopped:
                 cov.gaps.append(DataGap("no_rows", subject=name, rules=stopped, stops=True))
@@ -211,9 +212,9 @@ def _mining_licence_gap(store: Store, period: Period, rules: list[Rule]) -> list
         [period.label],
     ).fetchone()
     mines, shipped = (int(row[0]), float(row[1])) if row else (0, 0.0)
-    if not mines:
-        return []
     stopped = tuple(r.id for r in rules if "licences" in r.requires)
+    if not mines and not stopped:
+        return []
     return [DataGap("no_mining_licences", rules=stopped, facilities=mines, tonnes=shipped, stops=True)]
 
 
