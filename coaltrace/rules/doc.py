@@ -49,7 +49,12 @@ def render(page: str) -> str:
         pattern = re.compile(rf"(<!-- generated: {name} -->\n)(?:.*?\n)?(<!-- end: {name} -->)", re.S)
         if not pattern.search(page):
             raise ValueError(f"docs/rules.md has no generated block {name!r}")
-        page = pattern.sub(lambda m, body=make(): m.group(1) + body + "\n" + m.group(2), page)
+        body = make()
+
+        def block(m: re.Match[str], body: str = body) -> str:
+            return m.group(1) + body + "\n" + m.group(2)
+
+        page = pattern.sub(block, page)
     return page
 
 
