@@ -13,6 +13,7 @@ from rich.table import Table
 from coaltrace.cli.app import app
 from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state
 from coaltrace.i18n import say
+from coaltrace.ingest.reasons import QUARANTINE_REASONS
 
 MESSAGES = {
     "loading": ("正在读取", "reading"),
@@ -46,19 +47,9 @@ MESSAGES = {
     "reason": ("原因", "reason"),
 }
 
-REASONS = {
-    "missing_value": ("缺少必填值", "missing required value"),
-    "not_a_number": ("不是数字", "not a number"),
-    "not_a_date": ("不是日期", "not a date"),
-    "not_a_time": ("不是时间", "not a time"),
-    "not_a_month": ("不是月份", "not a month"),
-    "unknown_value": ("未知取值", "unknown value"),
-    "unknown_unit": ("未知单位", "unknown unit"),
-}
-
 
 def reason_label(code: str) -> str:
-    return say(REASONS, code, state.lang) if code in REASONS else code
+    return say(QUARANTINE_REASONS, code, state.lang) if code in QUARANTINE_REASONS else code
 
 
 def _t(key: str, **kw: object) -> str:
