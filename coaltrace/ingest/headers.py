@@ -132,6 +132,22 @@ def resolve_table(headers: list[str], where: Location, table: Table | None = Non
     )
 
 
+def looks_like_data(rows: Sequence[list[str]], table: Table | None = None) -> bool:
+    """Whether one of ROWS names at least half (and two) of the required columns of TABLE, or of any table.
+
+    A workbook's sheet of notes names none or one; a data sheet that lacks a
+    column, or spells one wrong, still names most of them, and is refused rather
+    than passed over.
+    """
+    tables = [table] if table is not None else list(TABLES.values())
+    for cells in rows:
+        for t in tables:
+            named = len(t.required) - len(match_headers(cells, t).missing)
+            if named >= max(2, (len(t.required) + 1) // 2):
+                return True
+    return False
+
+
 def _fits(cells: list[str], table: Table | None) -> bool:
     tables = [table] if table is not None else list(TABLES.values())
     return any(not match_headers(cells, t).missing for t in tables)
