@@ -17,7 +17,7 @@ from datetime import date
 import polars as pl
 
 from coaltrace.contract import Column, Kind, Table
-from coaltrace.contract.text import _SPACES, fold
+from coaltrace.contract.text import _SPACES, TRADITIONAL, fold
 from coaltrace.contract.values import synonyms
 from coaltrace.ingest.reasons import QUARANTINE_REASONS
 
@@ -298,7 +298,8 @@ def _text(cell: pl.Series) -> pl.Series:
 
 def _fold(s: pl.Series) -> pl.Series:
     """coaltrace.contract.text.fold over a column; "" becomes null."""
-    return _empty_to_null(_nfkc(s).str.replace_all(_SPACES.pattern, "").str.to_lowercase())
+    simplified = _nfkc(s).str.replace_many(list(TRADITIONAL), list(TRADITIONAL.values()))
+    return _empty_to_null(simplified.str.replace_all(_SPACES.pattern, "").str.to_lowercase())
 
 
 def _enum(cell: pl.Series, words: dict[str, str]) -> tuple[pl.Series, pl.Series]:
@@ -369,7 +370,10 @@ def _number_any_format(cell: pl.Series, factors: dict[str, float], default: floa
         pl.DataFrame({"text": text, "misplaced": misplaced})
         .with_columns(
             number=pl.when(~pl.col("misplaced").fill_null(False)).then(parts["number"].cast(pl.Float64)),
-            unit=parts["unit"].str.replace_all(_SPACES.pattern, "").str.to_lowercase(),
+            unit=parts["unit"]
+            .str.replace_many(list(TRADITIONAL), list(TRADITIONAL.values()))
+            .str.replace_all(_SPACES.pattern, "")
+            .str.to_lowercase(),
         )
         .with_columns(
             factor=pl.when(pl.col("unit") == "")
