@@ -621,3 +621,39 @@ def test_merged_header_cells_are_refused_with_the_header_as_read(
     res = invoke(runner, db_path, str(f))
     assert res.exit_code == ExitCode.BAD_INPUT
     assert "sales.xlsx[Sheet]:1" in res.output and "销售单号, 销售日期, 单位编码, , 数量" in res.output
+
+
+# --- what used to end in an internal error ------------------------------------------------
+
+
+def test_a_file_name_that_is_not_utf8_loads_under_a_readable_name(
+    tmp_path: Path, db_path: Path, runner: CliRunner
+) -> None:
+    folder = tmp_path / "month"
+    folder.mkdir()
+    raw_name = os.path.join(os.fsencode(folder), b"sales\xff.csv")
+    with open(raw_name, "wb") as f:
+        f.write(csv_text(SALES, [ROWS[0]], "\n").encode())
+    report = load_json(runner, db_path, str(folder))
+    assert report["files"][0]["file"] == "sales\ufffd.csv"
+    assert rows(db_path, "SELECT _file FROM sales") == [("sales\ufffd.csv",)]
+
+
+def test_a_quote_that_is_never_closed_is_named(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+    f = tmp_path / "sales.csv"
+    f.write_text(",".join(SALES) + '\nS1,2021-12-01,M1,Y1,"30\nS2,2021-12-01,M1,Y1,31\n', encoding="utf-8")
+    res = invoke(runner, db_path, str(f))
+    assert res.exit_code == ExitCode.BAD_INPUT and "sales.csv" in res.output and "never closed" in res.output
+
+
+def test_a_file_that_cannot_be_read_is_refused_not_a_crash(
+    tmp_path: Path, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = write_csv(tmp_path / "sales.csv", SALES, [ROWS[0]])
+
+    def denied(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    res = invoke(runner, db_path, str(f))
+    assert res.exit_code == ExitCode.BAD_INPUT and "sales.csv" in res.output and "Permission denied" in res.output

@@ -44,6 +44,7 @@ from coaltrace.ingest.readers import (
     open_csv,
     open_file,
     open_workbook,
+    shown,
 )
 from coaltrace.store import Store
 
@@ -144,12 +145,12 @@ def _walk(root: Path, found: list[Path], skipped: list[SkippedInput]) -> None:
         here = Path(folder)
         info = here.stat()
         if (info.st_dev, info.st_ino) in seen:
-            skipped.append(SkippedInput(file=here.name, path=str(here), reason="link_loop"))
+            skipped.append(SkippedInput(file=shown(here.name), path=shown(here), reason="link_loop"))
             subfolders.clear()
             continue
         seen.add((info.st_dev, info.st_ino))
         for name in [d for d in subfolders if d.startswith(".")]:
-            skipped.append(SkippedInput(file=name, path=str(here / name), reason="hidden"))
+            skipped.append(SkippedInput(file=shown(name), path=shown(here / name), reason="hidden"))
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
         for name in sorted(names):
             path = here / name
@@ -158,7 +159,7 @@ def _walk(root: Path, found: list[Path], skipped: list[SkippedInput]) -> None:
                 found.append(path)
             else:
                 detail = path.suffix.lower() or None if reason in ("unsupported_type", "archive") else None
-                skipped.append(SkippedInput(file=name, path=str(path), reason=reason, detail=detail))
+                skipped.append(SkippedInput(file=shown(name), path=shown(path), reason=reason, detail=detail))
 
 
 def _passed_over(path: Path) -> str | None:
@@ -194,7 +195,7 @@ Prepared = tuple[RawFile, HeaderMatch, pl.DataFrame, pl.DataFrame]  # file, matc
 
 
 def _where(opened: Opened) -> Location:
-    return Location(file=opened.path.name, sheet=opened.sheet)
+    return Location(file=shown(opened.path.name), sheet=opened.sheet)
 
 
 def _locate(opened: Opened, table: Table | None) -> tuple[int, HeaderMatch]:
@@ -276,10 +277,10 @@ def _workbook_units(
 ) -> Iterator[Prepared]:
     """Every sheet of the workbook whose header fits a table (or only SHEET); the others into SKIPPED."""
     book = open_workbook(path)
-    where = Location(file=path.name)
+    where = Location(file=shown(path.name))
     names = [check_sheet_name(book, sheet)] if sheet is not None else book.sheet_names
     passed: list[SkippedInput] = [
-        SkippedInput(file=path.name, path=str(path), sheet=n, reason="other_sheet")
+        SkippedInput(file=shown(path.name), path=shown(path), sheet=n, reason="other_sheet")
         for n in book.sheet_names
         if n not in names
     ]
@@ -289,7 +290,7 @@ def _workbook_units(
         if not opened.candidates:
             if sheet is not None:
                 raise InputFileError("the sheet is empty", zh="工作表是空的", location=_where(opened))
-            passed.append(SkippedInput(file=path.name, path=str(path), sheet=name, reason="empty_sheet"))
+            passed.append(SkippedInput(file=shown(path.name), path=shown(path), sheet=name, reason="empty_sheet"))
             continue
         try:
             located = _locate(opened, table)
@@ -301,7 +302,7 @@ def _workbook_units(
             first = opened.candidates[0].cells
             detail = ", ".join(c for c in first if c.strip())[:200]
             passed.append(
-                SkippedInput(file=path.name, path=str(path), sheet=name, reason="fits_no_table", detail=detail)
+                SkippedInput(file=shown(path.name), path=shown(path), sheet=name, reason="fits_no_table", detail=detail)
             )
             continue
         read += 1
@@ -421,7 +422,7 @@ def load_paths(
             rows = good.select(
                 *t.names,
                 pl.lit(load_id).alias("_load_id"),
-                pl.lit(path.name).alias("_file"),
+                pl.lit(shown(path.name)).alias("_file"),
                 pl.lit(raw.sheet, dtype=pl.String).alias("_sheet"),
                 pl.col("_line"),
                 pl.lit(fid, dtype=pl.Int32).alias("_fid"),
@@ -433,8 +434,8 @@ def load_paths(
             staged.setdefault(t.name, []).append(rows.to_arrow())
             _quarantine(con, problems, raw, t, load_id)
             report = FileReport(
-                file=path.name,
-                path=str(path),
+                file=shown(path.name),
+                path=shown(path),
                 sheet=raw.sheet,
                 header_line=raw.header_line,
                 table=t.name,
@@ -455,7 +456,7 @@ def load_paths(
 
         for done, path in enumerate(files):
             if progress:
-                progress(path.name, done, len(files))
+                progress(shown(path.name), done, len(files))
             try:
                 for prepared, detected in _read_units(path, sheet, encoding, forced, skipped):
                     if not refused:  # nothing will be kept; still read the rest to report every refusal
@@ -499,7 +500,7 @@ def _quarantine(
     rows = problems.select(
         pl.lit(load_id).alias("load_id"),
         pl.lit(table.name).alias("table_name"),
-        pl.lit(raw.path.name).alias("file"),
+        pl.lit(shown(raw.path.name)).alias("file"),
         pl.lit(raw.sheet, dtype=pl.String).alias("sheet"),
         pl.lit(raw.sha256).alias("sha256"),
         pl.col("_line").alias("line"),

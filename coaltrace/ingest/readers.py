@@ -80,6 +80,11 @@ def file_format(path: Path) -> Format | None:
     return None
 
 
+def shown(path: Path | str) -> str:
+    """A path as text that can be stored and printed: bytes that are not UTF-8 become U+FFFD."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def max_file_bytes() -> int:
     """The largest file (or unpacked .csv.gz) the loader takes: a MEMORY_SHARE of the machine's memory."""
     try:
@@ -390,6 +395,16 @@ def _read_csv_cells(utf8: bytes, sep: str, width: int, skip: int, where: Locatio
             )
         except pl.exceptions.PolarsError as e:
             # Polars words a row wider than the schema in one of two ways, depending on where it is.
+            unclosed = re.search(r"Field `(.{0,40})", str(e), re.S) if "not properly escaped" in str(e) else None
+            if unclosed:
+                cell = unclosed.group(1).split("\n", 1)[0]
+                raise InputFileError(
+                    f"a quote opens a cell that is never closed: {cell}…",
+                    zh=f"有一个引号开始的单元格没有结束：{cell}…",
+                    location=where,
+                    hint='Every " that starts a cell needs its closing ". Fix the quotes and load again.',
+                    hint_zh="以引号开始的单元格必须有对应的结束引号，请修正后重新载入。",
+                ) from None
             if "more fields" not in str(e) and "not specified in schema" not in str(e):
                 raise InputFileError(
                     f"not a readable CSV file: {_first_line(e)}",
@@ -430,7 +445,12 @@ def _csv_bytes(path: Path, where: Location) -> bytes:
     """The file's bytes; a .gz unpacked, refused once it unpacks to more than `max_file_bytes()`."""
     check_regular_file(path)
     if path.suffix.lower() != ".gz":
-        return path.read_bytes()
+        try:
+            return path.read_bytes()
+        except OSError as e:
+            raise InputFileError(
+                f"cannot read the file: {e.strerror}", zh=f"无法读取文件：{e.strerror}", location=where
+            ) from None
     limit = max_file_bytes()
     try:
         with gzip.open(path, "rb") as f:
