@@ -657,3 +657,11 @@ def test_a_file_that_cannot_be_read_is_refused_not_a_crash(
     monkeypatch.setattr(Path, "read_bytes", denied)
     res = invoke(runner, db_path, str(f))
     assert res.exit_code == ExitCode.BAD_INPUT and "sales.csv" in res.output and "Permission denied" in res.output
+
+
+def test_the_readme_explains_every_reason_code() -> None:
+    from coaltrace.ingest.reasons import QUARANTINE_REASONS, SKIP_REASONS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for code in [*QUARANTINE_REASONS, *SKIP_REASONS]:
+        assert f"`{code}`" in readme, f"README's load section does not explain {code}"
