@@ -621,6 +621,7 @@ def test_merged_header_cells_are_refused_with_the_header_as_read(
     res = invoke(runner, db_path, str(f))
     assert res.exit_code == ExitCode.BAD_INPUT
     assert "sales.xlsx[Sheet]:1" in res.output and "销售单号, 销售日期, 单位编码, , 数量" in res.output
+    assert "merged cells?" in res.output
 
 
 # --- what used to end in an internal error ------------------------------------------------

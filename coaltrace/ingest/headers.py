@@ -117,14 +117,23 @@ def resolve_table(headers: list[str], where: Location, table: Table | None = Non
         _refuse_ambiguous(match, headers, where)
         return match
     closest = max(matches, key=lambda m: (len(m.sources) - len(m.missing), len(m.sources)))
+    named = [i for i, h in enumerate(headers) if str(h).strip()]
+    # An empty cell between named ones is most often a merged header cell over two columns.
+    gap = bool(named) and any(not str(headers[i]).strip() for i in range(named[0], named[-1]))
+    details = [
+        f"closest is {closest.table.name} ({closest.table.zh}), which lacks / 最接近的表缺少: "
+        + "; ".join(_describe_missing(closest))
+    ]
+    if gap:
+        details.append(
+            "a header cell between named ones is empty (merged cells?): every column needs its own header / "
+            "表头中间有空单元格（合并单元格？）：每一列都需要自己的表头"
+        )
     raise InputFileError(
         "cannot tell which table this file holds: its header row fits none of the contract's tables",
         zh="无法判断文件属于哪张表：表头与数据规范中的任何一张表都不符",
         location=where,
-        details=[
-            f"closest is {closest.table.name} ({closest.table.zh}), which lacks / 最接近的表缺少: "
-            + "; ".join(_describe_missing(closest))
-        ],
+        details=details,
         hint=f"Its header row is: {', '.join(map(str, headers))}. Name the table with --table "
         f"({', '.join(TABLES)}) or fix the header.",
         hint_zh=f"文件的表头是：{'，'.join(map(str, headers))}。请用 --table 指定表名"

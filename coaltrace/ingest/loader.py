@@ -340,7 +340,7 @@ def _csv_unit(path: Path, encoding: str | None, table: Table | None) -> tuple[Pr
     index, _ = located
     if opened.encoding_doubt and all(c.isascii() for c in opened.candidates[index].cells):
         # The header is plain ASCII and fits in every encoding: only the text can tell, and it does not read as Chinese.
-        guesses = [e for e in detected_encodings(path.read_bytes()) if not e.startswith("gb")] or ["big5"]
+        guesses = [e for e in detected_encodings(path) if not e.startswith("gb")] or ["big5"]
         raise InputFileError(
             f"the file's Chinese text does not read as GB18030; it may be {guesses[0]}",
             zh=f"文件中的中文按 GB18030 读出来是乱码，可能是 {guesses[0]} 编码",
@@ -355,7 +355,7 @@ def _in_another_encoding(
     path: Path, first: Opened, table: Table | None
 ) -> tuple[Opened, Table | None, tuple[int, HeaderMatch]] | None:
     """The file opened in the first encoding (the detector's guesses, then the usual ones) whose header fits."""
-    for enc in dict.fromkeys([*detected_encodings(path.read_bytes()), *FALLBACK_ENCODINGS]):
+    for enc in dict.fromkeys([*detected_encodings(path), *FALLBACK_ENCODINGS]):
         if enc == first.encoding:
             continue
         try:

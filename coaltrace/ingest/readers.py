@@ -297,12 +297,17 @@ def looks_like_gb_text(text: str) -> bool:
     return odd < 0.2 * len(wide)
 
 
-def detected_encodings(data: bytes) -> list[str]:
-    """What a charset detector makes of the top of DATA, likeliest first (Python codec names)."""
+def detected_encodings(path: Path) -> list[str]:
+    """What a charset detector makes of the top of the CSV at PATH, likeliest first (Python codec names)."""
     from charset_normalizer import from_bytes
 
-    found = [m.encoding.replace("_", "-") for m in from_bytes(data[: 1 << 18])]
-    return list(dict.fromkeys(found))
+    head = 1 << 18
+    try:
+        with gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb") as f:
+            data = f.read(head)
+    except (OSError, EOFError, zlib.error):
+        return []
+    return list(dict.fromkeys(m.encoding.replace("_", "-") for m in from_bytes(data)))
 
 
 def _undetectable(where: Location) -> InputFileError:
