@@ -41,6 +41,7 @@ from coaltrace.ingest.readers import (
     check_sheet_name,
     detected_encodings,
     file_format,
+    header_rows,
     open_csv,
     open_file,
     open_workbook,
@@ -356,7 +357,9 @@ def _in_another_encoding(
 ) -> tuple[Opened, Table | None, tuple[int, HeaderMatch]] | None:
     """The file opened in the first encoding (the detector's guesses, then the usual ones) whose header fits."""
     for enc in dict.fromkeys([*detected_encodings(path), *FALLBACK_ENCODINGS]):
-        if enc == first.encoding:
+        rows = header_rows(path, enc) if enc != first.encoding else None
+        # Decode the whole file only in an encoding whose top rows hold a header that fits.
+        if rows is None or not any(looks_like_data([r], table) for r in rows):
             continue
         try:
             opened = open_csv(path, enc)

@@ -310,6 +310,27 @@ def detected_encodings(path: Path) -> list[str]:
     return list(dict.fromkeys(m.encoding.replace("_", "-") for m in from_bytes(data)))
 
 
+def header_rows(path: Path, encoding: str) -> list[list[str]] | None:
+    """The top rows of the CSV at PATH read in ENCODING, to see whether a header fits before decoding it all.
+
+    None when the top does not decode in ENCODING.
+    """
+    sample = 1 << 16
+    try:
+        with gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb") as f:
+            head = f.read(sample)
+        text = head.decode(encoding)
+    except UnicodeDecodeError as e:
+        # The cut at the end of the sample may fall inside a character; anything earlier is a real failure.
+        if len(head) < sample or e.start < len(head) - 4:
+            return None
+        text = head[: e.start].decode(encoding)
+    except (OSError, EOFError, zlib.error, LookupError):
+        return None
+    utf8 = _unix_line_ends(text.removeprefix("\ufeff").encode("utf-8"))
+    return [c.cells for c in _csv_candidates(utf8, _sniff_separator(path, utf8))]
+
+
 def _undetectable(where: Location) -> InputFileError:
     return InputFileError(
         "cannot tell the file's encoding: it is neither UTF-8 nor GB18030/GBK",
