@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 
@@ -90,11 +90,14 @@ _DATE = (
 # A time of day after the date, with an optional offset from UTC (`Z`, `+09:00`,
 # `+0800`, `-05`): a time with an offset is converted to China time (UTC+8),
 # which is what we store; one without is China time already.
-_TIME = (
+_TIME_OF_DAY = (
     r"^(?P<hour>[0-9]{1,2})\s*[:时点]\s*(?P<minute>[0-9]{1,2})"
-    r"(?:\s*[:分]\s*(?P<second>[0-9]{1,2}(?:\.[0-9]+)?))?\s*[分秒]?"
-    r"\s*(?:(?P<utc>[zZ])|(?P<sign>[+-])(?P<tzh>[0-9]{2})(?::?(?P<tzm>[0-9]{2}))?)?$"
+    r"(?:\s*[:分]\s*(?P<second>[0-9]{1,2}(?:\.[0-9]+)?))?\s*[分秒]?\s*"
 )
+_TIME = _TIME_OF_DAY + "$"
+_ZONED_TIME = _TIME_OF_DAY + r"(?:(?P<utc>[zZ])|(?P<sign>[+-])(?P<tzh>[0-9]{2})(?::?(?P<tzm>[0-9]{2}))?)?$"
+# Only a column with one of these after its dates pays for reading offsets.
+_OFFSET_CHARS = r"[zZ+\-]"
 _CHINA_UTC_OFFSET_MINUTES = 8 * 60
 # A number with thousands separators where they belong, and then no more digits:
 # `1,234.5`, `12,345,678 吨`; not `1,2,3`, `12,34` or the decimal comma of `1.234,5`.
@@ -232,22 +235,23 @@ def _within(column: Column, value: pl.Series, reason: pl.Series, today: date) ->
     dates = column.date_range(today)
     if value.dtype == pl.Float64:
         low, high = numbers or (float("-inf"), float("inf"))
-        impossible = ~pl.col("v").is_finite() | (pl.col("v") < low) | (pl.col("v") > high)
+        # NaN compares false both ways: only a value inside the range passes.
+        impossible = ~(value.is_finite() & value.is_between(low, high))
     elif dates is not None and column.kind is Kind.month:
-        impossible = (pl.col("v") < f"{dates[0]:%Y-%m}") | (pl.col("v") > f"{dates[1]:%Y-%m}")
+        impossible = ~value.is_between(f"{dates[0]:%Y-%m}", f"{dates[1]:%Y-%m}")
+    elif dates is not None and value.dtype == pl.Date:
+        impossible = ~value.is_between(dates[0], dates[1])
     elif dates is not None:
-        impossible = (pl.col("v").cast(pl.Date) < dates[0]) | (pl.col("v").cast(pl.Date) > dates[1])
+        impossible = ~value.is_between(
+            datetime.combine(dates[0], datetime.min.time()), datetime.combine(dates[1], datetime.max.time())
+        )
     else:
         return value, reason
-    out = (
-        pl.DataFrame({"v": value, "r": reason})
-        .with_columns(bad=(impossible & pl.col("r").is_null()).fill_null(False))
-        .select(
-            v=pl.when(~pl.col("bad")).then("v"),
-            r=pl.when(pl.col("bad")).then(pl.lit("out_of_range")).otherwise("r"),
-        )
-    )
-    return out["v"].alias(value.name), out["r"]
+    # Nearly every file has no such value: then nothing is copied.
+    bad = (impossible & reason.is_null()).fill_null(False).arg_true()
+    if bad.is_empty():
+        return value, reason
+    return value.clone().scatter(bad, None), reason.clone().scatter(bad, "out_of_range")
 
 
 def _no_reasons(n: int) -> pl.Series:
@@ -427,7 +431,20 @@ def _micros_any_format(cell: pl.Series) -> tuple[pl.Series, pl.Series]:
     text = _text(cell)
     date = text.str.extract_groups(_DATE).struct.unnest()
     rest = date["rest"].str.strip_chars_start("日T \t").str.strip_chars_end()
-    time = rest.str.extract_groups(_TIME).struct.unnest()
+    zoned = bool(rest.str.contains(_OFFSET_CHARS).any())
+    time = rest.str.extract_groups(_ZONED_TIME if zoned else _TIME).struct.unnest()
+    # Minutes east of UTC the cell names; null when it names none (China time).
+    offset = (
+        pl.when(pl.col("utc").is_not_null())
+        .then(pl.lit(0, pl.Int64))
+        .when(pl.col("sign").is_not_null())
+        .then(
+            pl.when(pl.col("sign") == "-").then(-1).otherwise(1)
+            * (pl.col("tzh").cast(pl.Int64) * 60 + pl.col("tzm").cast(pl.Int64).fill_null(0))
+        )
+        if zoned
+        else pl.lit(None, pl.Int64)
+    )
     out = (
         pl.concat([date.drop("rest"), time], how="horizontal")
         .with_columns(text=text, rest=rest)
@@ -443,14 +460,7 @@ def _micros_any_format(cell: pl.Series) -> tuple[pl.Series, pl.Series]:
             hour=pl.col("hour").cast(pl.Int64),
             minute=pl.col("minute").cast(pl.Int64),
             second=pl.col("second").cast(pl.Float64).fill_null(0.0),
-            # Minutes east of UTC the cell names; null when it names none (China time).
-            offset=pl.when(pl.col("utc").is_not_null())
-            .then(pl.lit(0, pl.Int64))
-            .when(pl.col("sign").is_not_null())
-            .then(
-                pl.when(pl.col("sign") == "-").then(-1).otherwise(1)
-                * (pl.col("tzh").cast(pl.Int64) * 60 + pl.col("tzm").cast(pl.Int64).fill_null(0))
-            ),
+            offset=offset,
         )
         .with_columns(
             # A second of 60 (a leap second) rolls over, as Polars' own parser does.

@@ -513,7 +513,7 @@ def open_csv(path: Path, encoding: str | None = None) -> Opened:
     if nul >= 0:
         raise _nul_refused(where, _line_of(utf8, nul))
     guessed = encoding is None and enc in GUESSED_ENCODINGS
-    doubt = guessed and enc == "gb18030" and not looks_like_gb_text(utf8[: 1 << 20].decode("utf-8", errors="ignore"))
+    doubt = guessed and enc == "gb18030" and not looks_like_gb_text(utf8[: 1 << 18].decode("utf-8", errors="ignore"))
     sep = _sniff_separator(path, utf8[: 1 << 16])
     return Opened(
         path,
