@@ -281,6 +281,27 @@ def test_a_folder_link_back_up_the_tree_is_walked_once(tmp_path: Path, db_path: 
     assert [(s["file"], s["reason"]) for s in report["skipped"]] == [("up", "link_loop")]
 
 
+def test_a_folder_that_cannot_be_listed_is_named(
+    tmp_path: Path, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "month"
+    write_csv(folder / "sales.csv", SALES, [ROWS[0]])
+    write_csv(folder / "locked" / "sales2.csv", SALES, [ROWS[1]])
+    real = os.scandir
+
+    def scandir(path: str) -> object:  # what a folder without read permission does (tests run as any user)
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    report = load_json(runner, db_path, str(folder))
+    assert [r["file"] for r in report["files"]] == ["sales.csv"]
+    assert [(s["file"], s["reason"], s["detail"]) for s in report["skipped"]] == [
+        ("locked", "unreadable_folder", "Permission denied")
+    ]
+
+
 def test_a_zero_byte_file_in_a_folder_refuses_the_call_by_name(
     tmp_path: Path, db_path: Path, runner: CliRunner
 ) -> None:

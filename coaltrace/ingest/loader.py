@@ -142,7 +142,14 @@ def _walk(root: Path, found: list[Path], skipped: list[SkippedInput]) -> None:
     seen: set[tuple[int, int]] = set()
     # Links to folders are followed (a month folder may link each county's exports),
     # each folder once: a link back up the tree is listed, not walked forever.
-    for folder, subfolders, names in os.walk(root, followlinks=True):
+
+    def unreadable(e: OSError) -> None:
+        where = Path(e.filename) if e.filename else root
+        skipped.append(
+            SkippedInput(file=shown(where.name), path=shown(where), reason="unreadable_folder", detail=e.strerror)
+        )
+
+    for folder, subfolders, names in os.walk(root, followlinks=True, onerror=unreadable):
         here = Path(folder)
         info = here.stat()
         if (info.st_dev, info.st_ino) in seen:

@@ -28,6 +28,7 @@ SKIP_REASONS: dict[str, tuple[str, str]] = {
     "hidden": ("隐藏文件", "a hidden file"),
     "lock_file": ("Office 临时锁定文件", "an Office lock file"),
     "link_loop": ("指向已读取文件夹的链接", "a link to a folder already read"),
+    "unreadable_folder": ("无法读取的文件夹", "a folder that cannot be read"),
     "broken_link": ("链接指向不存在的文件", "a link to nothing"),
     "empty_sheet": ("空工作表", "an empty sheet"),
     "fits_no_table": ("表头与任何数据表都不符（说明页？）", "its header fits no table (a sheet of notes?)"),
