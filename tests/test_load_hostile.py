@@ -169,7 +169,12 @@ def test_a_workbook_of_notes_only_is_refused(tmp_path: Path, db_path: Path, runn
     f = write_xlsx(tmp_path / "notes.xlsx", {"说明": [["填表说明"]], "空": []})
     res = invoke(runner, db_path, str(f))
     assert res.exit_code == ExitCode.BAD_INPUT
-    assert "no sheet of the workbook holds a table" in res.output and "说明" in res.output
+    assert "no sheet of the workbook holds a table" in res.output
+    assert (
+        "说明: its header fits no table (a sheet of notes?) / 表头与任何数据表都不符（说明页？） (填表说明)"
+        in res.output
+    )
+    assert "空: an empty sheet / 空工作表" in res.output
 
 
 def test_an_empty_first_sheet_does_not_hide_the_data(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
@@ -317,7 +322,7 @@ def test_a_folder_with_nothing_readable_says_what_it_holds(tmp_path: Path, db_pa
     folder.mkdir()
     (folder / "data.zip").write_bytes(b"PK")
     res = invoke(runner, db_path, str(folder))
-    assert res.exit_code == ExitCode.USAGE and "data.zip: archive" in res.output
+    assert res.exit_code == ExitCode.USAGE and "data.zip: an archive: unpack it first" in res.output
 
 
 # --- encodings ----------------------------------------------------------------------
@@ -612,6 +617,13 @@ def test_a_contract_column_that_is_not_a_value_refuses_the_file(
 # --- other shapes of file -------------------------------------------------------------
 
 
+def test_a_header_of_twenty_thousand_cells_is_shown_cut(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:
+    f = tmp_path / "wide.csv"
+    f.write_text(",".join(f"c{i}" for i in range(20000)) + "\n" + ",".join("1" * 20000) + "\n", encoding="utf-8")
+    res = invoke(runner, db_path, str(f))
+    assert res.exit_code == ExitCode.BAD_INPUT and "c39, … (+" in res.output and "c40," not in res.output
+
+
 def test_a_header_below_the_search_rows_is_refused_naming_the_lines(
     tmp_path: Path, db_path: Path, runner: CliRunner
 ) -> None:
@@ -619,6 +631,17 @@ def test_a_header_below_the_search_rows_is_refused_naming_the_lines(
     f.write_text("泽州县销售台账\n" * 11 + ",".join(SALES) + "\nS1,2021-12-01,M1,Y1,30\n", encoding="utf-8")
     res = invoke(runner, db_path, str(f))
     assert res.exit_code == ExitCode.BAD_INPUT and "sales.csv:1" in res.output and "lines 2-10" in res.output
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\n\r\n  \n", b",,,\n,,\n"])
+def test_a_file_with_nothing_in_it_is_refused_as_empty(
+    tmp_path: Path, db_path: Path, runner: CliRunner, content: bytes
+) -> None:
+    f = tmp_path / "sales.csv"
+    f.write_bytes(content)
+    res = invoke(runner, db_path, str(f))
+    assert res.exit_code == ExitCode.BAD_INPUT, res.output
+    assert "sales.csv: the file is empty" in res.output
 
 
 def test_a_file_of_only_a_header_loads_nothing_and_says_so(tmp_path: Path, db_path: Path, runner: CliRunner) -> None:

@@ -68,6 +68,12 @@ def match_headers(headers: list[str], table: Table) -> HeaderMatch:
     return result
 
 
+def _first_cells(headers: list[str], n: int = 40) -> list[str]:
+    """The header cells to show in a message: a row of twenty thousand cells is cut, and says so."""
+    cells = [str(h) for h in headers[:n]]
+    return cells + [f"… (+{len(headers) - n})"] if len(headers) > n else cells
+
+
 def _describe_missing(match: HeaderMatch) -> list[str]:
     # Both languages at once: the column names and aliases are what the user must type either way.
     return [
@@ -104,8 +110,8 @@ def resolve_table(headers: list[str], where: Location, table: Table | None = Non
                 zh=f"文件缺少 {table.name}（{table.zh}）表的必填列：{'、'.join(match.missing)}",
                 location=where,
                 details=_describe_missing(match),
-                hint=f"Its header row is: {', '.join(map(str, headers))}",
-                hint_zh=f"文件的表头是：{'，'.join(map(str, headers))}",
+                hint=f"Its header row is: {', '.join(_first_cells(headers))}",
+                hint_zh=f"文件的表头是：{'，'.join(_first_cells(headers))}",
             )
         _refuse_ambiguous(match, headers, where)
         return match
@@ -117,6 +123,7 @@ def resolve_table(headers: list[str], where: Location, table: Table | None = Non
         _refuse_ambiguous(match, headers, where)
         return match
     closest = max(matches, key=lambda m: (len(m.sources) - len(m.missing), len(m.sources)))
+    shown = _first_cells(headers)
     named = [i for i, h in enumerate(headers) if str(h).strip()]
     # An empty cell between named ones is most often a merged header cell over two columns.
     gap = bool(named) and any(not str(headers[i]).strip() for i in range(named[0], named[-1]))
@@ -134,10 +141,9 @@ def resolve_table(headers: list[str], where: Location, table: Table | None = Non
         zh="无法判断文件属于哪张表：表头与数据规范中的任何一张表都不符",
         location=where,
         details=details,
-        hint=f"Its header row is: {', '.join(map(str, headers))}. Name the table with --table "
+        hint=f"Its header row is: {', '.join(shown)}. Name the table with --table "
         f"({', '.join(TABLES)}) or fix the header.",
-        hint_zh=f"文件的表头是：{'，'.join(map(str, headers))}。请用 --table 指定表名"
-        f"（{', '.join(TABLES)}），或修改表头。",
+        hint_zh=f"文件的表头是：{'，'.join(shown)}。请用 --table 指定表名（{', '.join(TABLES)}），或修改表头。",
     )
 
 

@@ -47,6 +47,7 @@ from coaltrace.ingest.readers import (
     open_workbook,
     shown,
 )
+from coaltrace.ingest.reasons import SKIP_REASONS
 from coaltrace.store import Store
 
 if TYPE_CHECKING:
@@ -130,11 +131,17 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[SkippedInput]]
         raise UsageError(
             f"no file to load in {', '.join(map(str, paths))}",
             zh="没有可载入的文件：" + "、".join(map(str, paths)),
-            details=[f"{s.path}: {s.reason}" + (f" ({s.detail})" if s.detail else "") for s in skipped],
+            details=[_describe_skip(s.path, s) for s in skipped],
             hint=f"coaltrace reads {READABLE} files.",
             hint_zh=f"coaltrace 可读取 {READABLE} 文件。",
         )
     return out, skipped
+
+
+def _describe_skip(where: str, skipped: SkippedInput) -> str:
+    # Both languages at once, as in every detail line of a refusal.
+    zh, en = SKIP_REASONS[skipped.reason]
+    return f"{where}: {en} / {zh}" + (f" ({skipped.detail})" if skipped.detail else "")
 
 
 def _walk(root: Path, found: list[Path], skipped: list[SkippedInput]) -> None:
@@ -320,7 +327,7 @@ def _workbook_units(
             "no sheet of the workbook holds a table of the data contract",
             zh="工作簿中没有任何工作表符合数据规范中的表",
             location=where,
-            details=[f"{s.sheet}: {s.reason}" + (f" ({s.detail})" if s.detail else "") for s in passed],
+            details=[_describe_skip(s.sheet or "", s) for s in passed],
             hint="Check the header row of the data sheet, or name the sheet with --sheet and the table with --table.",
             hint_zh="请检查数据工作表的表头，或用 --sheet 指定工作表、用 --table 指定表名。",
         )

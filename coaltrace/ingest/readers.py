@@ -515,10 +515,13 @@ def open_csv(path: Path, encoding: str | None = None) -> Opened:
     guessed = encoding is None and enc in GUESSED_ENCODINGS
     doubt = guessed and enc == "gb18030" and not looks_like_gb_text(utf8[: 1 << 18].decode("utf-8", errors="ignore"))
     sep = _sniff_separator(path, utf8[: 1 << 16])
+    candidates = _csv_candidates(utf8, sep)
+    if not candidates:
+        raise InputFileError("the file is empty", zh="文件是空的", location=where)
     return Opened(
         path,
         digest,
-        _csv_candidates(utf8, sep),
+        candidates,
         reader=lambda header: _read_csv_from(utf8, sep, header, where),
         encoding=enc,
         encoding_guessed=guessed,
