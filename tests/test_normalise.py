@@ -93,15 +93,16 @@ def test_problems_are_in_row_order_then_contract_column_order() -> None:
 
 def test_every_reason_is_produced() -> None:
     raw = raw_frame(
-        account_id=["A1", "A2", "A3", "A4", ""],
-        account_type=["居民", "居民", "居民", "蒸汽", "工业"],
-        month=["2021-12", "2021-12", "2021-13", "2021-12", "2021-12"],
-        kwh=["100", "abc", "1", "5 furlongs", "1"],
+        account_id=["A1", "A2", "A3", "A4", "", "A6", "A7"],
+        account_type=["居民", "居民", "居民", "蒸汽", "工业", "工业", "工业"],
+        month=["2021-12", "2021-12", "2021-13", "2021-12", "2021-12", "2021-12", "1921-12"],
+        kwh=["100", "abc", "1", "5 furlongs", "1", "1,00", "1"],
     )
     _, found = normalise(raw, POWER, {})
     _, dated = normalise(raw_frame(ts=["2021-12-01 25:00", "abc"]), GPS, {})
     reasons = set(found["reason"]) | set(dated["reason"])
-    assert reasons == set(REASONS)
+    # A row wider than its header is the reader's finding, not a cell's (tests/test_load_hostile.py).
+    assert reasons == set(REASONS) - {"extra_cells"}
 
 
 def test_a_required_empty_cell_is_missing_value_and_keeps_its_raw_text() -> None:
@@ -306,7 +307,7 @@ def test_mixed_formats_in_one_column_all_read() -> None:
         ("2021-12-01 25:00", "not_a_time"),
         ("2021-12-01 08:61", "not_a_time"),
         ("2021-12-01 noon", "not_a_time"),
-        ("2021-12-01T08:30:00Z", "not_a_time"),  # UTC: not China time
+        ("2021-12-01 08:30+15:00", "not_a_time"),  # no place is 15 hours ahead of UTC
     ],
 )
 def test_bad_dates_and_times_are_problems(cell: str, reason: str) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 from coaltrace.cli.app import app
 from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state
 from coaltrace.i18n import say
+from coaltrace.ingest.reasons import QUARANTINE_REASONS, SKIP_REASONS
 
 MESSAGES = {
     "loading": ("正在读取", "reading"),
@@ -30,6 +31,11 @@ MESSAGES = {
         "{file}：表头在第 {line} 行，其上各行未载入",
         "{file}: header found on line {line}; the lines above it were not loaded",
     ),
+    "encoding_detected": (
+        "{file}：按 {encoding} 编码读取（按最初猜测的编码，表头不符）",
+        "{file}: read as {encoding} (its header fitted no table in the encoding guessed first)",
+    ),
+    "not_read": ("未读取：", "not read:"),
     "quarantine_hint": (
         "{n} 行无法读取，已隔离；用 `coaltrace quarantine` 查看。",
         "{n} row(s) could not be read and were quarantined; see `coaltrace quarantine`.",
@@ -46,19 +52,13 @@ MESSAGES = {
     "reason": ("原因", "reason"),
 }
 
-REASONS = {
-    "missing_value": ("缺少必填值", "missing required value"),
-    "not_a_number": ("不是数字", "not a number"),
-    "not_a_date": ("不是日期", "not a date"),
-    "not_a_time": ("不是时间", "not a time"),
-    "not_a_month": ("不是月份", "not a month"),
-    "unknown_value": ("未知取值", "unknown value"),
-    "unknown_unit": ("未知单位", "unknown unit"),
-}
-
 
 def reason_label(code: str) -> str:
-    return say(REASONS, code, state.lang) if code in REASONS else code
+    return say(QUARANTINE_REASONS, code, state.lang) if code in QUARANTINE_REASONS else code
+
+
+def skip_label(code: str) -> str:
+    return say(SKIP_REASONS, code, state.lang) if code in SKIP_REASONS else code
 
 
 def _t(key: str, **kw: object) -> str:
@@ -68,12 +68,19 @@ def _t(key: str, **kw: object) -> str:
 @app.command()
 @handle_errors
 def load(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.csv, .xlsx, .parquet).", show_default=False)],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files or folders (.csv, .tsv, .csv.gz, .xlsx, .xls, .xlsb, .ods, .parquet).", show_default=False
+        ),
+    ],
     table: Annotated[
         str | None,
         typer.Option("--table", "-t", help="The table these files hold (default: guessed from each header)."),
     ] = None,
-    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet to read (default: the first).")] = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="Read only this sheet of each workbook (default: every sheet).")
+    ] = None,
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="CSV encoding, when it is neither UTF-8 nor GB18030.")
     ] = None,
@@ -133,6 +140,14 @@ def load(
             err.print(_t("header_found", file=f.file, line=f.header_line), markup=False)
         if f.ignored_columns:
             err.print(_t("ignored", file=f.file, cols=", ".join(f.ignored_columns)), markup=False)
+        if f.encoding_detected:
+            err.print(_t("encoding_detected", file=f.file, encoding=f.encoding), markup=False)
+    if report.skipped:
+        err.print(f"[yellow]{_t('not_read')}[/]")
+    for s in report.skipped:
+        where = s.path + (f"[{s.sheet}]" if s.sheet is not None else "")
+        detail = f" ({s.detail})" if s.detail else ""
+        err.print(f"  {where}: {skip_label(s.reason)}{detail}", markup=False)
     if report.quarantined:
         err.print(f"[yellow]{_t('quarantine_hint', n=report.quarantined)}[/]")
 

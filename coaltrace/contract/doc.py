@@ -5,7 +5,7 @@ python -m coaltrace.contract.doc > docs/contract.md
 
 from __future__ import annotations
 
-from coaltrace.contract.tables import TABLES, Kind
+from coaltrace.contract.tables import EARLIEST_DATE, TABLES, YEARS_AHEAD, Column, Kind
 from coaltrace.contract.values import words
 
 _KIND_TEXT = {
@@ -24,6 +24,24 @@ _KIND_TEXT = {
 }
 
 
+def _number(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:g}"
+
+
+def _possible(c: Column) -> str:
+    """The range a value must fall in, or it is quarantined as out_of_range."""
+    numbers = c.number_range()
+    if numbers is not None:
+        return f"{_number(numbers[0])} … {_number(numbers[1])}"
+    if c.kind in (Kind.date, Kind.timestamp, Kind.month):
+        ahead = c.years_ahead if c.years_ahead is not None else YEARS_AHEAD
+        end = "the end of next year" if ahead == 1 else f"the end of the year {ahead} years ahead"
+        return f"{c.earliest or EARLIEST_DATE} … {end}"
+    if c.kind is Kind.number:
+        return "any finite number"
+    return ""
+
+
 def contract_markdown() -> str:
     out = [
         "# The data contract in code",
@@ -39,15 +57,26 @@ def contract_markdown() -> str:
         "(the row in the file: CSV and Excel count the header as line 1, Parquet counts",
         "records from 1), and a `<table>_revisions` twin holding older versions.",
         "",
+        "Times are China local time (UTC+8). A time that names its offset from UTC",
+        "(`2021-12-05T00:30:00Z`, `+00:00`, `+09:00`, or a Parquet timestamp with a time",
+        "zone) is converted to China time. A thousands separator must sit between groups",
+        "of three digits (`1,234.5`, `12,345,678`); `1,2,3` is quarantined as `bad_separator`.",
+        "",
+        "The *possible* column is what one record can hold: a value outside it (an",
+        "infinite number, a trip of two million tonnes, a date in 1900 or 2173, a",
+        "latitude of 95) is not loaded but quarantined as `out_of_range`, with its file,",
+        'line and column. "Next year" is counted from the day of the load. A negative',
+        "quantity within the range loads, and the rules judge it.",
+        "",
     ]
     for t in TABLES.values():
         out += [f"## {t.name} ({t.zh})", "", t.doc, "", f"Key: {', '.join(t.key)}."]
         if t.aliases:
             out.append(f"`--table` also accepts: {', '.join(t.aliases)}, {t.zh}.")
-        out += ["", "| column | type | accepted headers |", "|---|---|---|"]
+        out += ["", "| column | type | possible | accepted headers |", "|---|---|---|---|"]
         for c in t.columns:
             star = "*" if c.required else ""
-            out.append(f"| {c.name}{star} | {_KIND_TEXT[c.kind]} | {', '.join(c.aliases)} |")
+            out.append(f"| {c.name}{star} | {_KIND_TEXT[c.kind]} | {_possible(c)} | {', '.join(c.aliases)} |")
         enums = [c for c in t.columns if c.enum is not None]
         for c in enums:
             assert c.enum is not None

@@ -8,6 +8,7 @@ docs/contract.md for the contract in prose.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from functools import cached_property
 
@@ -61,6 +62,26 @@ _SQL_TYPES = {
 }
 
 
+# What is possible, per kind, for one record. A value outside it is not a record
+# that looks wrong (a rule's job) but one that cannot be (a typo, a cell shifted
+# into another column, a serial number read as a date): the loader quarantines
+# it as `out_of_range`. Columns may narrow or widen these (see `_c` below).
+# Magnitudes, so a negative correction still loads and the rules judge it.
+NUMBER_RANGES: dict[Kind, tuple[float, float]] = {
+    # A sale, trip, intake over a million tonnes: a whole month of a big mine in one ticket.
+    Kind.tonnes: (-1e6, 1e6),
+    # 200 Mt a year: more than the largest mine in the world.
+    Kind.tonnes_per_year: (0.0, 2e8),
+    # Ten billion kWh in a month: about fourteen 1 GW plants running flat out.
+    Kind.kwh: (-1e10, 1e10),
+}
+# Dates: from EARLIEST_DATE to the end of the year after this one (a date in the
+# future is at most a plan); columns may reach further back or ahead.
+EARLIEST_DATE = date(1990, 1, 1)
+YEARS_AHEAD = 1
+_DATED = (Kind.date, Kind.timestamp, Kind.month)
+
+
 class Column(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -71,6 +92,11 @@ class Column(BaseModel):
     enum: type[StrEnum] | None = None
     zh: str = ""
     doc: str = ""
+    # Overrides of the kind's possible range (NUMBER_RANGES, EARLIEST_DATE, YEARS_AHEAD).
+    low: float | None = None
+    high: float | None = None
+    earliest: date | None = None
+    years_ahead: int | None = None
 
     @model_validator(mode="after")
     def _enum_iff_kind_enum(self) -> Column:
@@ -81,6 +107,22 @@ class Column(BaseModel):
     @property
     def sql_type(self) -> str:
         return self.kind.sql_type
+
+    def number_range(self) -> tuple[float, float] | None:
+        """The lowest and highest value one record can hold; None when any finite number can be."""
+        low, high = NUMBER_RANGES.get(self.kind, (None, None))
+        low = self.low if self.low is not None else low
+        high = self.high if self.high is not None else high
+        if low is None or high is None:
+            return None
+        return low, high
+
+    def date_range(self, today: date) -> tuple[date, date] | None:
+        """The earliest and latest date a record can carry, seen from TODAY; None for columns without dates."""
+        if self.kind not in _DATED:
+            return None
+        ahead = self.years_ahead if self.years_ahead is not None else YEARS_AHEAD
+        return self.earliest or EARLIEST_DATE, date(today.year + ahead, 12, 31)
 
     def accepted_headers(self) -> tuple[str, ...]:
         """Every header spelling this column answers to, folded."""
@@ -138,6 +180,10 @@ def _c(
     enum: type[StrEnum] | None = None,
     zh: str = "",
     doc: str = "",
+    low: float | None = None,
+    high: float | None = None,
+    earliest: date | None = None,
+    years_ahead: int | None = None,
 ) -> Column:
     return Column(
         name=name,
@@ -147,7 +193,15 @@ def _c(
         enum=enum,
         zh=zh or (aliases[0] if aliases else name),
         doc=doc,
+        low=low,
+        high=high,
+        earliest=earliest,
+        years_ahead=years_ahead,
     )
+
+
+# A mine may have closed, or a licence been issued, before 1990; a mining licence runs up to 30 years.
+_HISTORY = date(1950, 1, 1)
 
 
 FACILITIES = Table(
@@ -161,10 +215,10 @@ FACILITIES = Table(
         _c("kind", Kind.enum, "单位类型", "类型", required=True, enum=FacilityKind),
         _c("uscc", Kind.uscc, "统一社会信用代码", "信用代码", "社会信用代码"),
         _c("county", Kind.text, "所属县区", "县区", "县(市、区)", "县（市、区）", "县市区"),
-        _c("lat", Kind.number, "纬度"),
-        _c("lon", Kind.number, "经度"),
+        _c("lat", Kind.number, "纬度", low=-90.0, high=90.0),
+        _c("lon", Kind.number, "经度", low=-180.0, high=180.0),
         _c("status", Kind.enum, "状态", "生产状态", enum=FacilityStatus),
-        _c("status_since", Kind.date, "状态日期", "状态变更日期"),
+        _c("status_since", Kind.date, "状态日期", "状态变更日期", earliest=_HISTORY),
     ),
 )
 
@@ -178,8 +232,8 @@ LICENCES = Table(
         _c("facility_id", Kind.code, "单位编码", "企业编码", required=True),
         _c("licence_type", Kind.enum, "许可证类型", "证照类型", required=True, enum=LicenceType),
         _c("mineral", Kind.text, "开采矿种", "矿种"),
-        _c("valid_from", Kind.date, "有效期起", "有效期自", required=True),
-        _c("valid_to", Kind.date, "有效期止", "有效期至", required=True),
+        _c("valid_from", Kind.date, "有效期起", "有效期自", required=True, earliest=_HISTORY),
+        _c("valid_to", Kind.date, "有效期止", "有效期至", required=True, earliest=_HISTORY, years_ahead=50),
         _c("capacity_tpa", Kind.tonnes_per_year, "核定生产能力", "生产规模"),
     ),
     aliases=("licenses", "licence", "license"),
@@ -259,7 +313,8 @@ STOCKS = Table(
     columns=(
         _c("facility_id", Kind.code, "单位编码", "煤场编码", required=True),
         _c("as_of", Kind.date, "盘点日期", "日期", required=True),
-        _c("tonnes", Kind.tonnes, "库存", "期初库存", "库存数量", required=True),
+        # A coal port or a big power plant may hold millions of tonnes.
+        _c("tonnes", Kind.tonnes, "库存", "期初库存", "库存数量", required=True, low=-1e8, high=1e8),
     ),
     aliases=("stock",),
 )
@@ -275,8 +330,8 @@ POWER = Table(
         _c("facility_id", Kind.code, "单位编码"),
         _c("account_type", Kind.enum, "用电类别", required=True, enum=AccountType),
         _c("address", Kind.text, "用电地址"),
-        _c("lat", Kind.number, "纬度"),
-        _c("lon", Kind.number, "经度"),
+        _c("lat", Kind.number, "纬度", low=-90.0, high=90.0),
+        _c("lon", Kind.number, "经度", low=-180.0, high=180.0),
         _c("month", Kind.month, "月份", "抄表月份", required=True),
         _c("kwh", Kind.kwh, "用电量", "电量", required=True),
     ),
@@ -292,9 +347,9 @@ GPS = Table(
     columns=(
         _c("plate", Kind.plate, "车牌号", required=True),
         _c("ts", Kind.timestamp, "定位时间", "时间", required=True),
-        _c("lat", Kind.number, "纬度", required=True),
-        _c("lon", Kind.number, "经度", required=True),
-        _c("speed_kmh", Kind.number, "速度"),
+        _c("lat", Kind.number, "纬度", required=True, low=-90.0, high=90.0),
+        _c("lon", Kind.number, "经度", required=True, low=-180.0, high=180.0),
+        _c("speed_kmh", Kind.number, "速度", low=0.0, high=500.0),
     ),
     aliases=("positions",),
 )
@@ -309,9 +364,9 @@ ZONES = Table(
         _c("kind", Kind.enum, "区域类型", required=True, enum=ZoneKind),
         _c("name", Kind.text, "名称", "区域名称"),
         _c("geometry", Kind.text, "范围", "wkt"),
-        _c("lat", Kind.number, "纬度"),
-        _c("lon", Kind.number, "经度"),
-        _c("radius_m", Kind.number, "半径"),
+        _c("lat", Kind.number, "纬度", low=-90.0, high=90.0),
+        _c("lon", Kind.number, "经度", low=-180.0, high=180.0),
+        _c("radius_m", Kind.number, "半径", low=0.0, high=1e6),
     ),
     aliases=("zone",),
 )

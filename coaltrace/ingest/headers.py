@@ -68,6 +68,12 @@ def match_headers(headers: list[str], table: Table) -> HeaderMatch:
     return result
 
 
+def _first_cells(headers: list[str], n: int = 40) -> list[str]:
+    """The header cells to show in a message: a row of twenty thousand cells is cut, and says so."""
+    cells = [str(h) for h in headers[:n]]
+    return cells + [f"… (+{len(headers) - n})"] if len(headers) > n else cells
+
+
 def _describe_missing(match: HeaderMatch) -> list[str]:
     # Both languages at once: the column names and aliases are what the user must type either way.
     return [
@@ -104,8 +110,8 @@ def resolve_table(headers: list[str], where: Location, table: Table | None = Non
                 zh=f"文件缺少 {table.name}（{table.zh}）表的必填列：{'、'.join(match.missing)}",
                 location=where,
                 details=_describe_missing(match),
-                hint=f"Its header row is: {', '.join(map(str, headers))}",
-                hint_zh=f"文件的表头是：{'，'.join(map(str, headers))}",
+                hint=f"Its header row is: {', '.join(_first_cells(headers))}",
+                hint_zh=f"文件的表头是：{'，'.join(_first_cells(headers))}",
             )
         _refuse_ambiguous(match, headers, where)
         return match
@@ -117,19 +123,44 @@ def resolve_table(headers: list[str], where: Location, table: Table | None = Non
         _refuse_ambiguous(match, headers, where)
         return match
     closest = max(matches, key=lambda m: (len(m.sources) - len(m.missing), len(m.sources)))
+    shown = _first_cells(headers)
+    named = [i for i, h in enumerate(headers) if str(h).strip()]
+    # An empty cell between named ones is most often a merged header cell over two columns.
+    gap = bool(named) and any(not str(headers[i]).strip() for i in range(named[0], named[-1]))
+    details = [
+        f"closest is {closest.table.name} ({closest.table.zh}), which lacks / 最接近的表缺少: "
+        + "; ".join(_describe_missing(closest))
+    ]
+    if gap:
+        details.append(
+            "a header cell between named ones is empty (merged cells?): every column needs its own header / "
+            "表头中间有空单元格（合并单元格？）：每一列都需要自己的表头"
+        )
     raise InputFileError(
         "cannot tell which table this file holds: its header row fits none of the contract's tables",
         zh="无法判断文件属于哪张表：表头与数据规范中的任何一张表都不符",
         location=where,
-        details=[
-            f"closest is {closest.table.name} ({closest.table.zh}), which lacks / 最接近的表缺少: "
-            + "; ".join(_describe_missing(closest))
-        ],
-        hint=f"Its header row is: {', '.join(map(str, headers))}. Name the table with --table "
+        details=details,
+        hint=f"Its header row is: {', '.join(shown)}. Name the table with --table "
         f"({', '.join(TABLES)}) or fix the header.",
-        hint_zh=f"文件的表头是：{'，'.join(map(str, headers))}。请用 --table 指定表名"
-        f"（{', '.join(TABLES)}），或修改表头。",
+        hint_zh=f"文件的表头是：{'，'.join(shown)}。请用 --table 指定表名（{', '.join(TABLES)}），或修改表头。",
     )
+
+
+def looks_like_data(rows: Sequence[list[str]], table: Table | None = None) -> bool:
+    """Whether one of ROWS names at least half (and two) of the required columns of TABLE, or of any table.
+
+    A workbook's sheet of notes names none or one; a data sheet that lacks a
+    column, or spells one wrong, still names most of them, and is refused rather
+    than passed over.
+    """
+    tables = [table] if table is not None else list(TABLES.values())
+    for cells in rows:
+        for t in tables:
+            named = len(t.required) - len(match_headers(cells, t).missing)
+            if named >= max(2, (len(t.required) + 1) // 2):
+                return True
+    return False
 
 
 def _fits(cells: list[str], table: Table | None) -> bool:

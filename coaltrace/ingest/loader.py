@@ -1,17 +1,24 @@
 """`coaltrace load`: files and folders in, one all-or-nothing transaction out.
 
-Each file is read (`readers`), its header found and matched to a table
-(`headers`), normalised (`normalise`), and its rows staged as Arrow; inside the
-call's transaction, rows that cannot be read go to `quarantine` with their
-file, sheet, line, column, raw value and reason. When every file has been read, the stages are merged (`merge`) and the
-call commits. If any file is refused, the call rolls back and the error lists
-every refused file, so the auditor fixes them all at once.
+Each file, and each sheet of a workbook, is read (`readers`), its header found
+and matched to a table (`headers`), normalised (`normalise`), and its rows
+staged as Arrow; inside the call's transaction, rows that cannot be read go to
+`quarantine` with their file, sheet, line, column, raw value and reason. When
+every file has been read, the stages are merged (`merge`) and the call commits.
+If any file is refused, the call rolls back and the error lists every refused
+file, so the auditor fixes them all at once.
+
+Nothing given is passed over without a word: a file of a folder that is not
+read (another type, an archive, a lock file) and a sheet that is not read (empty,
+a sheet of notes, not the one named with --sheet) are listed in the report's
+`skipped`, each with its reason.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -23,9 +30,24 @@ from pydantic import BaseModel
 from coaltrace.contract import TABLES, Table, table_named
 from coaltrace.errors import CoaltraceError, InputFileError, LoadRefusedError, Location, UsageError
 from coaltrace.ingest import merge
-from coaltrace.ingest.headers import HeaderMatch, locate_header
-from coaltrace.ingest.normalise import known_unit, normalise
-from coaltrace.ingest.readers import SUFFIXES, Opened, RawFile, open_file
+from coaltrace.ingest.headers import HeaderMatch, locate_header, looks_like_data
+from coaltrace.ingest.normalise import PROBLEM_SCHEMA, known_unit, normalise
+from coaltrace.ingest.readers import (
+    ARCHIVE_SUFFIXES,
+    FALLBACK_ENCODINGS,
+    READABLE,
+    Opened,
+    RawFile,
+    check_sheet_name,
+    detected_encodings,
+    file_format,
+    header_rows,
+    open_csv,
+    open_file,
+    open_workbook,
+    shown,
+)
+from coaltrace.ingest.reasons import SKIP_REASONS
 from coaltrace.store import Store
 
 if TYPE_CHECKING:
@@ -35,6 +57,7 @@ if TYPE_CHECKING:
 Progress = Callable[[str, int, int], None]  # (file name, files done, files in all)
 
 _FILE_SEQ = 1 << 32  # `_seq` stride per file: more than any file's last line
+_NEW_FILES = 1 << 20  # `_seq` files of this call come after: more than the files and sheets of any call
 
 
 class ReasonCount(BaseModel):
@@ -59,33 +82,43 @@ class FileReport(BaseModel):
     rows_quarantined: int
     top_reasons: list[ReasonCount]
     ignored_columns: list[str]
+    # The header did not fit in the encoding guessed first; this one is where it did.
+    encoding_detected: bool = False
+
+
+class SkippedInput(BaseModel):
+    """A file of a folder, or a sheet of a workbook, that was not read, and why."""
+
+    file: str
+    path: str
+    sheet: str | None = None
+    reason: str  # a code of coaltrace.ingest.reasons.SKIP_REASONS
+    detail: str | None = None  # the file type, or the sheet's first row
 
 
 class LoadReport(BaseModel):
     load_id: str
     db: str
     files: list[FileReport]
+    skipped: list[SkippedInput] = []
 
     @property
     def quarantined(self) -> int:
         return sum(f.rows_quarantined for f in self.files)
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, folders as the readable files inside them (recursively, sorted)."""
+def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[SkippedInput]]:
+    """Files as given, folders as the readable files inside them (recursively, sorted), and what was passed over."""
     out: list[Path] = []
+    skipped: list[SkippedInput] = []
     missing: list[str] = []
     for p in paths:
         if p.is_dir():
-            out.extend(
-                sorted(
-                    f
-                    for f in p.rglob("*")
-                    if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith((".", "~$"))
-                )
-            )
-        elif p.exists():
-            out.append(p)
+            found: list[Path] = []
+            _walk(p, found, skipped)
+            out.extend(sorted(found))
+        elif p.exists() or p.is_symlink():
+            out.append(p)  # given by name: read or refused, never passed over
         else:
             missing.append(str(p))
     if missing:
@@ -96,10 +129,65 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         )
     if not out:
         raise UsageError(
-            "no .csv, .xlsx or .parquet file to load in " + ", ".join(map(str, paths)),
-            zh="没有可载入的 .csv、.xlsx 或 .parquet 文件：" + "、".join(map(str, paths)),
+            f"no file to load in {', '.join(map(str, paths))}",
+            zh="没有可载入的文件：" + "、".join(map(str, paths)),
+            details=[_describe_skip(s.path, s) for s in skipped],
+            hint=f"coaltrace reads {READABLE} files.",
+            hint_zh=f"coaltrace 可读取 {READABLE} 文件。",
         )
-    return out
+    return out, skipped
+
+
+def _describe_skip(where: str, skipped: SkippedInput) -> str:
+    # Both languages at once, as in every detail line of a refusal.
+    zh, en = SKIP_REASONS[skipped.reason]
+    return f"{where}: {en} / {zh}" + (f" ({skipped.detail})" if skipped.detail else "")
+
+
+def _walk(root: Path, found: list[Path], skipped: list[SkippedInput]) -> None:
+    """The files under ROOT that coaltrace reads; the others, and links that loop, into SKIPPED."""
+    seen: set[tuple[int, int]] = set()
+    # Links to folders are followed (a month folder may link each county's exports),
+    # each folder once: a link back up the tree is listed, not walked forever.
+
+    def unreadable(e: OSError) -> None:
+        where = Path(e.filename) if e.filename else root
+        skipped.append(
+            SkippedInput(file=shown(where.name), path=shown(where), reason="unreadable_folder", detail=e.strerror)
+        )
+
+    for folder, subfolders, names in os.walk(root, followlinks=True, onerror=unreadable):
+        here = Path(folder)
+        info = here.stat()
+        if (info.st_dev, info.st_ino) in seen:
+            skipped.append(SkippedInput(file=shown(here.name), path=shown(here), reason="link_loop"))
+            subfolders.clear()
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        for name in [d for d in subfolders if d.startswith(".")]:
+            skipped.append(SkippedInput(file=shown(name), path=shown(here / name), reason="hidden"))
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in sorted(names):
+            path = here / name
+            reason = _passed_over(path)
+            if reason is None:
+                found.append(path)
+            else:
+                detail = path.suffix.lower() or None if reason in ("unsupported_type", "archive") else None
+                skipped.append(SkippedInput(file=shown(name), path=shown(path), reason=reason, detail=detail))
+
+
+def _passed_over(path: Path) -> str | None:
+    """Why a file in a folder is not read (a code of SKIP_REASONS); None to read it."""
+    if path.name.startswith("~$"):
+        return "lock_file"
+    if path.name.startswith("."):
+        return "hidden"
+    if path.is_symlink() and not path.exists():
+        return "broken_link"
+    if file_format(path) is not None:
+        return None
+    return "archive" if path.suffix.lower() in ARCHIVE_SUFFIXES else "unsupported_type"
 
 
 def _check_units(match: HeaderMatch, where: Location) -> None:
@@ -118,19 +206,181 @@ def _check_units(match: HeaderMatch, where: Location) -> None:
         )
 
 
-def _prepare(opened: Opened, table: Table | None) -> tuple[RawFile, HeaderMatch, pl.DataFrame, pl.DataFrame]:
-    where = Location(file=opened.path.name, sheet=opened.sheet)
-    index, match = locate_header(
-        [(c.line if opened.has_header_line else None, c.cells) for c in opened.candidates], where, table
+Prepared = tuple[RawFile, HeaderMatch, pl.DataFrame, pl.DataFrame]  # file, match, typed rows, problems
+
+
+def _where(opened: Opened) -> Location:
+    return Location(file=shown(opened.path.name), sheet=opened.sheet)
+
+
+def _locate(opened: Opened, table: Table | None) -> tuple[int, HeaderMatch]:
+    return locate_header(
+        [(c.line if opened.has_header_line else None, c.cells) for c in opened.candidates], _where(opened), table
     )
+
+
+def _prepare(opened: Opened, table: Table | None, located: tuple[int, HeaderMatch] | None = None) -> Prepared:
+    where = _where(opened)
+    index, match = located or _locate(opened, table)
     _check_units(match, where)
+    _check_readable(opened, match, where)
     raw = opened.read(index)
     # The decoded file text lives in the opened file; let it go before normalising doubles the memory.
     del opened
     renamed = raw.frame.select(pl.col("_line"), *(pl.col(f"_c{i}").alias(col) for col, i in match.positions.items()))
     typed, problems = normalise(renamed, match.table, match.units)
+    extra = _extra_cells(raw)
+    if extra.height:
+        problems = pl.concat([problems, extra]).sort("_line", maintain_order=True)
     # The file's text columns are not needed past here; holding them while staging costs a copy of the file.
     return replace(raw, frame=raw.frame.clear()), match, typed, problems
+
+
+def _check_readable(opened: Opened, match: HeaderMatch, where: Location) -> None:
+    """Refuse a file whose contract column holds no text (a Parquet list or struct)."""
+    bad = [(c, h, opened.unreadable[h]) for c, h in match.sources.items() if h in opened.unreadable]
+    if bad:
+        raise InputFileError(
+            "column(s) that cannot be read as one value per row: " + ", ".join(f"{h} ({c}): {t}" for c, h, t in bad),
+            zh="以下列无法按每行一个值读取：" + "、".join(f"{h}（{c}）：{t}" for c, h, t in bad),
+            location=replace(where, column=bad[0][1]),
+            hint="Write those columns as plain text, numbers or dates, one value per row.",
+            hint_zh="请把这些列写成每行一个值的文本、数字或日期。",
+        )
+
+
+def _extra_cells(raw: RawFile) -> pl.DataFrame:
+    """One problem per row that has cells beyond its header's last named column (a row shifted by a stray comma)."""
+    named = [i for i, h in enumerate(raw.headers) if str(h).strip()]
+    beyond = range((named[-1] + 1) if named else 0, len(raw.headers))
+    if not beyond:
+        return pl.DataFrame(schema=PROBLEM_SCHEMA)
+    filled = {i: pl.col(f"_c{i}").str.strip_chars().str.len_bytes() > 0 for i in beyond}
+    return (
+        raw.frame.lazy()
+        .select(
+            "_line",
+            # Columns are counted from 1, as a spreadsheet user counts them.
+            column=pl.min_horizontal(pl.when(f).then(pl.lit(i + 1)) for i, f in filled.items()),
+            raw_value=pl.concat_str(
+                [pl.when(f).then(pl.col(f"_c{i}")) for i, f in filled.items()], separator=" | ", ignore_nulls=True
+            ),
+        )
+        .filter(pl.col("column").is_not_null())
+        .select("_line", pl.format("#{}", "column").alias("column"), "raw_value", pl.lit("extra_cells").alias("reason"))
+        .collect()
+        .cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def _read_units(
+    path: Path, sheet: str | None, encoding: str | None, table: Table | None, skipped: list[SkippedInput]
+) -> Iterator[tuple[Prepared, bool]]:
+    """Each table of PATH, prepared (a workbook may hold several), and whether its encoding was found by retrying."""
+    kind = file_format(path)
+    if kind == "excel":
+        for prepared in _workbook_units(path, sheet, table, skipped):
+            yield prepared, False
+    elif kind == "csv":
+        yield _csv_unit(path, encoding, table)
+    else:
+        yield _prepare(open_file(path), table), False
+
+
+def _workbook_units(
+    path: Path, sheet: str | None, table: Table | None, skipped: list[SkippedInput]
+) -> Iterator[Prepared]:
+    """Every sheet of the workbook whose header fits a table (or only SHEET); the others into SKIPPED."""
+    book = open_workbook(path)
+    where = Location(file=shown(path.name))
+    names = [check_sheet_name(book, sheet)] if sheet is not None else book.sheet_names
+    passed: list[SkippedInput] = [
+        SkippedInput(file=shown(path.name), path=shown(path), sheet=n, reason="other_sheet")
+        for n in book.sheet_names
+        if n not in names
+    ]
+    read = 0
+    for name in names:
+        opened = book.sheet(name)
+        if not opened.candidates:
+            if sheet is not None:
+                raise InputFileError("the sheet is empty", zh="工作表是空的", location=_where(opened))
+            passed.append(SkippedInput(file=shown(path.name), path=shown(path), sheet=name, reason="empty_sheet"))
+            continue
+        try:
+            located = _locate(opened, table)
+        except InputFileError:
+            # A sheet of notes beside the data is no error (the data contract says so);
+            # a sheet that names most of a table's columns is data, and refused when it does not fit.
+            if sheet is not None or looks_like_data([c.cells for c in opened.candidates], table):
+                raise
+            first = opened.candidates[0].cells
+            detail = ", ".join(c for c in first if c.strip())[:200]
+            passed.append(
+                SkippedInput(file=shown(path.name), path=shown(path), sheet=name, reason="fits_no_table", detail=detail)
+            )
+            continue
+        read += 1
+        yield _prepare(opened, table, located)
+    if not read:
+        raise InputFileError(
+            "no sheet of the workbook holds a table of the data contract",
+            zh="工作簿中没有任何工作表符合数据规范中的表",
+            location=where,
+            details=[_describe_skip(s.sheet or "", s) for s in passed],
+            hint="Check the header row of the data sheet, or name the sheet with --sheet and the table with --table.",
+            hint_zh="请检查数据工作表的表头，或用 --sheet 指定工作表、用 --table 指定表名。",
+        )
+    skipped.extend(passed)
+
+
+def _csv_unit(path: Path, encoding: str | None, table: Table | None) -> tuple[Prepared, bool]:
+    """The CSV prepared; a header that fits no table in a guessed encoding is tried in the others."""
+    opened = open_csv(path, encoding)
+    try:
+        located = _locate(opened, table)
+    except InputFileError as refused:
+        if not opened.encoding_guessed:
+            raise
+        found = _in_another_encoding(path, opened, table)
+        if found is None:
+            refused.details.append(
+                f"read as {opened.encoding}; it fits no table in any other likely encoding either / "
+                f"按 {opened.encoding} 读取；按其他可能的编码读取也不符"
+            )
+            refused.hint = (refused.hint or "") + " If the file is in another encoding, name it with --encoding."
+            refused.hint_zh = (refused.hint_zh or "") + "如果文件是其他编码，请用 --encoding 指定。"
+            raise
+        return _prepare(*found), True
+    index, _ = located
+    if opened.encoding_doubt and all(c.isascii() for c in opened.candidates[index].cells):
+        # The header is plain ASCII and fits in every encoding: only the text can tell, and it does not read as Chinese.
+        guesses = [e for e in detected_encodings(path) if not e.startswith("gb")] or ["big5"]
+        raise InputFileError(
+            f"the file's Chinese text does not read as GB18030; it may be {guesses[0]}",
+            zh=f"文件中的中文按 GB18030 读出来是乱码，可能是 {guesses[0]} 编码",
+            location=_where(opened),
+            hint=f"Name its encoding: --encoding {guesses[0]} (or --encoding gb18030 if the text is right).",
+            hint_zh=f"请指定编码：--encoding {guesses[0]}（如果文字无误，可用 --encoding gb18030）。",
+        )
+    return _prepare(opened, table, located), False
+
+
+def _in_another_encoding(
+    path: Path, first: Opened, table: Table | None
+) -> tuple[Opened, Table | None, tuple[int, HeaderMatch]] | None:
+    """The file opened in the first encoding (the detector's guesses, then the usual ones) whose header fits."""
+    for enc in dict.fromkeys([*detected_encodings(path), *FALLBACK_ENCODINGS]):
+        rows = header_rows(path, enc) if enc != first.encoding else None
+        # Decode the whole file only in an encoding whose top rows hold a header that fits.
+        if rows is None or not any(looks_like_data([r], table) for r in rows):
+            continue
+        try:
+            opened = open_csv(path, enc)
+            return opened, table, _locate(opened, table)
+        except InputFileError:
+            continue
+    return None
 
 
 def _top_reasons(problems: pl.DataFrame, n: int = 3) -> list[ReasonCount]:
@@ -165,7 +415,7 @@ def load_paths(
                 hint=f"Tables are: {', '.join(TABLES)}.",
                 hint_zh=f"表名有：{', '.join(TABLES)}。",
             )
-    files = expand_paths(paths)
+    files, skipped = expand_paths(paths)
     load_id = f"{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     refused: list[CoaltraceError] = []
     reports: list[FileReport] = []
@@ -175,16 +425,10 @@ def load_paths(
     absent: dict[int, set[str]] = {}
     con = store.con
     with store.transaction():
-        for fid, path in enumerate(files):
-            if progress:
-                progress(path.name, fid, len(files))
-            try:
-                raw, match, typed, problems = _prepare(open_file(path, sheet=sheet, encoding=encoding), forced)
-            except CoaltraceError as e:
-                refused.append(e)
-                continue
-            if refused:
-                continue  # nothing will be kept; still read the rest to report every refusal
+
+        def stage(path: Path, prepared: Prepared, detected: bool) -> None:
+            raw, match, typed, problems = prepared
+            fid = len(reports)
             t = match.table
             bad_lines = problems.select("_line").unique()
             # Most files have no bad row: then the anti-join would only copy every column.
@@ -192,23 +436,23 @@ def load_paths(
             if _loaded_before(con, raw, t):
                 stale.add(fid)
             absent[fid] = set(t.names) - set(match.positions)
-            stage = good.select(
+            rows = good.select(
                 *t.names,
                 pl.lit(load_id).alias("_load_id"),
-                pl.lit(path.name).alias("_file"),
+                pl.lit(shown(path.name)).alias("_file"),
                 pl.lit(raw.sheet, dtype=pl.String).alias("_sheet"),
                 pl.col("_line"),
                 pl.lit(fid, dtype=pl.Int32).alias("_fid"),
                 # Files loaded before go first, so the call's new files are the newer versions.
-                (pl.col("_line") + (fid + (0 if fid in stale else len(files))) * _FILE_SEQ)
+                (pl.col("_line") + (fid + (0 if fid in stale else _NEW_FILES)) * _FILE_SEQ)
                 .cast(pl.Int64)
                 .alias("_seq"),
             )
-            staged.setdefault(t.name, []).append(stage.to_arrow())
+            staged.setdefault(t.name, []).append(rows.to_arrow())
             _quarantine(con, problems, raw, t, load_id)
             report = FileReport(
-                file=path.name,
-                path=str(path),
+                file=shown(path.name),
+                path=shown(path),
                 sheet=raw.sheet,
                 header_line=raw.header_line,
                 table=t.name,
@@ -222,9 +466,20 @@ def load_paths(
                 rows_quarantined=bad_lines.height,
                 top_reasons=_top_reasons(problems),
                 ignored_columns=[c for c in match.ignored if c.strip()],
+                encoding_detected=detected,
             )
             reports.append(report)
             fids[fid] = report
+
+        for done, path in enumerate(files):
+            if progress:
+                progress(shown(path.name), done, len(files))
+            try:
+                for prepared, detected in _read_units(path, sheet, encoding, forced, skipped):
+                    if not refused:  # nothing will be kept; still read the rest to report every refusal
+                        stage(path, prepared, detected)
+            except CoaltraceError as e:
+                refused.append(e)
         if refused:
             raise LoadRefusedError(
                 f"{len(refused)} of {len(files)} file(s) refused; nothing was loaded",
@@ -242,7 +497,7 @@ def load_paths(
         _record_files(con, reports, load_id)
     if progress:
         progress("", len(files), len(files))
-    return LoadReport(load_id=load_id, db=str(store.path), files=reports)
+    return LoadReport(load_id=load_id, db=str(store.path), files=reports, skipped=skipped)
 
 
 def _loaded_before(con: duckdb.DuckDBPyConnection, raw: RawFile, table: Table) -> bool:
@@ -262,7 +517,7 @@ def _quarantine(
     rows = problems.select(
         pl.lit(load_id).alias("load_id"),
         pl.lit(table.name).alias("table_name"),
-        pl.lit(raw.path.name).alias("file"),
+        pl.lit(shown(raw.path.name)).alias("file"),
         pl.lit(raw.sheet, dtype=pl.String).alias("sheet"),
         pl.lit(raw.sha256).alias("sha256"),
         pl.col("_line").alias("line"),

@@ -12,22 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
 
 import polars as pl
 
 from coaltrace.contract import Column, Kind, Table
-from coaltrace.contract.text import _SPACES, fold
+from coaltrace.contract.text import _SPACES, TRADITIONAL, fold
 from coaltrace.contract.values import synonyms
+from coaltrace.ingest.reasons import QUARANTINE_REASONS
 
-REASONS = (
-    "missing_value",
-    "not_a_number",
-    "not_a_date",
-    "not_a_time",
-    "not_a_month",
-    "unknown_value",
-    "unknown_unit",
-)
+# Every quarantine reason, defined once with its labels in `reasons`.
+REASONS = tuple(QUARANTINE_REASONS)
 
 PROBLEM_SCHEMA: dict[str, pl.DataType] = {
     "_line": pl.Int64(),
@@ -92,11 +87,21 @@ _DATE = (
     r"|(?P<y2>[0-9]{4})(?P<m2>[0-9]{2})(?P<d2>[0-9]{2}))"
     r"(?P<rest>[^0-9].*)?$"
 )
-# A time of day after the date; an explicit +08:00 is China time, which is what we store.
-_TIME = (
+# A time of day after the date, with an optional offset from UTC (`Z`, `+09:00`,
+# `+0800`, `-05`): a time with an offset is converted to China time (UTC+8),
+# which is what we store; one without is China time already.
+_TIME_OF_DAY = (
     r"^(?P<hour>[0-9]{1,2})\s*[:时点]\s*(?P<minute>[0-9]{1,2})"
-    r"(?:\s*[:分]\s*(?P<second>[0-9]{1,2}(?:\.[0-9]+)?))?\s*[分秒]?\s*(?:\+08:?00)?$"
+    r"(?:\s*[:分]\s*(?P<second>[0-9]{1,2}(?:\.[0-9]+)?))?\s*[分秒]?\s*"
 )
+_TIME = _TIME_OF_DAY + "$"
+_ZONED_TIME = _TIME_OF_DAY + r"(?:(?P<utc>[zZ])|(?P<sign>[+-])(?P<tzh>[0-9]{2})(?::?(?P<tzm>[0-9]{2}))?)?$"
+# Only a column with one of these after its dates pays for reading offsets.
+_OFFSET_CHARS = r"[zZ+\-]"
+_CHINA_UTC_OFFSET_MINUTES = 8 * 60
+# A number with thousands separators where they belong, and then no more digits:
+# `1,234.5`, `12,345,678 吨`; not `1,2,3`, `12,34` or the decimal comma of `1.234,5`.
+_GROUPED = r"^[+\-\x{2212}]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?[^0-9,.]*$"
 _MONTH = (
     r"^(?:(?P<y1>[0-9]{4})\s*[-/.年]\s*(?P<m1>[0-9]{1,2})\s*月?"
     r"|(?P<y2>[0-9]{4})(?P<m2>[0-9]{2}))$"
@@ -145,12 +150,15 @@ def known_unit(kind: Kind, unit: str | None) -> bool:
     return fold(unit) in _UNITS[kind]
 
 
-def normalise(raw: pl.DataFrame, table: Table, units: Mapping[str, str | None]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def normalise(
+    raw: pl.DataFrame, table: Table, units: Mapping[str, str | None], today: date | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Typed values and the problems found.
 
     raw: String columns named by contract column names (a subset of
     table.names; columns the file lacked are absent) plus '_line'.
     units: for each present column, the folded unit its header carried, or None.
+    today: the day dates are judged from (`Column.date_range`); default today.
     Raises ValueError for a header unit that `known_unit` rejects.
 
     Returns (typed, problems). typed has one row per input row, in input order,
@@ -163,9 +171,10 @@ def normalise(raw: pl.DataFrame, table: Table, units: Mapping[str, str | None]) 
             raise ValueError(f"column {name}: unknown unit {unit!r}")
 
     line = raw["_line"].cast(pl.Int64)
+    day = today or date.today()
     # Columns are independent and Polars releases the GIL, so they read in parallel.
     with ThreadPoolExecutor() as pool:
-        done = list(pool.map(lambda c: _column(c, raw, line, units.get(c.name)), table.columns))
+        done = list(pool.map(lambda c: _column(c, raw, line, units.get(c.name), day), table.columns))
     typed = pl.DataFrame([value for value, _ in done] + [line])
     found = pl.concat([bad.with_columns(_order=pl.lit(order, pl.UInt32)) for order, (_, bad) in enumerate(done)]).sort(
         "_row", "_order"
@@ -173,11 +182,14 @@ def normalise(raw: pl.DataFrame, table: Table, units: Mapping[str, str | None]) 
     return typed, found.select(list(PROBLEM_SCHEMA)).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]
 
 
-def _column(column: Column, raw: pl.DataFrame, line: pl.Series, unit: str | None) -> tuple[pl.Series, pl.DataFrame]:
+def _column(
+    column: Column, raw: pl.DataFrame, line: pl.Series, unit: str | None, today: date
+) -> tuple[pl.Series, pl.DataFrame]:
     """One column's typed values, and its bad cells (_row, _line, column, raw_value, reason)."""
     if column.name in raw.columns:
         cell = raw[column.name].cast(pl.String)
         value, reason = _read(column, cell, unit)
+        value, reason = _within(column, value, reason, today)
     else:
         cell = pl.repeat(None, raw.height, dtype=pl.String, eager=True)
         value = pl.repeat(None, raw.height, dtype=polars_dtype(column.kind), eager=True)
@@ -215,6 +227,31 @@ def _read(column: Column, cell: pl.Series, header_unit: str | None) -> tuple[pl.
     micros, reason = _micros(cell)
     stamps = micros.cast(pl.Datetime("us"))
     return (stamps.dt.date() if kind is Kind.date else stamps), reason
+
+
+def _within(column: Column, value: pl.Series, reason: pl.Series, today: date) -> tuple[pl.Series, pl.Series]:
+    """VALUE with what no record can hold (the contract's range, an infinite number) made null, as out_of_range."""
+    numbers = column.number_range()
+    dates = column.date_range(today)
+    if value.dtype == pl.Float64:
+        low, high = numbers or (float("-inf"), float("inf"))
+        # NaN compares false both ways: only a value inside the range passes.
+        impossible = ~(value.is_finite() & value.is_between(low, high))
+    elif dates is not None and column.kind is Kind.month:
+        impossible = ~value.is_between(f"{dates[0]:%Y-%m}", f"{dates[1]:%Y-%m}")
+    elif dates is not None and value.dtype == pl.Date:
+        impossible = ~value.is_between(dates[0], dates[1])
+    elif dates is not None:
+        impossible = ~value.is_between(
+            datetime.combine(dates[0], datetime.min.time()), datetime.combine(dates[1], datetime.max.time())
+        )
+    else:
+        return value, reason
+    # Nearly every file has no such value: then nothing is copied.
+    bad = (impossible & reason.is_null()).fill_null(False).arg_true()
+    if bad.is_empty():
+        return value, reason
+    return value.clone().scatter(bad, None), reason.clone().scatter(bad, "out_of_range")
 
 
 def _no_reasons(n: int) -> pl.Series:
@@ -265,7 +302,8 @@ def _text(cell: pl.Series) -> pl.Series:
 
 def _fold(s: pl.Series) -> pl.Series:
     """coaltrace.contract.text.fold over a column; "" becomes null."""
-    return _empty_to_null(_nfkc(s).str.replace_all(_SPACES.pattern, "").str.to_lowercase())
+    simplified = _nfkc(s).str.replace_many(list(TRADITIONAL), list(TRADITIONAL.values()))
+    return _empty_to_null(simplified.str.replace_all(_SPACES.pattern, "").str.to_lowercase())
 
 
 def _enum(cell: pl.Series, words: dict[str, str]) -> tuple[pl.Series, pl.Series]:
@@ -328,14 +366,18 @@ def _number_and_unit(cell: pl.Series, factors: dict[str, float]) -> pl.Series:
 def _number_any_format(cell: pl.Series, factors: dict[str, float], default: float) -> tuple[pl.Series, pl.Series]:
     """Numbers with separators, full-width digits or a unit in the cell; a cell unit wins over the header's."""
     text = _text(cell)
+    misplaced = text.str.contains(",", literal=True) & ~text.str.contains(_GROUPED)
     # U+2212 is the minus sign some exports write; NFKC keeps it.
     cleaned = text.str.replace_all(",", "", literal=True).str.replace_all("\u2212", "-", literal=True)
     parts = cleaned.str.extract_groups(_NUMBER).struct.unnest()
     out = (
-        pl.DataFrame({"text": text})
+        pl.DataFrame({"text": text, "misplaced": misplaced})
         .with_columns(
-            number=parts["number"].cast(pl.Float64),
-            unit=parts["unit"].str.replace_all(_SPACES.pattern, "").str.to_lowercase(),
+            number=pl.when(~pl.col("misplaced").fill_null(False)).then(parts["number"].cast(pl.Float64)),
+            unit=parts["unit"]
+            .str.replace_many(list(TRADITIONAL), list(TRADITIONAL.values()))
+            .str.replace_all(_SPACES.pattern, "")
+            .str.to_lowercase(),
         )
         .with_columns(
             factor=pl.when(pl.col("unit") == "")
@@ -344,7 +386,9 @@ def _number_any_format(cell: pl.Series, factors: dict[str, float], default: floa
         )
         .select(
             value=pl.col("number") * pl.col("factor"),
-            reason=pl.when(pl.col("text").is_not_null() & pl.col("number").is_null())
+            reason=pl.when(pl.col("misplaced"))
+            .then(pl.lit("bad_separator"))
+            .when(pl.col("text").is_not_null() & pl.col("number").is_null())
             .then(pl.lit("not_a_number"))
             .when(pl.col("number").is_not_null() & pl.col("factor").is_null())
             .then(pl.lit("unknown_unit")),
@@ -387,7 +431,20 @@ def _micros_any_format(cell: pl.Series) -> tuple[pl.Series, pl.Series]:
     text = _text(cell)
     date = text.str.extract_groups(_DATE).struct.unnest()
     rest = date["rest"].str.strip_chars_start("日T \t").str.strip_chars_end()
-    time = rest.str.extract_groups(_TIME).struct.unnest()
+    zoned = bool(rest.str.contains(_OFFSET_CHARS).any())
+    time = rest.str.extract_groups(_ZONED_TIME if zoned else _TIME).struct.unnest()
+    # Minutes east of UTC the cell names; null when it names none (China time).
+    offset = (
+        pl.when(pl.col("utc").is_not_null())
+        .then(pl.lit(0, pl.Int64))
+        .when(pl.col("sign").is_not_null())
+        .then(
+            pl.when(pl.col("sign") == "-").then(-1).otherwise(1)
+            * (pl.col("tzh").cast(pl.Int64) * 60 + pl.col("tzm").cast(pl.Int64).fill_null(0))
+        )
+        if zoned
+        else pl.lit(None, pl.Int64)
+    )
     out = (
         pl.concat([date.drop("rest"), time], how="horizontal")
         .with_columns(text=text, rest=rest)
@@ -403,15 +460,22 @@ def _micros_any_format(cell: pl.Series) -> tuple[pl.Series, pl.Series]:
             hour=pl.col("hour").cast(pl.Int64),
             minute=pl.col("minute").cast(pl.Int64),
             second=pl.col("second").cast(pl.Float64).fill_null(0.0),
+            offset=offset,
         )
         .with_columns(
             # A second of 60 (a leap second) rolls over, as Polars' own parser does.
             time_ok=~pl.col("has_time")
-            | ((pl.col("hour") < 24) & (pl.col("minute") < 60) & (pl.col("second") <= 60)).fill_null(False),
+            | (
+                (pl.col("hour") < 24)
+                & (pl.col("minute") < 60)
+                & (pl.col("second") <= 60)
+                & (pl.col("offset").abs() <= 14 * 60).fill_null(True)
+            ).fill_null(False),
             time_us=pl.when(pl.col("has_time"))
             .then(
                 (pl.col("hour") * 3600 + pl.col("minute") * 60) * 1_000_000
                 + (pl.col("second") * 1e6).round(0).cast(pl.Int64)
+                + (_CHINA_UTC_OFFSET_MINUTES - pl.col("offset")).fill_null(0) * 60_000_000
             )
             .otherwise(0),
         )
