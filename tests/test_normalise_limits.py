@@ -133,7 +133,7 @@ def test_the_edges_of_the_date_range_read(cell: str) -> None:
 
 def test_a_licence_may_run_decades_ahead_and_have_started_before_1990() -> None:
     typed, problems = normalise(
-        raw_frame(valid_from=["1985-06-01", "0001-01-01"], valid_to=["2051-12-31", "9999-12-31"]),
+        raw_frame(valid_from=["1985-06-01", "0001-01-01"], valid_to=["2051-12-31", "9998-12-31"]),
         LICENCES,
         {},
         today=TODAY,
@@ -148,3 +148,25 @@ def test_months_outside_the_range_are_out_of_range() -> None:
     typed, problems = normalise(raw_frame(month=["2021-12", "1989-12", "2023-01", "99999"]), POWER, {}, today=TODAY)
     assert typed["month"].to_list() == ["2021-12", None, None, None]
     assert problems.filter(pl.col("column") == "month")["reason"].to_list() == ["out_of_range"] * 3
+
+
+def test_a_licence_valid_long_term_has_no_end() -> None:
+    # Offices write a licence without an end as 长期 or 9999-12-31: a licence, not a typo.
+    from coaltrace.contract import TABLES
+    from coaltrace.contract.tables import OPEN_END
+    from coaltrace.ingest.normalise import normalise
+
+    licences = TABLES["licences"]
+    raw = pl.DataFrame(
+        {
+            "_line": [2, 3, 4, 5],
+            "licence_id": ["C1", "C2", "C3", "C4"],
+            "facility_id": ["M1"] * 4,
+            "licence_type": ["采矿许可证"] * 4,
+            "valid_from": ["2019-01-01"] * 4,
+            "valid_to": ["9999-12-31", "长期", " 长期有效 ", "9998-12-31"],
+        }
+    )
+    typed, problems = normalise(raw, licences, {})
+    assert typed["valid_to"].to_list()[:3] == [OPEN_END] * 3
+    assert problems.select("_line", "reason").rows() == [(5, "out_of_range")]

@@ -5,7 +5,7 @@ python -m coaltrace.contract.doc > docs/contract.md
 
 from __future__ import annotations
 
-from coaltrace.contract.tables import EARLIEST_DATE, TABLES, YEARS_AHEAD, Column, Kind
+from coaltrace.contract.tables import EARLIEST_DATE, OPEN_END, OPEN_END_WORDS, TABLES, YEARS_AHEAD, Column, Kind
 from coaltrace.contract.values import words
 
 _KIND_TEXT = {
@@ -36,7 +36,8 @@ def _possible(c: Column) -> str:
     if c.kind in (Kind.date, Kind.timestamp, Kind.month):
         ahead = c.years_ahead if c.years_ahead is not None else YEARS_AHEAD
         end = "the end of next year" if ahead == 1 else f"the end of the year {ahead} years ahead"
-        return f"{c.earliest or EARLIEST_DATE} … {end}"
+        no_end = f", or no end: {OPEN_END} or {' / '.join(OPEN_END_WORDS)}" if c.open_end else ""
+        return f"{c.earliest or EARLIEST_DATE} … {end}{no_end}"
     if c.kind is Kind.number:
         return "any finite number"
     return ""

@@ -79,6 +79,9 @@ NUMBER_RANGES: dict[Kind, tuple[float, float]] = {
 # future is at most a plan); columns may reach further back or ahead.
 EARLIEST_DATE = date(1990, 1, 1)
 YEARS_AHEAD = 1
+# A licence valid "long term" (长期) has no end: offices write it as a word or as 9999-12-31.
+OPEN_END = date(9999, 12, 31)
+OPEN_END_WORDS = ("长期", "长期有效", "永久", "永久有效", "无固定期限", "无期限")
 _DATED = (Kind.date, Kind.timestamp, Kind.month)
 
 
@@ -97,6 +100,8 @@ class Column(BaseModel):
     high: float | None = None
     earliest: date | None = None
     years_ahead: int | None = None
+    # An end date that may be "none": 长期 and its like, or 9999-12-31, read as OPEN_END.
+    open_end: bool = False
 
     @model_validator(mode="after")
     def _enum_iff_kind_enum(self) -> Column:
@@ -184,6 +189,7 @@ def _c(
     high: float | None = None,
     earliest: date | None = None,
     years_ahead: int | None = None,
+    open_end: bool = False,
 ) -> Column:
     return Column(
         name=name,
@@ -197,6 +203,7 @@ def _c(
         high=high,
         earliest=earliest,
         years_ahead=years_ahead,
+        open_end=open_end,
     )
 
 
@@ -233,7 +240,16 @@ LICENCES = Table(
         _c("licence_type", Kind.enum, "许可证类型", "证照类型", required=True, enum=LicenceType),
         _c("mineral", Kind.text, "开采矿种", "矿种"),
         _c("valid_from", Kind.date, "有效期起", "有效期自", required=True, earliest=_HISTORY),
-        _c("valid_to", Kind.date, "有效期止", "有效期至", required=True, earliest=_HISTORY, years_ahead=50),
+        _c(
+            "valid_to",
+            Kind.date,
+            "有效期止",
+            "有效期至",
+            required=True,
+            earliest=_HISTORY,
+            years_ahead=50,
+            open_end=True,
+        ),
         _c("capacity_tpa", Kind.tonnes_per_year, "核定生产能力", "生产规模"),
     ),
     aliases=("licenses", "licence", "license"),

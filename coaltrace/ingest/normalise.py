@@ -17,6 +17,7 @@ from datetime import date, datetime
 import polars as pl
 
 from coaltrace.contract import Column, Kind, Table
+from coaltrace.contract.tables import OPEN_END, OPEN_END_WORDS
 from coaltrace.contract.text import _SPACES, TRADITIONAL, fold
 from coaltrace.contract.values import synonyms
 from coaltrace.ingest.reasons import QUARANTINE_REASONS
@@ -224,6 +225,9 @@ def _read(column: Column, cell: pl.Series, header_unit: str | None) -> tuple[pl.
         return _number(cell, _UNITS[kind], header_unit)
     if kind is Kind.month:
         return _month(cell)
+    if column.open_end:
+        words = cell.str.strip_chars().is_in(list(OPEN_END_WORDS)).fill_null(False)
+        cell = cell.zip_with(~words, pl.repeat(f"{OPEN_END:%Y-%m-%d}", len(cell), dtype=pl.String, eager=True))
     micros, reason = _micros(cell)
     stamps = micros.cast(pl.Datetime("us"))
     return (stamps.dt.date() if kind is Kind.date else stamps), reason
@@ -241,6 +245,8 @@ def _within(column: Column, value: pl.Series, reason: pl.Series, today: date) ->
         impossible = ~value.is_between(f"{dates[0]:%Y-%m}", f"{dates[1]:%Y-%m}")
     elif dates is not None and value.dtype == pl.Date:
         impossible = ~value.is_between(dates[0], dates[1])
+        if column.open_end:
+            impossible &= value != OPEN_END
     elif dates is not None:
         impossible = ~value.is_between(
             datetime.combine(dates[0], datetime.min.time()), datetime.combine(dates[1], datetime.max.time())
