@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -76,6 +76,16 @@ RulesOption = Annotated[
     ),
 ]
 
+RuleTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--rule-timeout",
+        min=0.001,
+        help="Stop a rule whose query runs longer than this many seconds (default: [rules] timeout_s, or 300).",
+        show_default=False,
+    ),
+]
+
 rules_app = typer.Typer(
     help="List, show, validate and test the rules. 规则：列出、查看、校验、测试。", no_args_is_help=True
 )
@@ -120,6 +130,7 @@ def audit(
             "--fail-on", help="Exit 1 when a finding is at or above this severity: low, medium, high, critical."
         ),
     ] = None,
+    rule_timeout: RuleTimeoutOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -130,8 +141,11 @@ def audit(
     threshold = _severity(fail_on, "--fail-on")
     overrides = parse_param_overrides(param or [])
     ids = [s.strip() for s in only.split(",") if s.strip()] if only else None
+    settings = load_config(config)
+    if rule_timeout is not None:
+        settings = replace(settings, rule_timeout_s=rule_timeout)
     with Store(db, must_exist=True) as store:
-        result = run_audit(store, period, rule_dirs=rules, only=ids, params=overrides, config=load_config(config))
+        result = run_audit(store, period, rule_dirs=rules, only=ids, params=overrides, config=settings)
     if as_json:
         print_json(asdict(result))
     else:
@@ -379,12 +393,14 @@ def test_rules(
         list[Path] | None, typer.Argument(help="Rule folders or files (default: the shipped pack).")
     ] = None,
     only: Annotated[str | None, typer.Option("--only", help="Only these rule ids, comma-separated.")] = None,
+    rule_timeout: RuleTimeoutOption = None,
 ) -> None:
     """Run each rule's own cases and report per rule. 运行每条规则自带的用例。"""
     from coaltrace.rules import load_rules, run_rule_tests
+    from coaltrace.rules.config import DEFAULT_RULE_TIMEOUT_S
 
     ids = [s.strip() for s in only.split(",") if s.strip()] if only else None
-    reports = run_rule_tests(load_rules(dirs), ids)
+    reports = run_rule_tests(load_rules(dirs), ids, timeout_s=rule_timeout or DEFAULT_RULE_TIMEOUT_S)
     failed = 0
     for rep in reports:
         mark = _t("case_ok") if rep.ok else _t("case_fail")

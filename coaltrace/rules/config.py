@@ -9,6 +9,9 @@
     period = "2021-12"         # optional: only when the audited period lies inside it
     reason = "night transport allowed during the 2021 winter supply order"
 
+    [rules]
+    timeout_s = 300            # a rule still running after this many seconds is stopped
+
 What was in force for a rule is recorded with each of its findings.
 """
 
@@ -21,6 +24,10 @@ from typing import Any
 
 from coaltrace.errors import Location, UsageError
 from coaltrace.period import Period
+
+# Long enough for any sane rule on a province's year; short enough that a query that
+# never ends does not hold the database until someone notices.
+DEFAULT_RULE_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class AuditConfig:
     # Passed through untouched to the provenance builder.
     provenance: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
+    rule_timeout_s: float = DEFAULT_RULE_TIMEOUT_S
 
     def rule_off(self, rule_id: str, period: Period) -> Disable | None:
         """The entry that turns the whole rule off for this period, if any."""
@@ -86,17 +94,18 @@ def load_config(path: Path | None) -> AuditConfig:
         ) from None
     except tomllib.TOMLDecodeError as e:
         raise UsageError(f"the config file is not valid TOML: {e}", location=where) from None
-    unknown = set(data) - {"params", "disable", "provenance"}
+    unknown = set(data) - {"params", "disable", "provenance", "rules"}
     if unknown:
         raise UsageError(
             f"unknown section(s) {', '.join(sorted(unknown))}",
             location=where,
-            hint="The config knows [params], [[disable]] and [provenance].",
+            hint="The config knows [params], [[disable]], [provenance] and [rules].",
         )
     for section, shape, example in (
         ("params", dict, "[params]"),
         ("disable", list, "[[disable]]"),
         ("provenance", dict, "[provenance]"),
+        ("rules", dict, "[rules]"),
     ):
         if section in data and not isinstance(data[section], shape):
             raise UsageError(
@@ -127,7 +136,25 @@ def load_config(path: Path | None) -> AuditConfig:
         if entry.get("period"):
             Period.parse(entry["period"])
         disables.append(Disable(**entry))
-    return AuditConfig(params=params, disables=tuple(disables), provenance=provenance, source=str(path))
+    return AuditConfig(
+        params=params,
+        disables=tuple(disables),
+        provenance=provenance,
+        source=str(path),
+        rule_timeout_s=_rule_timeout(data.get("rules", {}), where),
+    )
+
+
+def _rule_timeout(section: dict[str, Any], where: Location) -> float:
+    unknown = set(section) - {"timeout_s"}
+    value = section.get("timeout_s", DEFAULT_RULE_TIMEOUT_S)
+    if unknown or isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise UsageError(
+            "[rules] knows one setting, timeout_s: the seconds a rule may run, a number above 0",
+            zh="[rules] 只有一项设置 timeout_s：每条规则最多运行的秒数，须大于 0",
+            location=where,
+        )
+    return float(value)
 
 
 def _check_provenance(section: dict[str, Any], where: Location) -> None:
