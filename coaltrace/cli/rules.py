@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -13,9 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from coaltrace.cli.app import app
-from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state
+from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, printable, state, styled
 from coaltrace.errors import ExitCode, RuleError, UsageError
 from coaltrace.i18n import say
 
@@ -229,7 +229,7 @@ def findings(
             zh=f"--format {fmt!r}：只能是 {', '.join(FORMATS)} 之一",
         )
     label = Period.parse(period).label if period else None
-    with Store(db, must_exist=True) as store:
+    with Store(db, read_only=True) as store:
         rows = query_findings(
             store,
             FindingFilter(
@@ -281,18 +281,12 @@ def findings(
 
 
 def _write_csv(rows: list[dict[str, Any]]) -> None:
-    buf = io.StringIO()
+    from coaltrace.export import write_csv
+
     if rows:
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        for r in rows:
-            w.writerow(
-                {
-                    k: json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict | list) else v
-                    for k, v in r.items()
-                }
-            )
-    sys.stdout.write(buf.getvalue())
+        buf = io.StringIO()
+        write_csv(rows, list(rows[0]), buf)
+        sys.stdout.write(buf.getvalue())
 
 
 @rules_app.command("list")
@@ -348,7 +342,7 @@ def show_rule(
         print_json(r.model_dump(mode="json") | {"file": str(ruleset.files[r.id])})
         return
     lang = state.lang
-    out.print(f"[bold]{r.id}[/] v{r.version}  {r.title.say(lang)}", markup=True)
+    out.print(Text.assemble(styled(r.id, "bold"), printable(f" v{r.version}  {r.title.say(lang)}")))
     out.print(f"{_t('file')}: {ruleset.files[r.id]}")
     out.print(
         f"{_t('severity')}: {r.severity.value}  {_t('status')}: {r.status.value}  {_t('entity')}: {r.entity.value}"
@@ -381,7 +375,7 @@ def validate_rules(
     if problems:
         err.print(_t("invalid", n=len(problems)))
         for p in problems:
-            err.print(f"  {p}", markup=False)
+            err.print(f"  {p}")
         raise typer.Exit(int(RuleError.exit_code))
     err.print(_t("valid", n=len(ruleset)))
 
@@ -404,7 +398,7 @@ def test_rules(
     failed = 0
     for rep in reports:
         mark = _t("case_ok") if rep.ok else _t("case_fail")
-        out.print(f"{mark:6} {rep.rule_id} ({len(rep.cases)})", markup=False)
+        out.print(f"{mark:6} {rep.rule_id} ({len(rep.cases)})")
         for c in rep.cases:
             if c.ok:
                 continue
@@ -414,7 +408,7 @@ def test_rules(
                 ids_ = getattr(c, key)
                 if ids_:
                     reasons.append(_t(key, ids=", ".join(ids_)))
-            out.print(f"         - {c.case}: {'; '.join(r for r in reasons if r)}", markup=False)
+            out.print(f"         - {c.case}: {'; '.join(r for r in reasons if r)}")
     cases = sum(len(r.cases) for r in reports)
     err.print(_t("tests_summary", rules=len(reports), cases=cases, failed=failed))
     if failed:

@@ -3,15 +3,20 @@ more than they had."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from coaltrace.cli.app import app
-from coaltrace.cli.common import DbOption, JsonOption, handle_errors, out, print_json, state
+from coaltrace.cli.common import DbOption, JsonOption, handle_errors, out, print_json, printable, state, styled
 from coaltrace.errors import UsageError
 from coaltrace.i18n import say
+
+if TYPE_CHECKING:
+    from coaltrace.store import Store
 
 LABELS = {
     "facility": ("单位", "facility"),
@@ -75,6 +80,34 @@ PeriodOption = Annotated[
 ]
 
 
+def _open_for(db: Path | None, period: str | None) -> Store:
+    """Read-only when the period's provenance is current (a read-only file, or beside an analyst's
+    read-only connection, will do); for writing only when it must be built first."""
+    from coaltrace.errors import CannotWriteError
+    from coaltrace.provenance.current import is_current
+    from coaltrace.provenance.report import resolve_period
+    from coaltrace.store import Store
+
+    reader = Store(db, read_only=True)
+    try:
+        p = resolve_period(reader, period)
+        if is_current(reader, p):
+            return reader
+    except BaseException:
+        reader.close()
+        raise
+    reader.close()
+    try:
+        return Store(db, must_exist=True)
+    except CannotWriteError as e:
+        raise CannotWriteError(
+            f"{e.message}; the provenance of {p.label} is not built yet, and building it writes to the database",
+            zh=f"{e.zh}；{p.label} 的来源追溯尚未计算，计算结果需要写入数据库",
+            hint=f"Run `coaltrace audit --period {p.label}` where the database may be written, then read it anywhere.",
+            hint_zh=f"请在可写入数据库的地方先运行 `coaltrace audit --period {p.label}`，之后即可在任何地方只读查看。",
+        ) from None
+
+
 def _t(key: str, **kw: Any) -> str:
     return say(LABELS, key, state.lang, **kw)
 
@@ -108,9 +141,8 @@ def balance(
 ) -> None:
     """The mass balance of every facility in a period. 各单位物料平衡。"""
     from coaltrace.provenance.report import balance_rows
-    from coaltrace.store import Store
 
-    with Store(db, must_exist=True) as store:
+    with _open_for(db, period) as store:
         p, rows = balance_rows(store, period, kind)
     if json:
         print_json(rows)
@@ -143,22 +175,24 @@ def yard(
 ) -> None:
     """The inspector's page of one facility: suppliers, licensed share, origins, open findings. 现场检查页。"""
     from coaltrace.inspect import yard_page
-    from coaltrace.store import Store
 
-    with Store(db, must_exist=True) as store:
+    with _open_for(db, period) as store:
         page = yard_page(store, facility, period)
     if json:
         print_json(page)
         return
+    heading = _t(
+        "yard_title",
+        facility="",
+        period=page["period"],
+        share=_pct(page["licensed_share"]),
+        unsourced=_num(page["unsourced_t"]),
+    ).strip()
     out.print(
-        f"[bold]{facility} {page.get('name') or ''}[/] ({page.get('kind') or ''}) — "
-        + _t(
-            "yard_title",
-            facility="",
-            period=page["period"],
-            share=_pct(page["licensed_share"]),
-            unsourced=_num(page["unsourced_t"]),
-        ).strip()
+        Text.assemble(
+            styled(f"{facility} {page.get('name') or ''}", "bold"),
+            printable(f" ({page.get('kind') or ''}) — {heading}"),
+        )
     )
     suppliers = Table(title=_t("suppliers_title"), title_justify="left")
     for key in ("supplier", "kind", "licence", "tonnes", "trips", "supplier_share"):
@@ -212,14 +246,13 @@ def trace(
 ) -> None:
     """Trace a facility's coal to its origins (or its destinations), with shares and heaviest paths. 追溯来源。"""
     from coaltrace.provenance.report import trace_report
-    from coaltrace.store import Store
 
     if upstream and downstream:
         raise UsageError(_t("both"))
     if policy not in ("proportional", "taint", "both"):
         raise UsageError(_t("policy"))
     direction = "downstream" if downstream else "upstream"
-    with Store(db, must_exist=True) as store:
+    with _open_for(db, period) as store:
         result = trace_report(store, facility, period, direction, depth, policy)  # type: ignore[arg-type]
     if json:
         print_json(result)

@@ -76,6 +76,22 @@ def fingerprint(store: Store, period: Period, config: ProvenanceConfig) -> str:
     return digest.hexdigest()[:32]
 
 
+def _stored_mark(store: Store, period: Period) -> str | None:
+    """The fingerprint the period's stored provenance was built from; reads only (a read-only store asks too)."""
+    built = store.con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'provenance_runs' AND NOT temporary"
+    ).fetchall()
+    if not built:
+        return None
+    rows = store.con.execute("SELECT fingerprint FROM provenance_runs WHERE period = ?", [period.label]).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def is_current(store: Store, period: Period, config: ProvenanceConfig | Mapping[str, Any] | None = None) -> bool:
+    """Whether the period's stored provenance is current, so a reader needs to write nothing."""
+    return _stored_mark(store, period) == fingerprint(store, period, ProvenanceConfig.model_validate(config or {}))
+
+
 def ensure_current(store: Store, period: Period, config: ProvenanceConfig | Mapping[str, Any] | None = None) -> bool:
     """Write the period's balances, running_breaches, origin_shares and flows (and the
     flow_origins view) unless they are current for the same data; True when rebuilt.
@@ -83,11 +99,10 @@ def ensure_current(store: Store, period: Period, config: ProvenanceConfig | Mapp
     CONFIG may also be the `provenance:` mapping of an audit configuration file.
     """
     config = ProvenanceConfig.model_validate(config or {})
-    create_tables(store)
     mark = fingerprint(store, period, config)
-    done = store.con.execute("SELECT fingerprint FROM provenance_runs WHERE period = ?", [period.label]).fetchone()
-    if done is not None and done[0] == mark:
+    if _stored_mark(store, period) == mark:
         return False
+    create_tables(store)
     started = time.perf_counter()
     result = compute(store, period, config)
     frames = result.frames()
