@@ -194,3 +194,37 @@ def test_rules_show_prints_a_title_with_markup_as_text(tmp_path: Path, runner: C
     res = runner.invoke(app, ["--lang", "en", "rules", "show", "markup", "--rules", str(folder)])
     assert res.exit_code == 0, res.output
     assert "markup v1  [/b] rule" in res.stdout
+
+
+@given(st.lists(st.one_of(st.none(), st.text(), st.sampled_from(FORMULAS + HARMLESS)), max_size=30))
+def test_whole_columns_follow_the_same_rule_as_single_cells(values: list[str | None]) -> None:
+    import polars as pl
+
+    from coaltrace.export import spreadsheet_frame
+
+    frame = pl.DataFrame({"text": values, "n": list(range(len(values)))}, schema={"text": pl.String, "n": pl.Int64})
+    safe = spreadsheet_frame(frame)
+    assert safe["text"].to_list() == [spreadsheet_cell(v) for v in values]
+    assert safe["n"].to_list() == frame["n"].to_list()
+
+
+def test_the_sample_month_goes_through_the_same_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every CSV coaltrace writes passes the rule, the sample month's too (its generated cells need no change)."""
+    import polars as pl
+
+    import coaltrace.sample.generate
+    import coaltrace.sample.writer
+    from coaltrace.export import spreadsheet_frame
+    from coaltrace.sample import write_sample
+
+    seen: list[int] = []
+
+    def counting(frame: pl.DataFrame) -> pl.DataFrame:
+        seen.append(frame.height)
+        return spreadsheet_frame(frame)
+
+    monkeypatch.setattr(coaltrace.sample.writer, "spreadsheet_frame", counting)
+    monkeypatch.setattr(coaltrace.sample.generate, "spreadsheet_frame", counting)
+    write_sample(tmp_path / "s", seed=1, scale=0.01)
+    written = list((tmp_path / "s").rglob("*.csv"))
+    assert len(seen) == len(written)

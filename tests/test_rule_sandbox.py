@@ -483,3 +483,13 @@ def test_a_wrong_time_limit_in_the_config_is_a_usage_error(
     r = runner.invoke(coaltrace.cli.app, args)
     assert r.exit_code == ExitCode.USAGE, r.output
     assert "[rules] knows one setting, timeout_s" in r.output
+
+
+def test_a_function_named_in_a_string_is_not_a_way_around_the_list() -> None:
+    from coaltrace.rules.sandbox import check_rule_sql
+    from coaltrace.rules.views import VIEWS
+
+    refused, _ = check_rule_sql("SELECT list_aggregate([1, 2], 'sum') AS entity_id", VIEWS)
+    assert [str(e) for e in refused] == [
+        "a rule may not call list_aggregate(): it is not on the list of functions rules may use"
+    ]

@@ -7,7 +7,10 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # What a spreadsheet reads as the start of a formula (OWASP CSV injection), with the
 # full-width forms a Chinese input method types and WPS also accepts.
@@ -44,3 +47,19 @@ def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: Te
     w.writerow([spreadsheet_cell(c) for c in columns])
     for row in rows:
         w.writerow([spreadsheet_cell(row.get(c)) for c in columns])
+
+
+def spreadsheet_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """FRAME with `spreadsheet_cell` applied to every text column, on whole columns at once."""
+    import polars as pl
+
+    formula = "^[" + re.escape("".join(sorted(_FORMULA_START))) + "]"
+    number = f"^(?:{_PLAIN_NUMBER.pattern})$"
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(formula) & ~pl.col(name).str.contains(number))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
