@@ -473,7 +473,9 @@ def test_the_docs_list_exactly_the_allowed_functions() -> None:
     assert page[begin:end] == allowlist_markdown(), "paste allowlist_markdown() between the allowlist markers"
 
 
-@pytest.mark.parametrize("setting", ["timeout_s = 0", "timeout_s = 'long'", "timeout = 5"])
+@pytest.mark.parametrize(
+    "setting", ["timeout_s = 0", "timeout_s = 'long'", "timeout = 5", "timeout_s = inf", "timeout_s = nan"]
+)
 def test_a_wrong_time_limit_in_the_config_is_a_usage_error(
     setting: str, tmp_path: Path, runner: CliRunner, trips_db: Path
 ) -> None:
@@ -493,3 +495,18 @@ def test_a_function_named_in_a_string_is_not_a_way_around_the_list() -> None:
     assert [str(e) for e in refused] == [
         "a rule may not call list_aggregate(): it is not on the list of functions rules may use"
     ]
+
+
+@pytest.mark.parametrize("value", ["inf", "1e308", "nan", "0"])
+def test_a_time_limit_no_timer_can_keep_is_a_usage_error(value: str, runner: CliRunner, trips_db: Path) -> None:
+    for args in (["audit", "-p", "2021-12", "--db", str(trips_db)], ["rules", "test"]):
+        r = runner.invoke(coaltrace.cli.app, [*args, "--rule-timeout", value])
+        assert r.exit_code == ExitCode.USAGE, r.output
+        assert "--rule-timeout" in r.output
+
+
+def test_a_folder_given_as_the_config_file_is_a_usage_error(tmp_path: Path, runner: CliRunner, trips_db: Path) -> None:
+    args = ["--lang", "en", "audit", "-p", "2021-12", "--db", str(trips_db), "--config", str(tmp_path)]
+    r = runner.invoke(coaltrace.cli.app, args)
+    assert r.exit_code == ExitCode.USAGE, r.output
+    assert f"no config file at {tmp_path}" in r.output

@@ -81,6 +81,7 @@ RuleTimeoutOption = Annotated[
     typer.Option(
         "--rule-timeout",
         min=0.001,
+        max=7 * 24 * 3600,
         help="Stop a rule whose query runs longer than this many seconds (default: [rules] timeout_s, or 300).",
         show_default=False,
     ),

@@ -28,6 +28,8 @@ from coaltrace.period import Period
 # Long enough for any sane rule on a province's year; short enough that a query that
 # never ends does not hold the database until someone notices.
 DEFAULT_RULE_TIMEOUT_S = 300.0
+# A week: more is a typing mistake (and more than a timer can wait).
+MAX_RULE_TIMEOUT_S = 7 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -85,12 +87,17 @@ def load_config(path: Path | None) -> AuditConfig:
     where = Location(file=str(path))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise UsageError(
             f"no config file at {path}",
             zh=f"{path} 处没有配置文件",
             hint="Give --config an existing TOML file.",
             hint_zh="请用 --config 指定一个存在的 TOML 文件。",
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(
+            f"cannot read the config file {path}: {getattr(e, 'strerror', None) or e}",
+            zh=f"无法读取配置文件 {path}：{getattr(e, 'strerror', None) or e}",
         ) from None
     except tomllib.TOMLDecodeError as e:
         raise UsageError(f"the config file is not valid TOML: {e}", location=where) from None
@@ -148,10 +155,10 @@ def load_config(path: Path | None) -> AuditConfig:
 def _rule_timeout(section: dict[str, Any], where: Location) -> float:
     unknown = set(section) - {"timeout_s"}
     value = section.get("timeout_s", DEFAULT_RULE_TIMEOUT_S)
-    if unknown or isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if unknown or isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_RULE_TIMEOUT_S:
         raise UsageError(
-            "[rules] knows one setting, timeout_s: the seconds a rule may run, a number above 0",
-            zh="[rules] 只有一项设置 timeout_s：每条规则最多运行的秒数，须大于 0",
+            f"[rules] knows one setting, timeout_s: the seconds a rule may run, above 0 and at most {MAX_RULE_TIMEOUT_S:g}",
+            zh=f"[rules] 只有一项设置 timeout_s：每条规则最多运行的秒数，须大于 0 且不超过 {MAX_RULE_TIMEOUT_S:g}",
             location=where,
         )
     return float(value)
