@@ -137,6 +137,11 @@ ATTACKS = [
         "SELECT list_transform(['temp_directory'],\n  x -> current_setting(x))[1] AS entity_id",
         "current_setting",
     ),
+    Attack(
+        "lambda_keyword",
+        "SELECT list_transform(['temp_directory'],\n  lambda x: current_setting(x))[1] AS entity_id",
+        "current_setting",
+    ),
     Attack("quoted_function", "SELECT \"current_setting\"('temp_directory') AS entity_id", "current_setting"),
     Attack(
         "qualified_function",
@@ -510,3 +515,55 @@ def test_a_folder_given_as_the_config_file_is_a_usage_error(tmp_path: Path, runn
     r = runner.invoke(coaltrace.cli.app, args)
     assert r.exit_code == ExitCode.USAGE, r.output
     assert f"no config file at {tmp_path}" in r.output
+
+
+FAIR = [
+    "SELECT ifnull(plate, 'x') AS entity_id, coalesce(plate, 'y') FROM period_trips",
+    "SELECT trip_id AS entity_id FROM period_trips\n"
+    "WHERE plate SIMILAR TO 'x.*' OR plate GLOB 'a*' OR plate ILIKE 'a%' OR plate NOT LIKE 'b%'",
+    "SELECT trip_id AS entity_id FROM period_trips WHERE departed_at > CAST('2021-12-01' AS TIMESTAMP) - INTERVAL '1' DAY",
+    "SELECT trip_id AS entity_id, EXTRACT(EPOCH FROM departed_at), EXTRACT(HOUR FROM departed_at),\n"
+    "  date_trunc('day', departed_at), strftime(departed_at, '%Y'), DATE_DIFF('second', departed_at, arrived_at)\n"
+    "FROM period_trips",
+    "SELECT trip_id AS entity_id, TRY_CAST(plate AS INTEGER), COUNT(DISTINCT plate) OVER () FROM period_trips",
+    "SELECT trip_id AS entity_id, position('a' IN plate), substring(plate FROM 1 FOR 2), trim(BOTH ' ' FROM plate)\n"
+    "FROM period_trips",
+    "SELECT trip_id AS entity_id, [1, 2][1], {'a': 1}.a, array_length([1]), len(plate), plate[1:2] FROM period_trips",
+    "SELECT trip_id AS entity_id, ROW_NUMBER() OVER (PARTITION BY plate ORDER BY departed_at) AS n\n"
+    "FROM period_trips QUALIFY n = 1",
+    "SELECT trip_id AS entity_id, CASE WHEN plate IS NULL THEN 'n' END, plate IS DISTINCT FROM 'x',\n"
+    "  tonnes_loaded BETWEEN 1 AND 2 FROM period_trips",
+    "SELECT trip_id AS entity_id, greatest(1, 2), abs(-1), round(1.234, 2), ln(2), sqrt(4), pi() FROM period_trips",
+    "SELECT trip_id AS entity_id, string_agg(plate, ',' ORDER BY plate) OVER (), median(tonnes_loaded) OVER (),\n"
+    "  quantile_cont(tonnes_loaded, 0.9) OVER () FROM period_trips",
+    "SELECT trip_id AS entity_id, list_filter([1, 2], lambda x: x > 1), list_transform([1], lambda x: x + 1)\n"
+    "FROM period_trips",
+    "SELECT trip_id AS entity_id, regexp_matches(plate, '^晋'), regexp_replace(plate, 'a', 'b') FROM period_trips",
+    "SELECT trip_id AS entity_id, concat(plate, 'x'), plate || 'x', lower(plate), lpad(plate, 8, '0'),\n"
+    "  starts_with(plate, 'a'), split_part(plate, '-', 1), md5(plate) FROM period_trips",
+    "SELECT x AS entity_id FROM unnest(['a', 'b']) AS t(x)",
+    "SELECT trip_id AS entity_id, count(*) FILTER (WHERE plate IS NOT NULL) FROM period_trips\n"
+    "GROUP BY ALL HAVING count(*) > 1 ORDER BY 1 LIMIT 5",
+    "SELECT trip_id AS entity_id, arg_max(plate, departed_at), bool_or(plate IS NULL), count_if(plate IS NULL)\n"
+    "FROM period_trips GROUP BY 1",
+    "SELECT trip_id AS entity_id, lead(plate, 1) OVER w, lag(plate) OVER w FROM period_trips WINDOW w AS (ORDER BY trip_id)",
+    "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3)\n"
+    "SELECT CAST(n AS VARCHAR) AS entity_id FROM r",
+    "WITH facilities AS (SELECT 'own' AS facility_id) SELECT facility_id AS entity_id FROM facilities",
+    'SELECT t.trip_id AS entity_id FROM "PERIOD_TRIPS" t JOIN audit_period p ON t.departed_at >= p.period_start',
+]
+
+
+@pytest.mark.parametrize("sql", FAIR)
+def test_what_a_rule_author_reasonably_writes_passes_and_runs(sql: str) -> None:
+    from coaltrace.period import Period
+    from coaltrace.rules.sandbox import check_rule_sql, run_sandboxed
+    from coaltrace.rules.views import VIEWS, create_views
+
+    refused, views_read = check_rule_sql(sql, VIEWS)
+    assert refused == []
+    with Store(":memory:") as store:
+        insert_rows(store, {"transports": [{"trip_id": "T1", "plate": "晋E1", "departed_at": "2021-12-01 08:00:00"}]})
+        create_views(store.con, Period.parse("2021-12"))
+        rows = run_sandboxed(store.con, sql, views_read, 30)
+    assert "entity_id" in rows.column_names

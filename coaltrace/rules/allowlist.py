@@ -36,7 +36,7 @@ STRING = frozenset(
     left right concat concat_ws replace reverse lpad rpad position strpos instr contains starts_with ends_with
     prefix suffix split_part string_split str_split string_to_array split translate ascii chr unicode ord
     nfc_normalize strip_accents levenshtein editdist3 jaro_similarity jaro_winkler_similarity damerau_levenshtein
-    hamming mismatches jaccard md5 sha1 sha256 hash format printf repeat array_to_string""".split()
+    hamming mismatches jaccard md5 sha1 sha256 hash format printf repeat array_to_string overlay""".split()
 )
 
 REGEXP = frozenset(

@@ -32,6 +32,7 @@ import threading
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
+from coaltrace.errors import is_no_space
 from coaltrace.rules.allowlist import FUNCTIONS, TABLE_FUNCTIONS
 from coaltrace.rules.sql import RuleSQLError
 
@@ -315,6 +316,9 @@ def run_sandboxed(con: duckdb.DuckDBPyConnection, sql: str, views_read: Iterable
         except duckdb.InterruptException:
             raise RuleTimeoutError(f"stopped after {timeout_s:g} s, its time limit") from None
         except duckdb.Error as e:
+            # A query too big for memory spills to temporary files: a full disk there is the machine's.
+            if is_no_space(e):
+                raise
             raise RuleSQLError(str(e).splitlines()[0]) from None
         finally:
             timer.cancel()
