@@ -200,10 +200,21 @@ class Store:
 
     def _give_back(self, size: int | None) -> None:
         """Close, and cut the file back to SIZE: what lies beyond was written by what just failed, and nothing
-        refers to it (DuckDB writes a checkpoint's header last, and a transaction's blocks count once it commits)."""
+        refers to it (DuckDB writes a checkpoint's header last, and a transaction's blocks count once it commits).
+
+        Only when this was the database's last connection: with another one open in this process, DuckDB
+        still counts those blocks as its own free ones, and gives them back itself at its next checkpoint.
+        """
+        import duckdb
+
+        try:
+            [(connections,)] = self.con.execute("SELECT * FROM duckdb_connection_count()").fetchall()
+        except duckdb.Error:
+            connections = 1
         self.con.close()
         self._open = False
-        if size is not None and self._size() is not None and (self._size() or 0) > size:
+        now = self._size()
+        if connections == 1 and size is not None and now is not None and now > size:
             os.truncate(self.path, size)
 
     @contextmanager
