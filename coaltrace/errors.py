@@ -7,6 +7,7 @@ file and line) and, where we know it, how to fix it.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -16,7 +17,8 @@ class ExitCode(IntEnum):
     FINDINGS = 1  # findings at or above --fail-on
     USAGE = 2  # bad option or argument, unknown facility or rule
     BAD_INPUT = 3  # a file or a rule that cannot be used
-    STORE_BUSY = 4  # another coaltrace process holds the database
+    STORE_BUSY = 4  # another process holds the database
+    CANNOT_WRITE = 5  # the machine refused a write: disk full, no permission, read-only file system
     INTERNAL = 70  # a bug: please report it with --debug output
 
 
@@ -111,3 +113,47 @@ class RuleError(CoaltraceError):
 
 class StoreBusyError(CoaltraceError):
     exit_code = ExitCode.STORE_BUSY
+
+
+class CannotWriteError(CoaltraceError):
+    """The machine refused to write: no space left, no permission, a read-only file or file system."""
+
+    exit_code = ExitCode.CANNOT_WRITE
+
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_NO_PERMISSION = (errno.EACCES, errno.EPERM, errno.EROFS)
+# How the C library says the same, in the text of DuckDB's errors (which carry no errno).
+_NO_SPACE_TEXT = ("No space left on device", "Disk quota exceeded", "File too large")
+_NO_PERMISSION_TEXT = ("Permission denied", "Read-only file system", "Operation not permitted")
+
+
+def is_no_space(e: BaseException) -> bool:
+    if isinstance(e, OSError) and e.errno is not None:
+        return e.errno in _NO_SPACE
+    return any(t in str(e) for t in _NO_SPACE_TEXT)
+
+
+def refused_write(e: BaseException) -> CannotWriteError | None:
+    """A write the machine refused (an OSError, or DuckDB's report of one) as a message, or None."""
+    if isinstance(e, OSError):
+        text = f"{e.filename}: {e.strerror}" if e.filename and e.strerror else str(e)
+        permission = e.errno in _NO_PERMISSION
+    else:
+        text = str(e).splitlines()[0] if str(e) else type(e).__name__
+        permission = any(t in text for t in _NO_PERMISSION_TEXT)
+    if is_no_space(e):
+        return CannotWriteError(
+            f"no space left to write: {text}",
+            zh=f"磁盘空间不足，无法写入：{text}",
+            hint="Free some space on that disk, then run the command again; what it had not finished was not kept.",
+            hint_zh="请在该磁盘上腾出空间后重新运行；未完成的部分没有保存。",
+        )
+    if permission:
+        return CannotWriteError(
+            f"not allowed to write: {text}",
+            zh=f"没有写入权限：{text}",
+            hint="Run it where you may write (another --db or --out), or ask for write access.",
+            hint_zh="请换一个可写入的位置（--db 或 --out），或申请写入权限。",
+        )
+    return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from coaltrace.errors import UsageError
+from coaltrace.errors import UsageError, refused_write
 
 _PACKAGE = Path(__file__).resolve().parent
 _CHECKOUT = _PACKAGE.parent
@@ -31,11 +31,12 @@ DEFAULT_DB = "coaltrace.duckdb"
 
 
 def output_dir(path: Path) -> Path:
-    """PATH as a folder to write into, made if need be; a path that cannot be one is a usage error."""
+    """PATH as a folder to write into, made if need be; a path that cannot be one is a usage error,
+    one the machine will not let us write (permission, full disk) a CannotWriteError."""
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise UsageError(
+        raise refused_write(e) or UsageError(
             f"cannot write into {path}: {e.strerror or e}",
             zh=f"无法写入 {path}：{e.strerror or e}",
             hint="Name a folder you can write to.",

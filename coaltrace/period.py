@@ -11,6 +11,21 @@ from coaltrace.errors import UsageError
 _MONTH = re.compile(r"^(\d{4})-?(\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
 
+# Records older than this are not coaltrace's business; later than next year is a typing mistake.
+FIRST_YEAR = 1990
+
+
+def _year(text: str, y: int) -> int:
+    last = date.today().year + 1
+    if not FIRST_YEAR <= y <= last:
+        raise UsageError(
+            f"period {text!r}: the year must be between {FIRST_YEAR} and {last}",
+            zh=f"期间 {text!r}：年份须在 {FIRST_YEAR} 至 {last} 之间",
+            hint="Write a month as YYYY-MM, e.g. 2021-12, a year as YYYY, or a range as 2021-10..2021-12.",
+            hint_zh="月份请写成 YYYY-MM（如 2021-12），年份写成 YYYY，区间写成 2021-10..2021-12。",
+        )
+    return y
+
 
 def _month_start(text: str) -> date:
     m = _MONTH.match(text.strip())
@@ -21,7 +36,7 @@ def _month_start(text: str) -> date:
             hint="Write a month as YYYY-MM, e.g. 2021-12.",
             hint_zh="月份请写成 YYYY-MM，如 2021-12。",
         )
-    return date(int(m.group(1)), int(m.group(2)), 1)
+    return date(_year(text, int(m.group(1))), int(m.group(2)), 1)
 
 
 def _next_month(d: date) -> date:
@@ -46,7 +61,7 @@ class Period:
                 raise UsageError(f"period {text!r} ends before it starts", zh=f"期间 {text!r} 的结束早于开始")
             return cls(start, _next_month(last), f"{start:%Y-%m}..{last:%Y-%m}")
         if _YEAR.match(text):
-            y = int(text)
+            y = _year(text, int(text))
             return cls(date(y, 1, 1), date(y + 1, 1, 1), text)
         start = _month_start(text)
         return cls(start, _next_month(start), f"{start:%Y-%m}")

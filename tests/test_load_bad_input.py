@@ -149,7 +149,7 @@ def test_a_second_writer_gets_a_clear_message(tmp_path: Path, db_path: Path, run
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         res = invoke(runner, db_path, str(f))
         assert res.exit_code == ExitCode.STORE_BUSY
-        assert "in use by another coaltrace process" in res.output
+        assert f"in use by another process (PID {holder.pid}," in res.output
     finally:
         holder.kill()
         holder.wait()

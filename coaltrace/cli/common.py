@@ -1,24 +1,32 @@
 """What every command shares: options, consoles, the error handler, JSON output.
 
 Kept light: only typer and rich are imported here, so `coaltrace --help` is instant.
+
+Everything printed to the terminal is text, never rich markup: facility names,
+file names and error messages come from data, and `某煤场[/b]` must print as
+itself, not crash the command. The consoles below have markup and emoji codes
+off and show control characters (an escape sequence in a name could rewrite
+the screen) as visible codes; our own styling is built as `rich.text.Text`.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
-from coaltrace.errors import CoaltraceError, ExitCode
+from coaltrace.errors import CoaltraceError, ExitCode, refused_write
 from coaltrace.i18n import Lang, default_lang, say
 
 
@@ -30,10 +38,34 @@ class State:
 
 state = State(lang=default_lang())
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """TEXT with every control character but newline and tab shown as a visible code (ESC as \\x1b)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class TextConsole(Console):
+    """A console that prints strings as they are: no markup, no emoji codes, no control characters."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, emoji=False, highlight=False, **kwargs)
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        # Every string a table cell, a title or print() is given passes here.
+        return super().render_str(printable(text), **kwargs)
+
+
+def styled(text: str, style: str) -> Text:
+    """Our own styling of a string that may carry data."""
+    return Text(printable(text), style=style)
+
+
 # stdout is for data, stderr for progress and messages. Piped into a file, tables get
 # room for whole ids instead of the 80 columns rich assumes without a terminal.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = TextConsole(width=None if sys.stdout.isatty() else 200)
+err = TextConsole(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     Path | None,
@@ -54,7 +86,11 @@ R = TypeVar("R")
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn CoaltraceError into a red message and its exit code; --debug shows tracebacks."""
+    """Turn CoaltraceError into a red message and its exit code; --debug shows tracebacks.
+
+    A write the machine refused (disk full, no permission) is the user's to fix, not a bug: it
+    gets its message and exit code too. Anything else is a bug (exit 70).
+    """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -63,20 +99,28 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except (typer.Exit, typer.Abort):
             raise
         except CoaltraceError as e:
-            if state.debug:
-                traceback.print_exc()
-            err.print(f"[bold red]{say(MESSAGES, 'error', state.lang)}:[/] ", end="")
-            err.print(e.render(state.lang), markup=False, highlight=False)
-            raise typer.Exit(int(e.exit_code)) from None
+            _fail(e)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
         except Exception as e:
+            refused = refused_write(e)
+            if refused is not None:
+                _fail(refused)
             if state.debug:
                 raise
-            err.print(f"[bold red]{say(MESSAGES, 'internal', state.lang, error=repr(e))}[/]")
+            err.print(styled(say(MESSAGES, "internal", state.lang, error=repr(e)), "bold red"))
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
     return wrapper
+
+
+def _fail(e: CoaltraceError) -> NoReturn:
+    if state.debug:
+        traceback.print_exc()
+    err.print(
+        Text.assemble(styled(f"{say(MESSAGES, 'error', state.lang)}: ", "bold red"), printable(e.render(state.lang)))
+    )
+    raise typer.Exit(int(e.exit_code)) from None
 
 
 def _default(o: Any) -> Any:

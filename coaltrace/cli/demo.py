@@ -36,7 +36,7 @@ def demo(
     scale: Annotated[
         float, typer.Option("--scale", help="Size of the month: 1.0 is a Jincheng-sized city (~300,000 trips).")
     ] = 0.1,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample generator.")] = 42,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the sample generator, 0 or more.")] = 42,
 ) -> None:
     """Sample month → load → audit → report, in OUTDIR (default ./demo). 演示：生成、载入、审计、报告。"""
     from coaltrace.demo import run_demo

@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from coaltrace.cli.app import app
-from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state
+from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state, styled
 from coaltrace.i18n import say
 from coaltrace.ingest.reasons import QUARANTINE_REASONS, SKIP_REASONS
 
@@ -51,6 +50,9 @@ MESSAGES = {
     "value": ("原值", "raw value"),
     "reason": ("原因", "reason"),
 }
+
+# More rows than any quarantine holds; a larger number is a typing mistake, not a wish.
+MAX_ROWS = 1_000_000_000
 
 
 def reason_label(code: str) -> str:
@@ -94,7 +96,8 @@ def load(
     with (
         Store(db) as store,
         Progress(
-            TextColumn("{task.description}"),
+            # The description names the user's file: text, not markup.
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -122,34 +125,33 @@ def load(
         )
     for f in report.files:
         reasons = "; ".join(f"{r.column}: {reason_label(r.reason)} ×{r.rows}" for r in f.top_reasons)
-        # File and sheet names are the user's text: `[x]` in them is not rich markup.
         grid.add_row(
-            escape(f.file),
-            escape(f.sheet or ""),
+            f.file,
+            f.sheet or "",
             f.table,
             str(f.rows_read),
             str(f.rows_loaded),
             str(f.rows_present),
             str(f.rows_revised + f.rows_superseded),
             str(f.rows_quarantined),
-            escape(reasons),
+            reasons,
         )
     err.print(grid)
     for f in report.files:
         if f.header_line is not None and f.header_line > 1:
-            err.print(_t("header_found", file=f.file, line=f.header_line), markup=False)
+            err.print(_t("header_found", file=f.file, line=f.header_line))
         if f.ignored_columns:
-            err.print(_t("ignored", file=f.file, cols=", ".join(f.ignored_columns)), markup=False)
+            err.print(_t("ignored", file=f.file, cols=", ".join(f.ignored_columns)))
         if f.encoding_detected:
-            err.print(_t("encoding_detected", file=f.file, encoding=f.encoding), markup=False)
+            err.print(_t("encoding_detected", file=f.file, encoding=f.encoding))
     if report.skipped:
-        err.print(f"[yellow]{_t('not_read')}[/]")
+        err.print(styled(_t("not_read"), "yellow"))
     for s in report.skipped:
         where = s.path + (f"[{s.sheet}]" if s.sheet is not None else "")
         detail = f" ({s.detail})" if s.detail else ""
-        err.print(f"  {where}: {skip_label(s.reason)}{detail}", markup=False)
+        err.print(f"  {where}: {skip_label(s.reason)}{detail}")
     if report.quarantined:
-        err.print(f"[yellow]{_t('quarantine_hint', n=report.quarantined)}[/]")
+        err.print(styled(_t("quarantine_hint", n=report.quarantined), "yellow"))
 
 
 @app.command()
@@ -182,7 +184,9 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
 @handle_errors
 def quarantine(
     file: Annotated[str | None, typer.Option("--file", help="Only rows from this source file name.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=0, help="Show at most this many rows (0: all).")] = 200,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, max=MAX_ROWS, help="Show at most this many rows (0: all).")
+    ] = 200,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -203,11 +207,11 @@ def quarantine(
         grid.add_column(_t(key))
     for r in rows:
         grid.add_row(
-            escape(str(r["file"])),
-            escape(str(r["sheet"] or "")),
+            str(r["file"]),
+            str(r["sheet"] or ""),
             str(r["line"]),
             str(r["column_name"]),
-            escape(str(r["raw_value"] or "")),
+            str(r["raw_value"] or ""),
             reason_label(str(r["reason"])),
         )
     out.print(grid)

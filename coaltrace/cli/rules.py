@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from coaltrace.cli.app import app
-from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state
+from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, printable, state, styled
 from coaltrace.errors import ExitCode, RuleError, UsageError
 from coaltrace.i18n import say
 
@@ -94,6 +94,17 @@ RulesOption = Annotated[
     ),
 ]
 
+RuleTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--rule-timeout",
+        min=0.001,
+        max=7 * 24 * 3600,
+        help="Stop a rule whose query runs longer than this many seconds (default: [rules] timeout_s, or 300).",
+        show_default=False,
+    ),
+]
+
 rules_app = typer.Typer(
     help="List, show, validate and test the rules. 规则：列出、查看、校验、测试。", no_args_is_help=True
 )
@@ -138,6 +149,7 @@ def audit(
             "--fail-on", help="Exit 1 when a finding is at or above this severity: low, medium, high, critical."
         ),
     ] = None,
+    rule_timeout: RuleTimeoutOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -150,8 +162,11 @@ def audit(
     overrides = parse_param_overrides(param or [])
     ids = _rule_ids(only)
     p = Period.parse(period)
+    settings = load_config(config)
+    if rule_timeout is not None:
+        settings = replace(settings, rule_timeout_s=rule_timeout)
     with Store(db, must_exist=True) as store:
-        result = run_audit(store, p, rule_dirs=rules, only=ids, params=overrides, config=load_config(config))
+        result = run_audit(store, p, rule_dirs=rules, only=ids, params=overrides, config=settings)
     if as_json:
         print_json(result.summary())
     else:
@@ -258,7 +273,7 @@ def findings(
             zh=f"--format {fmt!r}：只能是 {', '.join(FORMATS)} 之一",
         )
     label = Period.parse(period).label if period is not None else None
-    with Store(db, must_exist=True) as store:
+    with Store(db, read_only=True) as store:
         rows = query_findings(
             store,
             FindingFilter(
@@ -310,18 +325,12 @@ def findings(
 
 
 def _write_csv(rows: list[dict[str, Any]]) -> None:
-    buf = io.StringIO()
+    from coaltrace.export import write_csv
+
     if rows:
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        for r in rows:
-            w.writerow(
-                {
-                    k: json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict | list) else v
-                    for k, v in r.items()
-                }
-            )
-    sys.stdout.write(buf.getvalue())
+        buf = io.StringIO()
+        write_csv(rows, list(rows[0]), buf)
+        sys.stdout.write(buf.getvalue())
 
 
 @rules_app.command("list")
@@ -377,7 +386,7 @@ def show_rule(
         print_json(r.model_dump(mode="json") | {"file": str(ruleset.files[r.id])})
         return
     lang = state.lang
-    out.print(f"[bold]{r.id}[/] v{r.version}  {r.title.say(lang)}", markup=True)
+    out.print(Text.assemble(styled(r.id, "bold"), printable(f" v{r.version}  {r.title.say(lang)}")))
     out.print(f"{_t('file')}: {ruleset.files[r.id]}")
     out.print(
         f"{_t('severity')}: {r.severity.value}  {_t('status')}: {r.status.value}  {_t('entity')}: {r.entity.value}"
@@ -410,7 +419,7 @@ def validate_rules(
     if problems:
         err.print(_t("invalid", n=len(problems)))
         for p in problems:
-            err.print(f"  {p}", markup=False)
+            err.print(f"  {p}")
         raise typer.Exit(int(RuleError.exit_code))
     err.print(_t("valid", n=len(ruleset)))
 
@@ -422,16 +431,18 @@ def test_rules(
         list[Path] | None, typer.Argument(help="Rule folders or files (default: the shipped pack).")
     ] = None,
     only: Annotated[str | None, typer.Option("--only", help="Only these rule ids, comma-separated.")] = None,
+    rule_timeout: RuleTimeoutOption = None,
 ) -> None:
     """Run each rule's own cases and report per rule. 运行每条规则自带的用例。"""
     from coaltrace.rules import load_rules, run_rule_tests
+    from coaltrace.rules.config import DEFAULT_RULE_TIMEOUT_S
 
     ids = [s.strip() for s in only.split(",") if s.strip()] if only else None
-    reports = run_rule_tests(load_rules(dirs), ids)
+    reports = run_rule_tests(load_rules(dirs), ids, timeout_s=rule_timeout or DEFAULT_RULE_TIMEOUT_S)
     failed = 0
     for rep in reports:
         mark = _t("case_ok") if rep.ok else _t("case_fail")
-        out.print(f"{mark:6} {rep.rule_id} ({len(rep.cases)})", markup=False)
+        out.print(f"{mark:6} {rep.rule_id} ({len(rep.cases)})")
         for c in rep.cases:
             if c.ok:
                 continue
@@ -441,7 +452,7 @@ def test_rules(
                 ids_ = getattr(c, key)
                 if ids_:
                     reasons.append(_t(key, ids=", ".join(ids_)))
-            out.print(f"         - {c.case}: {'; '.join(r for r in reasons if r)}", markup=False)
+            out.print(f"         - {c.case}: {'; '.join(r for r in reasons if r)}")
     cases = sum(len(r.cases) for r in reports)
     err.print(_t("tests_summary", rules=len(reports), cases=cases, failed=failed))
     if failed:

@@ -32,7 +32,9 @@ MESSAGES = {
 @handle_errors
 def sample(
     outdir: Annotated[Path, typer.Argument(help="Folder to write the sample into (must be empty unless --force).")],
-    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same files.")] = 42,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Random seed, 0 or more; the same seed gives the same files.")
+    ] = 42,
     scale: Annotated[
         float,
         typer.Option("--scale", help="1.0 is a realistic Jincheng month (~300,000 trips); 0.01 is a quick test month."),
@@ -47,15 +49,8 @@ def sample(
 
     summary = write_sample(outdir, seed=seed, scale=scale, province=province, force=force)
     lang = state.lang
-    err.print(
-        say(MESSAGES, "done", lang, seed=summary.seed, scale=summary.scale, outdir=summary.outdir), highlight=False
-    )
+    err.print(say(MESSAGES, "done", lang, seed=summary.seed, scale=summary.scale, outdir=summary.outdir))
     for table, files in summary.files.items():
-        err.print(
-            say(MESSAGES, "table", lang, table=table, files=len(files), rows=summary.rows[table]), highlight=False
-        )
-    err.print(
-        say(MESSAGES, "truth", lang, cases=summary.cases, truth=summary.truth_rows, q=summary.quarantined),
-        highlight=False,
-    )
-    err.print(say(MESSAGES, "credit", lang), highlight=False)
+        err.print(say(MESSAGES, "table", lang, table=table, files=len(files), rows=summary.rows[table]))
+    err.print(say(MESSAGES, "truth", lang, cases=summary.cases, truth=summary.truth_rows, q=summary.quarantined))
+    err.print(say(MESSAGES, "credit", lang))

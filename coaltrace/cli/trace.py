@@ -4,15 +4,20 @@ more than they had."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from coaltrace.cli.app import app
-from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state
+from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, printable, state, styled
 from coaltrace.errors import UsageError
 from coaltrace.i18n import say
+
+if TYPE_CHECKING:
+    from coaltrace.period import Period
+    from coaltrace.store import Store
 
 LABELS = {
     "facility": ("单位", "facility"),
@@ -142,14 +147,36 @@ def _origin_cells(row: dict[str, Any]) -> list[str]:
     ]
 
 
-def _period(store: Any, text: str | None) -> Any:
-    """The period to show; when --period was left out, say on stderr which one was taken and why."""
+def _open_for(db: Path | None, period: str | None, setting: dict[str, Any] | None) -> tuple[Store, Period]:
+    """The store, read-only when the period's provenance is current (a read-only file, or beside
+    an analyst's read-only connection, will do), for writing only when it must be built first;
+    and the period, saying on stderr which one was taken when --period was left out."""
+    from coaltrace.errors import CannotWriteError
+    from coaltrace.provenance.current import is_current
     from coaltrace.provenance.report import choose_period
+    from coaltrace.store import Store
 
-    choice = choose_period(store, text)
-    if choice.how != "given":
-        err.print(_t(f"period_{choice.how}", period=choice.period.label), markup=False)
-    return choice.period
+    reader = Store(db, read_only=True)
+    try:
+        choice = choose_period(reader, period)
+        if choice.how != "given":
+            err.print(_t(f"period_{choice.how}", period=choice.period.label))
+        p = choice.period
+        if is_current(reader, p, setting):
+            return reader, p
+    except BaseException:
+        reader.close()
+        raise
+    reader.close()
+    try:
+        return Store(db, must_exist=True), p
+    except CannotWriteError as e:
+        raise CannotWriteError(
+            f"{e.message}; the provenance of {p.label} is not built yet, and building it writes to the database",
+            zh=f"{e.zh}；{p.label} 的来源追溯尚未计算，计算结果需要写入数据库",
+            hint=f"Run `coaltrace audit --period {p.label}` where the database may be written, then read it anywhere.",
+            hint_zh=f"请在可写入数据库的地方先运行 `coaltrace audit --period {p.label}`，之后即可在任何地方只读查看。",
+        ) from None
 
 
 @app.command()
@@ -166,11 +193,10 @@ def balance(
     """The mass balance of every facility in a period. 各单位物料平衡。"""
     from coaltrace.provenance.report import balance_rows
     from coaltrace.rules.config import provenance_setting
-    from coaltrace.store import Store
 
     setting, source = provenance_setting(config)
-    with Store(db, must_exist=True) as store:
-        p = _period(store, period)
+    store, p = _open_for(db, period, setting)
+    with store:
         rows = balance_rows(store, p, kind, setting, source=source)
     if json:
         print_json(rows)
@@ -217,23 +243,26 @@ def yard(
     """The inspector's page of one facility: status, licences, suppliers, origins, open findings. 现场检查页。"""
     from coaltrace.inspect import yard_page
     from coaltrace.rules.config import provenance_setting
-    from coaltrace.store import Store
 
     setting, source = provenance_setting(config)
-    with Store(db, must_exist=True) as store:
-        page = yard_page(store, facility, _period(store, period), setting, source=source)
+    store, p = _open_for(db, period, setting)
+    with store:
+        page = yard_page(store, facility, p, setting, source=source)
     if json:
         print_json(page)
         return
+    heading = _t(
+        "yard_title",
+        facility="",
+        period=page["period"],
+        share=_pct(page["licensed_share"]),
+        unsourced=_num(page["tonnes_at_risk"]),
+    ).strip()
     out.print(
-        f"[bold]{facility} {page.get('name') or ''}[/] ({page.get('kind') or ''}) — "
-        + _t(
-            "yard_title",
-            facility="",
-            period=page["period"],
-            share=_pct(page["licensed_share"]),
-            unsourced=_num(page["tonnes_at_risk"]),
-        ).strip()
+        Text.assemble(
+            styled(f"{facility} {page.get('name') or ''}", "bold"),
+            printable(f" ({page.get('kind') or ''}) — {heading}"),
+        )
     )
     out.print(
         _t(
@@ -314,7 +343,6 @@ def trace(
     """Trace a facility's coal to its origins (or its destinations), with shares and heaviest paths. 追溯来源。"""
     from coaltrace.provenance.report import trace_report
     from coaltrace.rules.config import provenance_setting
-    from coaltrace.store import Store
 
     if upstream and downstream:
         raise UsageError(_t("both"))
@@ -322,8 +350,8 @@ def trace(
         raise UsageError(_t("policy"))
     direction = "downstream" if downstream else "upstream"
     setting, source = provenance_setting(config)
-    with Store(db, must_exist=True) as store:
-        p = _period(store, period)
+    store, p = _open_for(db, period, setting)
+    with store:
         result = trace_report(store, facility, p, direction, depth, policy, setting, source=source)  # type: ignore[arg-type]
     if json:
         print_json(result)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import suppress
 from pathlib import Path
 
+from coaltrace.errors import CannotWriteError, refused_write
 from coaltrace.paths import output_dir
 from coaltrace.period import Period
 from coaltrace.report.model import Report, build_report
@@ -16,9 +19,26 @@ def write_report(store: Store, period: Period, outdir: Path, lang: str, *, credi
     r = build_report(store, period, credit=credit)
     output_dir(outdir)
     md, page = outdir / "report.md", outdir / "report.html"
-    md.write_text(to_markdown(r, lang), encoding="utf-8")
-    page.write_text(to_html(r, lang), encoding="utf-8")
+    _write_whole(md, to_markdown(r, lang))
+    _write_whole(page, to_html(r, lang))
     return [md, page]
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """All of TEXT or nothing: a report cut short by a full disk must not pass for a whole one."""
+    part = path.with_name(f".{path.name}.part")
+    try:
+        part.write_text(text, encoding="utf-8")
+        os.replace(part, path)
+    except OSError as e:
+        with suppress(OSError):
+            part.unlink(missing_ok=True)
+        raise refused_write(e) or CannotWriteError(
+            f"cannot write {path}: {e.strerror or e}",
+            zh=f"无法写入 {path}：{e.strerror or e}",
+            hint="Name a folder you may write with --out.",
+            hint_zh="请用 --out 指定一个可写入的文件夹。",
+        ) from None
 
 
 __all__ = ["Report", "build_report", "to_html", "to_markdown", "write_report"]

@@ -98,11 +98,13 @@ def _refs(evidence: Any, limit: int = 3) -> str:
     return ", ".join(refs) + (f" (+{more})" if more > 0 and refs else "")
 
 
-def _tonnes_cell(tonnes: float | None, role: str, lang: str) -> str:
+def _tonnes_cell(tonnes: float | None, role: str | None, lang: str) -> str:
     """Tonnes with what they are: counted at their origin, or carried and on records (never added)."""
     if tonnes is None or role == "none":
         return ""
-    label = "" if role == "origin" else f" {_t(f'role_{role}', lang)}"
+    # A finding stored before tonnes had roles says nothing of its tonnes: they are its records'.
+    role = role or "records"
+    label = "" if role == "origin" else " " + _t(f"role_{role}", lang)
     return _num(tonnes) + label
 
 
@@ -271,27 +273,37 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
     return out
 
 
-def to_markdown(r: Report, lang: str) -> str:
-    def cell(s: str) -> str:
-        return s.replace("|", "\\|").replace("\n", " ")
+# Markdown that data could use to become something else: a link or image (`[`, `]`, which also
+# fetch a tracking pixel), code (`` ` ``), and the backslash that would undo an escape. Emphasis
+# (`*`, `_`) is left alone: it changes no meaning, and ids like mine_over_capacity stay searchable.
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`[]"})
 
+
+def md_text(text: str) -> str:
+    """Text from data as Markdown that renders exactly as that text: HTML escaped (no `<script>`,
+    no `<img onerror>`), Markdown links and code defused, one line, and no `|` to end a table cell."""
+    one_line = " ".join(text.splitlines())
+    return html.escape(one_line, quote=False).translate(_MARKDOWN_SPECIAL).replace("|", "\\|")
+
+
+def to_markdown(r: Report, lang: str) -> str:
     lines = [
-        f"# {_t('title', lang, period=r.period)}",
+        f"# {md_text(_t('title', lang, period=r.period))}",
         "",
-        _t("meta", lang, db=r.db, at=r.generated_at.isoformat(sep=" "), version=r.version),
+        md_text(_t("meta", lang, db=r.db, at=r.generated_at.isoformat(sep=" "), version=r.version)),
         "",
     ]
     for heading, cols, rows, note in _sections(r, lang):
-        lines += [f"## {heading}", ""]
+        lines += [f"## {md_text(heading)}", ""]
         if note:
-            lines += [note, ""]
+            lines += [md_text(note), ""]
         if cols:
-            lines.append("| " + " | ".join(map(cell, cols)) + " |")
+            lines.append("| " + " | ".join(map(md_text, cols)) + " |")
             lines.append("|" + "---|" * len(cols))
-            lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
+            lines += ["| " + " | ".join(map(md_text, row)) + " |" for row in rows]
             lines.append("")
     if r.credit:
-        lines += ["---", "", r.credit, ""]
+        lines += ["---", "", md_text(r.credit), ""]
     return "\n".join(lines)
 
 

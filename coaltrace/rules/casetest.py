@@ -15,6 +15,7 @@ from coaltrace.contract import TABLES
 from coaltrace.errors import CoaltraceError
 from coaltrace.period import Period
 from coaltrace.rules import coverage
+from coaltrace.rules.config import DEFAULT_RULE_TIMEOUT_S
 from coaltrace.rules.load import RuleSet
 from coaltrace.rules.model import Rule, RuleCase
 from coaltrace.rules.runner import prepare, run_rule_query
@@ -67,7 +68,10 @@ def insert_rows(store: Store, tables: dict[str, list[dict[str, object]]]) -> Non
         )
 
 
-def run_case(rule: Rule, case: RuleCase, *, source: Path | None = None) -> CaseResult:
+def run_case(
+    rule: Rule, case: RuleCase, *, source: Path | None = None, timeout_s: float = DEFAULT_RULE_TIMEOUT_S
+) -> CaseResult:
+    """One case in a store of its own, the rule run in the same sandbox as in an audit."""
     try:
         with Store(":memory:") as store:
             insert_rows(store, case.tables)
@@ -76,7 +80,7 @@ def run_case(rule: Rule, case: RuleCase, *, source: Path | None = None) -> CaseR
             # As in an audit: a rule whose data is missing judges nothing.
             if coverage.measure(store, period, [rule]).stopped_by(rule.id):
                 return _result(rule, case, set(), {})
-            rows = run_rule_query(store, rule, rule.param_values(case.params), source=source)
+            rows = run_rule_query(store, rule, rule.param_values(case.params), source=source, timeout_s=timeout_s)
             ids = [str(v) for v in rows.column("entity_id").to_pylist() if v is not None]
             severities: dict[str, set[str]] = {}
             if "severity" in rows.column_names:
@@ -111,13 +115,15 @@ def _rank(sev: str) -> int:
     return {"low": 1, "medium": 2, "high": 3, "critical": 4}.get(sev, 0)
 
 
-def run_rule_tests(ruleset: RuleSet, only: Iterable[str] | None = None) -> list[RuleTestReport]:
-    """Every case of every rule (or of ONLY), in rule order."""
+def run_rule_tests(
+    ruleset: RuleSet, only: Iterable[str] | None = None, *, timeout_s: float = DEFAULT_RULE_TIMEOUT_S
+) -> list[RuleTestReport]:
+    """Every case of every rule (or of ONLY), in rule order; each case's query stops after TIMEOUT_S."""
     chosen = [ruleset.get(r) for r in only] if only else list(ruleset)
     reports = []
     for rule in chosen:
         report = RuleTestReport(rule.id)
         for case in rule.tests:
-            report.cases.append(run_case(rule, case, source=ruleset.files.get(rule.id)))
+            report.cases.append(run_case(rule, case, source=ruleset.files.get(rule.id), timeout_s=timeout_s))
         reports.append(report)
     return reports

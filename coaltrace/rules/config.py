@@ -9,6 +9,9 @@
     period = "2021-12"         # optional: only when the audited period lies inside it
     reason = "night transport allowed during the 2021 winter supply order"
 
+    [rules]
+    timeout_s = 300            # a rule still running after this many seconds is stopped
+
 What was in force for a rule is recorded with each of its findings.
 """
 
@@ -21,6 +24,12 @@ from typing import Any
 
 from coaltrace.errors import Location, UsageError
 from coaltrace.period import Period
+
+# Long enough for any sane rule on a province's year; short enough that a query that
+# never ends does not hold the database until someone notices.
+DEFAULT_RULE_TIMEOUT_S = 300.0
+# A week: more is a typing mistake (and more than a timer can wait).
+MAX_RULE_TIMEOUT_S = 7 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,7 @@ class AuditConfig:
     # Passed through untouched to the provenance builder.
     provenance: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
+    rule_timeout_s: float = DEFAULT_RULE_TIMEOUT_S
 
     def rule_off(self, rule_id: str, period: Period) -> Disable | None:
         """The entry that turns the whole rule off for this period, if any."""
@@ -77,26 +87,32 @@ def load_config(path: Path | None) -> AuditConfig:
     where = Location(file=str(path))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise UsageError(
             f"no config file at {path}",
             zh=f"{path} 处没有配置文件",
             hint="Give --config an existing TOML file.",
             hint_zh="请用 --config 指定一个存在的 TOML 文件。",
         ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(
+            f"cannot read the config file {path}: {getattr(e, 'strerror', None) or e}",
+            zh=f"无法读取配置文件 {path}：{getattr(e, 'strerror', None) or e}",
+        ) from None
     except tomllib.TOMLDecodeError as e:
         raise UsageError(f"the config file is not valid TOML: {e}", location=where) from None
-    unknown = set(data) - {"params", "disable", "provenance"}
+    unknown = set(data) - {"params", "disable", "provenance", "rules"}
     if unknown:
         raise UsageError(
             f"unknown section(s) {', '.join(sorted(unknown))}",
             location=where,
-            hint="The config knows [params], [[disable]] and [provenance].",
+            hint="The config knows [params], [[disable]], [provenance] and [rules].",
         )
     for section, shape, example in (
         ("params", dict, "[params]"),
         ("disable", list, "[[disable]]"),
         ("provenance", dict, "[provenance]"),
+        ("rules", dict, "[rules]"),
     ):
         if section in data and not isinstance(data[section], shape):
             raise UsageError(
@@ -127,7 +143,25 @@ def load_config(path: Path | None) -> AuditConfig:
         if entry.get("period"):
             Period.parse(entry["period"])
         disables.append(Disable(**entry))
-    return AuditConfig(params=params, disables=tuple(disables), provenance=provenance, source=str(path))
+    return AuditConfig(
+        params=params,
+        disables=tuple(disables),
+        provenance=provenance,
+        source=str(path),
+        rule_timeout_s=_rule_timeout(data.get("rules", {}), where),
+    )
+
+
+def _rule_timeout(section: dict[str, Any], where: Location) -> float:
+    unknown = set(section) - {"timeout_s"}
+    value = section.get("timeout_s", DEFAULT_RULE_TIMEOUT_S)
+    if unknown or isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_RULE_TIMEOUT_S:
+        raise UsageError(
+            f"[rules] knows one setting, timeout_s: the seconds a rule may run, above 0 and at most {MAX_RULE_TIMEOUT_S:g}",
+            zh=f"[rules] 只有一项设置 timeout_s：每条规则最多运行的秒数，须大于 0 且不超过 {MAX_RULE_TIMEOUT_S:g}",
+            location=where,
+        )
+    return float(value)
 
 
 def provenance_setting(path: Path | None) -> tuple[dict[str, Any] | None, str | None]:

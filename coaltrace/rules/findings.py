@@ -193,8 +193,14 @@ class FindingFilter:
 
 
 def query_findings(store: Store, f: FindingFilter | None = None) -> list[dict[str, Any]]:
-    """Findings, worst first (severity, tonnes at risk), then by id for a stable order."""
-    ensure_tables(store)
+    """Findings, worst first (severity, tonnes at risk), then by id for a stable order.
+
+    Reads only (the store may be read-only): no findings table yet means no findings.
+    """
+    if not store.con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'findings' AND NOT temporary"
+    ).fetchall():
+        return []
     f = f or FindingFilter()
     conditions: list[tuple[str, object]] = [
         ("period = ?", f.period),

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from coaltrace.errors import Location, RuleError, UsageError
 from coaltrace.paths import shipped
 from coaltrace.rules.model import Rule
+from coaltrace.rules.sandbox import check_rule_sql
 from coaltrace.rules.sql import RuleSQLError, parse_select, placeholders, render, tables_read
 from coaltrace.rules.views import VIEWS, tables_behind
 
@@ -91,7 +92,7 @@ def _key_line(root: yaml.Node, key: str, offset: int | None) -> int | None:
 
 
 def check_query(rule: Rule) -> list[tuple[str, int | None, str]]:
-    """Problems of a rule's SQL as (key, query line, message): parameters, read-only, views, columns."""
+    """Problems of a rule's SQL as (key, query line, message): parameters, the sandbox, columns."""
     problems: list[tuple[str, int | None, str]] = []
     used = placeholders(rule.query)
     for name in used:
@@ -101,19 +102,14 @@ def check_query(rule: Rule) -> list[tuple[str, int | None, str]]:
     if unused:
         problems.append(("params", None, f"params: declared but not used in the query: {', '.join(sorted(unused))}"))
     try:
-        tree = parse_select(render(rule.query, rule.param_values()))
+        sql = render(rule.query, rule.param_values())
+        refused, _ = check_rule_sql(sql, VIEWS)
+        if refused:
+            return problems + [("query", e.line, f"query: {e}") for e in refused]
+        tree = parse_select(sql)
     except RuleSQLError as e:
         problems.append(("query", e.line, f"query: {e}"))
         return problems
-    unknown = tables_read(tree) - set(VIEWS)
-    if unknown:
-        problems.append(
-            (
-                "query",
-                None,
-                f"query: reads {', '.join(sorted(unknown))}, which are not audit views (the views: {', '.join(VIEWS)})",
-            )
-        )
     unread = set(rule.requires) - tables_behind(tables_read(tree))
     if unread:
         problems.append(("requires", None, f"requires: the query reads nothing of {', '.join(sorted(unread))}"))

@@ -1,10 +1,9 @@
-"""Running rules: coverage first, then each rule read-only, findings stored per period.
+"""Running rules: coverage first, then each rule in the sandbox, findings stored per period.
 
-Read-only is enforced twice: the query must parse as a single SELECT with no
-statement or function that writes or reaches outside the store
-(`coaltrace.rules.sql.parse_select`), and it runs inside a transaction that is
-always rolled back, so even a construct the check missed cannot change the
-store. Only the engine writes, and only the findings.
+A rule query can only read the audit views: `coaltrace.rules.sandbox` checks
+what it names and what it binds to, and runs it on a connection that can no
+longer reach outside the store, in a transaction that is always rolled back,
+under a time limit. Only the engine writes, and only the findings.
 
 Before any rule runs, the audit measures what the period's data covers
 (`coaltrace.rules.coverage`): a rule whose inputs are missing does not run
@@ -27,13 +26,14 @@ from coaltrace.errors import Location, RuleError, UsageError
 from coaltrace.numbers import tidy
 from coaltrace.period import Period
 from coaltrace.rules import coverage
-from coaltrace.rules.config import AuditConfig
+from coaltrace.rules.config import DEFAULT_RULE_TIMEOUT_S, AuditConfig
 from coaltrace.rules.findings import NAMES, Staging, ensure_tables, group_rows
 from coaltrace.rules.load import RuleSet, load_rules
 from coaltrace.rules.model import Rule, Severity
+from coaltrace.rules.sandbox import RuleTimeoutError, check_rule_sql, run_sandboxed
 from coaltrace.rules.sql import RuleSQLError, parse_select, render
 from coaltrace.rules.summary import counted_once
-from coaltrace.rules.views import create_views
+from coaltrace.rules.views import VIEWS, create_views
 from coaltrace.rules.zones import build_zone_tables
 from coaltrace.store import Store
 
@@ -152,26 +152,43 @@ def prepare(store: Store, period: Period, config: AuditConfig | None = None, *, 
     build_zone_tables(store.con)
 
 
-def run_rule_query(store: Store, rule: Rule, values: dict[str, Any], *, source: Path | None = None) -> pa.Table:
-    """The rule's rows, read in a transaction that is rolled back whatever the query did."""
+def run_rule_query(
+    store: Store,
+    rule: Rule,
+    values: dict[str, Any],
+    *,
+    source: Path | None = None,
+    timeout_s: float = DEFAULT_RULE_TIMEOUT_S,
+) -> pa.Table:
+    """The rule's rows, read in the sandbox (`coaltrace.rules.sandbox`): checked, bound, locked, timed."""
     where = Location(file=str(source) if source else rule.id)
     try:
+        # Checked again with the values it runs with: a --param value is the user's text.
         sql = render(rule.query, values)
+        refused, views_read = check_rule_sql(sql, VIEWS)
+        if refused:
+            raise refused[0]
         parse_select(sql)
     except RuleSQLError as e:
-        raise RuleError(f"rule {rule.id}: {e}", location=where) from None
-    con = store.con
-    con.execute("BEGIN TRANSACTION")
+        line = f" (line {e.line} of its query)" if e.line else ""
+        raise RuleError(f"rule {rule.id}{line}: {e}", location=where) from None
     try:
-        return con.sql(f"SELECT * FROM ({sql}) AS rule_rows").to_arrow_table()
-    except Exception as e:
+        return run_sandboxed(store.con, sql, views_read, timeout_s)
+    except RuleTimeoutError as e:
         raise RuleError(
-            f"rule {rule.id} failed: {str(e).splitlines()[0]}",
+            f"rule {rule.id} {e}",
+            zh=f"规则 {rule.id} 运行超过时限 {timeout_s:g} 秒，已中止",
+            location=where,
+            hint="Give it more time (audit --rule-timeout SECONDS, or timeout_s under [rules] in coaltrace.toml), "
+            "or make its query cheaper; `coaltrace rules test` runs its cases.",
+            hint_zh="可放宽时限（audit --rule-timeout 秒数，或 coaltrace.toml 的 [rules] timeout_s），或简化该规则的查询。",
+        ) from None
+    except RuleSQLError as e:
+        raise RuleError(
+            f"rule {rule.id} failed: {e}",
             location=where,
             hint="Run `coaltrace rules test` on the rule; check the view and column names in docs/rules.md.",
         ) from None
-    finally:
-        con.execute("ROLLBACK")
 
 
 def run_audit(
@@ -226,7 +243,9 @@ def run_audit(
             )
             continue
         t0 = time.perf_counter()
-        rows = run_rule_query(store, rule, values[rule.id], source=ruleset.files.get(rule.id))
+        rows = run_rule_query(
+            store, rule, values[rule.id], source=ruleset.files.get(rule.id), timeout_s=config.rule_timeout_s
+        )
         unjudged = sorted(
             {d.county for d in config.counties_off(rule.id, p) if d.county} | set(cov.counties_unjudged(rule.id))
         )

@@ -1,8 +1,10 @@
-"""Rule SQL: parameters in, read-only check, the tables it reads, the Spark form.
+"""Rule SQL: parameters in, the query's shape, the tables it reads, the Spark form.
 
 A rule's query is written for DuckDB in plain SQL so that sqlglot can carry it
 to Spark unchanged. Parameters appear as `${name}` and are rendered as SQL
 literals before anything parses the query, so every dialect sees constants.
+What a query may call and read is decided by DuckDB's own reading of it, in
+`coaltrace.rules.sandbox`.
 """
 
 from __future__ import annotations
@@ -16,61 +18,6 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError
 
 PLACEHOLDER = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
-
-# Statements and functions that write, reach outside the store, or change the
-# session. A rule that names any of them is refused before it runs.
-_FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = tuple(
-    getattr(exp, name)
-    for name in (
-        "Insert",
-        "Update",
-        "Delete",
-        "Merge",
-        "Create",
-        "Drop",
-        "Alter",
-        "TruncateTable",
-        "Copy",
-        "Attach",
-        "Detach",
-        "Pragma",
-        "Set",
-        "Use",
-        "Command",
-        "Transaction",
-        "Commit",
-        "Rollback",
-        "Install",
-        "Load",
-        "Export",
-        "Describe",
-        "Summarize",
-    )
-    if hasattr(exp, name)
-)
-_FORBIDDEN_FUNCTIONS = frozenset(
-    {
-        "read_csv",
-        "read_csv_auto",
-        "read_parquet",
-        "read_json",
-        "read_json_auto",
-        "read_text",
-        "read_blob",
-        "read_ndjson",
-        "parquet_scan",
-        "glob",
-        "query",
-        "query_table",
-        "sniff_csv",
-        "nextval",
-        "setseed",
-        "currval",
-        "sql_auto_complete",
-        "duckdb_secrets",
-        "getenv",
-    }
-)
 
 
 class RuleSQLError(ValueError):
@@ -115,7 +62,7 @@ def _line_of(sql: str, offset: int) -> int:
 
 
 def parse_select(sql: str) -> exp.Query:
-    """The query's tree, if it is one read-only SELECT (or WITH ... SELECT, or a set operation)."""
+    """The query's tree, if sqlglot reads it as one SELECT (or WITH ... SELECT, or a set operation)."""
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb", error_level=ErrorLevel.RAISE) if s is not None]
     except ParseError as e:
@@ -128,15 +75,6 @@ def parse_select(sql: str) -> exp.Query:
     tree = statements[0]
     if not isinstance(tree, exp.Query):
         raise RuleSQLError(f"the query must be a SELECT (or WITH ... SELECT), not {tree.key.upper()}")
-    for node in tree.walk():
-        if isinstance(node, _FORBIDDEN_NODES):
-            raise RuleSQLError(f"a rule may only read: {node.key.upper()} is not allowed")
-        if isinstance(node, exp.Func):
-            name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
-            if name in _FORBIDDEN_FUNCTIONS:
-                raise RuleSQLError(f"a rule may only read the store: {name}() is not allowed")
-        if isinstance(node, exp.Table) and (node.args.get("catalog") or isinstance(node.this, exp.Literal)):
-            raise RuleSQLError(f"a rule may only read the audit views, not {node.sql(dialect='duckdb')}")
     return tree
 
 

@@ -10,6 +10,7 @@ import polars as pl
 from pydantic import BaseModel
 
 from coaltrace.errors import UsageError
+from coaltrace.export import spreadsheet_frame
 from coaltrace.paths import output_dir
 from coaltrace.sample import records
 from coaltrace.sample.month import Month, build_month
@@ -112,9 +113,11 @@ def write_sample(
     write_power(out, power)
     write_gps(out, gps)
     write_zones(out, zones)
-    found.write_csv(outdir / "truth.csv")
-    pl.DataFrame(
-        out.quarantine, schema={"file": pl.String, "line": pl.Int64, "column": pl.String, "reason": pl.String}
+    spreadsheet_frame(found).write_csv(outdir / "truth.csv")
+    spreadsheet_frame(
+        pl.DataFrame(
+            out.quarantine, schema={"file": pl.String, "line": pl.Int64, "column": pl.String, "reason": pl.String}
+        )
     ).write_csv(outdir / "quarantine_expected.csv")
     summary = SampleSummary(
         outdir=str(outdir),

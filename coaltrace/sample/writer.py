@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from coaltrace.export import spreadsheet_frame
 from coaltrace.sample.records import to_time
 
 PRODUCT_ZH = {"raw": "原煤", "washed": "洗精煤", "mixed": "混煤", "coke": "焦炭", "other": "其他"}
@@ -56,7 +57,7 @@ class Output:
 
 def write_csv(path: Path, df: pl.DataFrame, encoding: str) -> None:
     # One encode call per file: polars builds the text, Python's codec re-encodes it.
-    path.write_bytes(df.write_csv().encode(encoding))
+    path.write_bytes(spreadsheet_frame(df).write_csv().encode(encoding))
 
 
 def date_style(ts: pl.Expr, style: str) -> pl.Expr:

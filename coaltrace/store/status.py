@@ -7,7 +7,6 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from coaltrace.contract import TABLES
-from coaltrace.errors import UsageError
 from coaltrace.store.db import Store
 
 
@@ -33,23 +32,7 @@ class StoreStatus(BaseModel):
     quarantine: dict[str, int]  # source file name -> quarantined rows
 
 
-def _require_schema(store: Store) -> None:
-    # A read-only store does not create the schema: a DuckDB file made by something
-    # else (or by hand) has none, and is not ours to report on.
-    found = store.con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('meta', 'loaded_files', 'quarantine')"
-    ).fetchone()[0]  # type: ignore[index]
-    if found < 3:
-        raise UsageError(
-            f"{store.path} is a DuckDB database, but not a coaltrace one",
-            zh=f"{store.path} 是 DuckDB 数据库，但不是 coaltrace 数据库",
-            hint="Point --db / COALTRACE_DB at the database `coaltrace load` wrote.",
-            hint_zh="请用 --db / COALTRACE_DB 指向由 coaltrace load 生成的数据库。",
-        )
-
-
 def store_status(store: Store) -> StoreStatus:
-    _require_schema(store)
     tables: dict[str, TableStatus] = {}
     for t in TABLES.values():
         rows = store.con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]  # type: ignore[index]
@@ -79,7 +62,6 @@ def store_status(store: Store) -> StoreStatus:
 
 
 def quarantined_rows(store: Store, *, file: str | None = None, limit: int | None = None) -> list[dict[str, object]]:
-    _require_schema(store)
     sql = (
         "SELECT table_name, file, sheet, line, column_name, raw_value, reason FROM quarantine"
         + (" WHERE file = ?" if file else "")
