@@ -59,7 +59,9 @@ class Period:
             start, last = _month_start(a), _month_start(b)
             if last < start:
                 raise UsageError(f"period {text!r} ends before it starts", zh=f"期间 {text!r} 的结束早于开始")
-            return cls(start, _next_month(last), f"{start:%Y-%m}..{last:%Y-%m}")
+            # One month written as a range is that month: one label, so the same findings and ids.
+            label = f"{start:%Y-%m}" if start == last else f"{start:%Y-%m}..{last:%Y-%m}"
+            return cls(start, _next_month(last), label)
         if _YEAR.match(text):
             y = _year(text, int(text))
             return cls(date(y, 1, 1), date(y + 1, 1, 1), text)

@@ -274,12 +274,15 @@ def test_trace_and_yard_keep_the_audits_config_and_record_it(tmp_path: Path) -> 
     with Store(db, read_only=True) as store:
         (run,) = store.query("SELECT config, config_source FROM provenance_runs WHERE period = '2021-12'")
     assert run["config_source"] == str(config) and json.loads(run["config"])["yields"]["washery"] == 0.7
-    # An explicit config rebuilds with its own settings.
+    # Another config on a reading command does not silently rebuild beside the audit's findings: it says so.
     other = tmp_path / "other.toml"
     other.write_text("[provenance]\n", encoding="utf-8")
-    page = json.loads(
-        cli("yard", "W1", "--period", "2021-12", "--config", str(other), "--db", str(db), "--json").stdout
-    )
+    r = cli("yard", "W1", "--period", "2021-12", "--config", str(other), "--db", str(db), "--json")
+    assert json.loads(r.stdout)["unsourced_t"] == pytest.approx(1550 - 0.7 * 1000)
+    assert "built by the last audit with" in r.stderr and str(config) in r.stderr
+    # The audit with the other config rebuilds, and the yard page follows it.
+    audit(db, "2021-12", "--config", str(other))
+    page = json.loads(cli("yard", "W1", "--period", "2021-12", "--db", str(db), "--json").stdout)
     assert page["unsourced_t"] == pytest.approx(1550 - 0.85 * 1000)
 
 
@@ -309,6 +312,8 @@ def test_every_origin_keeps_its_name_beyond_the_tracked_budget(tmp_path: Path) -
         (["--param", "flow_carries_unsourced.policy=tiant"], "not one of proportional, taint"),
         (["--only", ""], "--only names no rule"),
         (["--only", " , "], "--only names no rule"),
+        (["--param", "trip_starts_in_zone.zone_kinds=bogus"], "'bogus' is not one of closed_mine"),
+        (["--param", "trip_starts_in_zone.zone_kinds="], "name at least one of closed_mine"),
     ],
 )
 def test_bad_parameters_are_usage_errors_naming_what_is_allowed(tmp_path: Path, args: list[str], says: str) -> None:
@@ -328,3 +333,111 @@ def test_an_empty_period_or_rules_folder_is_a_usage_error(tmp_path: Path) -> Non
     empty.mkdir()
     r = cli("audit", "--period", "2021-12", "--db", str(db), "--rules", str(empty))
     assert r.exit_code == 2 and "no rule files" in r.output
+
+
+def test_a_county_whose_purchases_are_missing_is_a_gap_not_a_shortfall(tmp_path: Path) -> None:
+    # 乙县 sent its yard's intake book but no sale or trip into the county: the yard's sales are not coal from nowhere.
+    facilities = [*CHAIN_FACILITIES, ["Y9", "乙县煤场", "煤场", "乙县", "正常", ""]]
+    sales = [*CHAIN_SALES, ["S9", "2021-12-20", "Y9", "P1", "原煤", "1000"]]
+    db = load(tmp_path, facilities, CHAIN_LICENCES, sales)
+    write_csv(
+        tmp_path / "intakes.csv",
+        ["入库单号", "煤场编码", "入库时间", "供货单位编码", "入库数量"],
+        [["I1", "Y9", "2021-12-02 08:00", "M1", "1000"]],
+        encoding="gb18030",
+    )
+    assert cli("load", str(tmp_path / "intakes.csv"), "--db", str(db)).exit_code == 0
+    summary = audit(db)
+    (gap,) = [g for g in summary["data_gaps"] if g["code"] == "county_no_shipments"]
+    assert gap["subject"] == "乙县" and gap["tonnes"] == 1000 and "facility_unsourced_output" in gap["rules"]
+    about_y9 = {f["rule_id"] for f in findings(db) if f["facility_id"] == "Y9" or "Y9" in f["entity_id"]}
+    assert about_y9 == {"intake_no_waybill"}  # its intake has no waybill; its balance is not judged
+    # W1's shortfall in the other counties is still judged and counted.
+    assert summary["tonnes_at_risk_by_class"]["unsourced"] == pytest.approx(1550 - 0.85 * 1000)
+
+
+def test_a_year_with_one_month_of_data_is_judged_as_that_month(tmp_path: Path) -> None:
+    db = load(tmp_path, CHAIN_FACILITIES, CHAIN_LICENCES, CHAIN_SALES)
+    month, year = audit(db, "2021-12"), audit(db, "2021")
+    assert year["tonnes_at_risk_by_class"] == month["tonnes_at_risk_by_class"]
+    (gap,) = [g for g in year["data_gaps"] if g["code"] == "months_without_shipments"]
+    assert gap["facilities"] == 11 and gap["subject"].startswith("2021-01, ")
+    # A range of one month is that month: same label, same finding ids.
+    assert audit(db, "2021-12..2021-12")["period"] == "2021-12"
+
+
+def test_a_closed_mine_is_judged_without_any_licence_loaded(tmp_path: Path) -> None:
+    facilities = [row[:4] + ["关闭", "2021-06-30"] if row[0] == "M2" else row for row in CHAIN_FACILITIES]
+    summary = audit(load(tmp_path, facilities, [], CHAIN_SALES))
+    # M2 was shut all month: unlicensed whatever its licences; M1's production cannot be judged.
+    assert summary["tonnes_at_risk_by_class"]["unlicensed"] == 1000
+    (gap,) = [g for g in summary["data_gaps"] if g["code"] == "no_mining_licences"]
+    assert gap["facilities"] == 2 and "except on days they were shut" in gap["message"]["en"]
+
+
+def test_an_origin_rule_that_finds_several_records_of_one_facility_adds_them(tmp_path: Path) -> None:
+    db = load(
+        tmp_path, CHAIN_FACILITIES, CHAIN_LICENCES, [*CHAIN_SALES, ["S7", "2021-12-20", "M2", "P1", "原煤", "300"]]
+    )
+    rules = tmp_path / "county-rules"
+    rules.mkdir()
+    (rules / "sale_from_unlicensed_mine.yaml").write_text(
+        """id: sale_from_unlicensed_mine
+version: 1
+title: {zh: 无证煤矿的销售, en: Sale from a mine without a licence}
+description: {zh: 每笔无证煤矿的销售, en: Each sale by a mine with no licence}
+checks: {check: [2]}
+severity: high
+status: experimental
+entity: sale
+tonnes: {role: origin, class: unlicensed}
+requires: [sales]
+query: |
+  SELECT s.sale_id AS entity_id, s.seller_id AS facility_id, s.tonnes AS tonnes_at_risk,
+         s.tonnes, 'sales' AS _table, s._file, s._line
+  FROM period_sales s JOIN facilities f ON f.facility_id = s.seller_id
+  WHERE f.kind = 'mine' AND s.seller_id NOT IN (SELECT facility_id FROM coal_mining_licences)
+evidence: [tonnes]
+tests:
+  - name: a sale of a mine with no licence fires
+    tables:
+      facilities: [{facility_id: M1, name: 甲, kind: mine}, {facility_id: M2, name: 乙, kind: mine}]
+      licences: [{licence_id: C1, facility_id: M1, licence_type: mining, valid_from: 2019-01-01, valid_to: 2030-12-31}]
+      sales:
+        - {sale_id: S1, sold_at: 2021-12-02 08:00:00, seller_id: M2, buyer_id: P1, tonnes: 30}
+        - {sale_id: S2, sold_at: 2021-12-02 08:00:00, seller_id: M1, buyer_id: P1, tonnes: 30}
+    expect: [S1]
+    reject: [S2]
+""",
+        encoding="utf-8",
+    )
+    summary = audit(db, "2021-12", "--rules", str(rules))
+    # Two sales of 1,000 t and 300 t by one mine: both add up, once, to the class.
+    assert summary["tonnes_at_risk_by_class"]["unlicensed"] == 1300
+
+
+def test_the_yard_page_counts_what_the_audit_counts(tmp_path: Path) -> None:
+    # Y1 ships 50 t more than it got: a shortfall in the balance, below the rule's threshold.
+    facilities = [["M1", "甲煤矿", "煤矿", "泽州县", "正常", ""], ["Y1", "甲煤场", "煤场", "泽州县", "正常", ""]]
+    facilities.append(["P1", "甲电厂", "电厂", "泽州县", "正常", ""])
+    sales = [["S1", "2021-12-01", "M1", "Y1", "原煤", "1000"], ["S2", "2021-12-09", "Y1", "P1", "原煤", "1050"]]
+    licences = [["C1", "M1", "采矿许可证", "煤", "2019-01-01", "2021-12-31", "120"]]
+    db = load(tmp_path, facilities, licences, sales)
+    assert audit(db)["tonnes_at_risk"] == 0
+    page = json.loads(cli("yard", "Y1", "--db", str(db), "--json").stdout)
+    assert page["tonnes_at_risk"] == 0 and page["balance_at_risk"]["unsourced"] == 50
+    # A licence valid to the period's last day is valid at its end.
+    mine_page = json.loads(cli("yard", "M1", "--db", str(db), "--json").stdout)
+    assert [lic["valid_at_end"] for lic in mine_page["licences"]] == [True]
+
+
+def test_the_report_keeps_the_gaps_of_a_full_audit_after_a_partial_one(tmp_path: Path) -> None:
+    db = load(tmp_path, CHAIN_FACILITIES, CHAIN_LICENCES, CHAIN_SALES)
+    audit(db)
+    audit(db, "2021-12", "--only", "dq_negative_tonnes")
+    assert (
+        cli("--lang", "en", "report", "--period", "2021-12", "--db", str(db), "--out", str(tmp_path / "r")).exit_code
+        == 0
+    )
+    page = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert "no transports rows for 2021-12" in page and "no power rows" in page

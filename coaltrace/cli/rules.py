@@ -36,6 +36,7 @@ MESSAGES = {
     "status_ran": ("已运行", "ran"),
     "status_no_data": ("无数据未运行", "no data"),
     "status_disabled": ("已停用", "disabled"),
+    "unjudged": ("未判断的县区", "not judged in"),
     "counts_as": ("吨数含义", "tonnes are"),
     "role_origin": ("源头（计入总量）", "origin (counted)"),
     "role_carried": ("携带（不重复计）", "carried (not added)"),
@@ -210,7 +211,9 @@ def _render_audit(result: AuditResult) -> None:
             r.rule_id,
             r.title[lang],
             r.severity.value,
-            _t(f"status_{r.status}") + ("" if ran else f" ({r.reason})"),
+            _t(f"status_{r.status}")
+            + ("" if ran else f" ({r.reason})")
+            + (f" ({_t('unjudged')}: {', '.join(r.unjudged_counties)})" if r.unjudged_counties else ""),
             str(r.findings) if ran else "-",
             f"{r.tonnes_at_risk:,.3f}" if ran and r.tonnes_role != "none" else "",
             _t(f"role_{r.tonnes_role}"),
@@ -309,7 +312,7 @@ def findings(
                 justify="right" if key == "tonnes" else "left",
             )
         for r in rows:
-            tonnes = "" if r["tonnes_at_risk"] is None else f"{r['tonnes_at_risk']:,.1f}"
+            tonnes = "" if r["tonnes_at_risk"] is None else f"{r['tonnes_at_risk']:,.3f}"
             table.add_row(
                 r["finding_id"],
                 r["rule_id"],

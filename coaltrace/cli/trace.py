@@ -53,6 +53,16 @@ LABELS = {
         "许可证 {id}（{type} {mineral}）：{start} 至 {end}，期末有效：{valid}",
         "licence {id} ({type} {mineral}): {start} to {end}, valid at the period's end: {valid}",
     ),
+    "kept_build": (
+        "{period} 的来源追溯由上次审计按 {made} 计算，本命令的配置与之不同：仍按审计的结果显示，"
+        "与其问题一致；如需按新配置计算，请重新运行 coaltrace audit --config。",
+        "the provenance of {period} was built by the last audit with {made}; this command's config differs: "
+        "shown as the audit built it, which its findings rest on. To use the new config, run "
+        "`coaltrace audit --config ...` again.",
+    ),
+    "defaults": ("默认设置", "the default settings"),
+    "no_licence": ("许可证：无", "licences: none"),
+    "none_rows": ("（无）", "(none)"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
     "inflow_unrecorded": (
@@ -152,7 +162,8 @@ def _open_for(db: Path | None, period: str | None, setting: dict[str, Any] | Non
     an analyst's read-only connection, will do), for writing only when it must be built first;
     and the period, saying on stderr which one was taken when --period was left out."""
     from coaltrace.errors import CannotWriteError
-    from coaltrace.provenance.current import is_current
+    from coaltrace.provenance.config import ProvenanceConfig
+    from coaltrace.provenance.current import is_current, stored_build
     from coaltrace.provenance.report import choose_period
     from coaltrace.store import Store
 
@@ -162,7 +173,10 @@ def _open_for(db: Path | None, period: str | None, setting: dict[str, Any] | Non
         if choice.how != "given":
             err.print(_t(f"period_{choice.how}", period=choice.period.label))
         p = choice.period
-        if is_current(reader, p, setting):
+        if is_current(reader, p, setting, keep_build=True):
+            build = stored_build(reader, p)
+            if build is not None and setting is not None and ProvenanceConfig.model_validate(setting) != build.config:
+                err.print(_t("kept_build", period=p.label, made=build.config_source or _t("defaults")))
             return reader, p
     except BaseException:
         reader.close()
@@ -272,6 +286,8 @@ def yard(
             county=page.get("county") or "-",
         )
     )
+    if not page["licences"]:
+        out.print(_t("no_licence"))
     for lic in page["licences"]:
         out.print(
             _t(

@@ -43,9 +43,9 @@ class GraphData:
 
 def load_graph_data(store: Store, period: Period, config: ProvenanceConfig | None = None) -> GraphData:
     config = config or ProvenanceConfig()
-    with staged(store, period, config):
+    with staged(store, period, config) as window:
         flows = fetch_frame(store, "SELECT * FROM _ct_flows")
-        nodes = node_frame(store, period, config)
+        nodes = node_frame(store, window, config)
     return GraphData(nodes=nodes, flows=flows)
 
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from coaltrace.contract.tables import COAL_MINING_LICENCE
-from coaltrace.graph.staging import fetch_frame, period_params
-from coaltrace.period import Period
+from coaltrace.graph.staging import Window, fetch_frame
 from coaltrace.provenance.config import ProvenanceConfig
 from coaltrace.store import Store
 
@@ -64,12 +63,22 @@ WITH ids AS (
     SELECT e.seller_id AS facility_id,
            coalesce(sum(e.tonnes) FILTER (WHERE s.state = 'valid'), 0) AS licensed_sold_t,
            coalesce(sum(e.tonnes) FILTER (WHERE s.state <> 'valid'), 0) AS unlicensed_sold_t,
+           coalesce(sum(e.tonnes) FILTER (WHERE s.state IN ('closed', 'suspended', 'revoked')), 0) AS shut_sold_t,
            arg_min(s.state, (e.departed_at, e.event_id)) FILTER (WHERE s.state <> 'valid') AS first_bad
     FROM _ct_events e
     JOIN day_state s ON s.facility_id = e.seller_id AND s.d = CAST(e.departed_at AS DATE)
     GROUP BY 1
 ), last_state AS (
     SELECT facility_id, state FROM day_state WHERE d = CAST($last_day AS DATE)
+), county_of AS (
+    SELECT facility_id, any_value(county) AS county FROM facilities WHERE county IS NOT NULL GROUP BY 1
+), unrecorded_counties AS (
+    -- Counties whose facilities booked intakes while no sale or trip into the county is recorded:
+    -- their purchase records are missing from the data, not their coal from the world.
+    SELECT c.county FROM intakes i JOIN county_of c USING (facility_id)
+    WHERE i.received_at >= $start AND i.received_at < $end
+    EXCEPT
+    SELECT c.county FROM _ct_flows fl JOIN county_of c ON c.facility_id = fl.buyer_id
 )
 SELECT ids.facility_id, f.name, f.kind, f.county, f.status,
        f.facility_id IS NOT NULL AS registered,
@@ -81,6 +90,8 @@ SELECT ids.facility_id, f.name, f.kind, f.county, f.status,
            last_state.state) END AS licence_state,
        coalesce(sold.licensed_sold_t, 0) AS licensed_sold_t,
        coalesce(sold.unlicensed_sold_t, 0) AS unlicensed_sold_t,
+       coalesce(sold.shut_sold_t, 0) AS shut_sold_t,
+       f.county IN (SELECT county FROM unrecorded_counties) IS TRUE AS county_inflow_missing,
        last_state.state = 'valid' AS licensed_at_end,
        (SELECT count(*) > 0 FROM lic) AS licences_recorded
 FROM ids
@@ -94,13 +105,11 @@ ORDER BY ids.facility_id
 """
 
 
-def node_frame(store: Store, period: Period, config: ProvenanceConfig) -> pl.DataFrame:
-    """Facilities of the period with their attributes; call inside `staged(...)`."""
+def node_frame(store: Store, window: Window, config: ProvenanceConfig) -> pl.DataFrame:
+    """Facilities of the period with their attributes; call inside `staged(...)`, with the window it yields."""
     import polars as pl
 
-    p = period_params(period, config)
-    wanted = ("open_from", "start", "close_from", "end", "last_day", "days")
-    nodes = fetch_frame(store, _NODES, {k: p[k] for k in wanted})
+    nodes = fetch_frame(store, _NODES, window.params())
     return nodes.with_columns(
         pl.col("kind")
         .replace_strict(config.yields, default=config.default_yield, return_dtype=pl.Float64)

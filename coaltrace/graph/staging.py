@@ -15,9 +15,10 @@ instead of the raw tables, so all of them count the same tonnes:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from coaltrace.period import Period
@@ -111,29 +112,61 @@ WHERE pr.measure = 'physical' AND t.seller_id <> t.buyer_id
 """
 
 
-def period_params(period: Period, config: ProvenanceConfig) -> dict[str, object]:
-    return {
-        "start": period.start,
-        "end": period.end,
-        "open_from": period.start - timedelta(days=config.stock_window_days),
-        "close_from": period.end - timedelta(days=config.stock_window_days),
-        "last_day": period.end - timedelta(days=1),
-        "days": period.days,
-    }
+_COVERED = """
+SELECT DISTINCT strftime(ts, '%Y-%m') FROM (
+    SELECT sold_at AS ts FROM _ct_sales UNION ALL SELECT departed_at FROM _ct_trips
+) ORDER BY 1
+"""
+
+
+@dataclass(frozen=True)
+class Window:
+    """The part of a period the data covers, as the balance reads it.
+
+    A year audited with only December loaded is December for the balance: its
+    opening stock is the count at the start of the first month with a sale or
+    trip, its closing stock the count at the end of the last, and capacity is
+    prorated over the days of the months with shipments (`days`). `months` are
+    those months; the audit reports the others as a data gap.
+    """
+
+    period: Period
+    months: tuple[str, ...]
+    start: date
+    end: date
+    days: int
+    stock_window_days: int
+
+    @classmethod
+    def of(cls, period: Period, months: Iterable[str], stock_window_days: int) -> Window:
+        covered = tuple(m for m in months if m in period.months) or tuple(period.months)
+        first, last = Period.parse(covered[0]), Period.parse(covered[-1])
+        days = sum(Period.parse(m).days for m in covered)
+        return cls(period, covered, first.start, last.end, days, stock_window_days)
+
+    def params(self) -> dict[str, object]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "open_from": self.start - timedelta(days=self.stock_window_days),
+            "close_from": self.end - timedelta(days=self.stock_window_days),
+            "last_day": self.end - timedelta(days=1),
+            "days": self.days,
+        }
 
 
 @contextmanager
-def staged(store: Store, period: Period, config: ProvenanceConfig) -> Iterator[None]:
-    """Stage the period's shipments for the duration of the block."""
-    p = period_params(period, config)
+def staged(store: Store, period: Period, config: ProvenanceConfig) -> Iterator[Window]:
+    """Stage the period's shipments for the duration of the block; yields the window they cover."""
     con = store.con
     try:
-        con.execute(_SALES, {"start": p["start"], "end": p["end"]})
-        con.execute(_TRIPS, {"start": p["start"], "end": p["end"]})
+        con.execute(_SALES, {"start": period.start, "end": period.end})
+        con.execute(_TRIPS, {"start": period.start, "end": period.end})
         con.execute(_PAIRS, {"measure": config.flow_measure})
         con.execute(_FLOWS)
         con.execute(_EVENTS)
-        yield
+        months = [m for (m,) in con.execute(_COVERED).fetchall()]
+        yield Window.of(period, months, config.stock_window_days)
     finally:
         for name in TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {name}")

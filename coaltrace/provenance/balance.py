@@ -9,13 +9,16 @@ Any other facility that ships more than it had and got creates the shortfall
 as unsourced coal at itself. Shortfalls within `tolerance_t` are weighbridge
 rounding, not coal.
 
-Coverage comes before judgement: when most facilities of one kind that ship
-coal received none at all in the period (`ProvenanceConfig.min_inflow_coverage`),
-the data set does not record that kind's inflows (a public data set without the
-flows into preparation plants, a county that sent no purchase records). Their
-shortfalls are then `data_gap`, a gap in the data that no rule judges, rather
-than `unsourced` coal. Likewise, when no coal mining licence is loaded at all, a
-mine's production cannot be judged licensed or not: it is `data_gap` too.
+Coverage comes before judgement. A shortfall is `data_gap`, a gap in the data
+that no rule judges, rather than `unsourced` coal, where the data cannot record
+the facility's inflows: when no facility of its kind received anything in the
+period while at least `ProvenanceConfig.min_unrecorded_facilities` of them
+shipped (a public data set without the flows into preparation plants); when
+its county booked intakes but no sale or trip into the county is recorded (a
+county that sent no purchase records); and when the period has no shipment at
+all. Likewise, when no coal mining licence is loaded at all, a mine's production
+on days it was open cannot be judged licensed or not: it is `data_gap` too
+(production on days it was closed, suspended or revoked stays unlicensed).
 """
 
 from __future__ import annotations
@@ -85,17 +88,20 @@ def balance(data: GraphData, config: ProvenanceConfig) -> Balanced:
     licensed = np.where(np.isnan(capacity), lic_part, np.minimum(lic_part, np.nan_to_num(capacity)))
     over = lic_part - licensed
     unlicensed = production - lic_part
-    licences_recorded = bool(nodes["licences_recorded"].any()) if n else True
+    shut_sold = nodes["shut_sold_t"].to_numpy()
+    shut = production * np.where(sold > 0, shut_sold / np.where(sold > 0, sold, 1.0), 0.0)
+    # Without any coal licence loaded, only the days a mine was shut can be judged.
+    unjudged = 0.0 if bool(nodes["licences_recorded"].any()) or not n else unlicensed - shut
     shortfall = np.where(~is_mine & (need > config.tolerance_t), need, 0.0)
-    recorded = inflow_recorded(nodes["kind"], inflow, outflow, config)
+    recorded = inflow_recorded(nodes, inflow, outflow, config)
 
     sources = np.zeros((n, len(CLASSES)))
     sources[:, LICENSED] = licensed
     sources[:, OVER_CAPACITY] = over
-    sources[:, UNLICENSED] = unlicensed if licences_recorded else 0.0
+    sources[:, UNLICENSED] = unlicensed - unjudged
     unsourced = np.where(recorded, shortfall, 0.0)
     sources[:, UNSOURCED] = unsourced
-    sources[:, DATA_GAP] = np.where(recorded, 0.0, shortfall) + (0.0 if licences_recorded else unlicensed)
+    sources[:, DATA_GAP] = np.where(recorded, 0.0, shortfall) + unjudged
     sources[:, OPENING_STOCK] = opening
     net = Network(seller=seller, buyer=buyer, tonnes=tonnes, yield_factor=y, sources=sources)
     circular = close_loops(net)
@@ -131,20 +137,27 @@ def balance(data: GraphData, config: ProvenanceConfig) -> Balanced:
     return Balanced(ids=ids, network=net, balances=balances)
 
 
-def inflow_recorded(kind: pl.Series, inflow: np.ndarray, outflow: np.ndarray, config: ProvenanceConfig) -> np.ndarray:
-    """Per facility: are the inflows of its kind recorded in this data at all?
+def inflow_recorded(
+    nodes: pl.DataFrame, inflow: np.ndarray, outflow: np.ndarray, config: ProvenanceConfig
+) -> np.ndarray:
+    """Per facility: can the data tell what it received?
 
-    A kind is recorded when at least `min_inflow_coverage` of its facilities that
-    ship coal received some. Mines produce, so they do not count; neither do ids
-    nobody registered (no kind): an unknown party that ships is always judged.
+    Not when no facility of its kind received anything while at least
+    `min_unrecorded_facilities` of them shipped (mines produce and ids nobody
+    registered are always judged, so neither counts), not when its county booked
+    intakes with no shipment into the county on record, and not when the period
+    has no shipment at all.
     """
     import polars as pl
 
-    frame = pl.DataFrame({"kind": kind, "ships": outflow > 0, "gets": inflow > 0})
+    if not (inflow > 0).any():
+        return np.zeros(len(inflow), dtype=bool)
+    frame = pl.DataFrame({"kind": nodes["kind"], "ships": outflow > 0, "gets": inflow > 0})
     kinds = (
-        frame.filter(pl.col("ships") & pl.col("kind").is_not_null() & (pl.col("kind") != "mine"))
+        frame.filter(pl.col("kind").is_not_null() & (pl.col("kind") != "mine"))
         .group_by("kind")
-        .agg((pl.col("gets").sum() / pl.len()).alias("covered"))
-        .filter(pl.col("covered") < config.min_inflow_coverage)
+        .agg(pl.col("ships").sum().alias("shippers"), pl.col("gets").any().alias("any_inflow"))
+        .filter(~pl.col("any_inflow") & (pl.col("shippers") >= config.min_unrecorded_facilities))
     )["kind"]
-    return (~frame["kind"].is_in(kinds.to_list()).fill_null(False)).to_numpy()
+    kind_ok = ~frame["kind"].is_in(kinds.to_list()).fill_null(False).to_numpy()
+    return kind_ok & ~nodes["county_inflow_missing"].fill_null(False).to_numpy()

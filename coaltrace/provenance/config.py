@@ -33,13 +33,12 @@ class ProvenanceConfig(BaseModel):
         1, ge=0, description="A stock count this many days before the period start still opens it."
     )
     running_kinds: tuple[str, ...] = ("yard", "washery", "trader")
-    min_inflow_coverage: float = Field(
-        0.5,
-        ge=0,
-        le=1,
-        description="A kind of facility whose inflows are recorded for fewer than this share of its "
-        "facilities that ship coal has no recorded inflows: their shortfalls are a data gap "
-        "(`data_gap`), not unsourced coal.",
+    min_unrecorded_facilities: int = Field(
+        3,
+        ge=1,
+        description="When no facility of a kind received anything in the period while at least this many of "
+        "them shipped coal, the data does not record that kind's inflows: their shortfalls are a data gap "
+        "(`data_gap`), not unsourced coal. Fewer shippers with no inflow are judged one by one.",
     )
     tolerance_t: float = Field(
         0.5, ge=0, description="Running stock must fall below -tolerance_t to count as a breach."

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from coaltrace.graph import load_graph_data
-from coaltrace.graph.staging import staged
+from coaltrace.graph import GraphData
+from coaltrace.graph.nodes import node_frame
+from coaltrace.graph.staging import fetch_frame, staged
 from coaltrace.period import Period
 from coaltrace.provenance.attribution import licensed_shares, origin_rows, taint
 from coaltrace.provenance.balance import balance
@@ -51,9 +52,10 @@ def compute(store: Store, period: Period, config: ProvenanceConfig | None = None
     import polars as pl
 
     config = config or ProvenanceConfig()
-    data = load_graph_data(store, period, config)
-    balanced = balance(data, config)
-    with staged(store, period, config):
+    # The period's shipments are staged once: the graph, the balance and the running stock read them.
+    with staged(store, period, config) as window:
+        data = GraphData(nodes=node_frame(store, window, config), flows=fetch_frame(store, "SELECT * FROM _ct_flows"))
+        balanced = balance(data, config)
         breaches = running_breaches(store, balanced.balances, config)
     attribution = solve(
         balanced.network,
@@ -100,26 +102,40 @@ def stored_build(store: Store, period: Period) -> Build | None:
 
 
 def wanted_config(
-    store: Store, period: Period, config: ProvenanceConfig | Mapping[str, Any] | None
+    store: Store,
+    period: Period,
+    config: ProvenanceConfig | Mapping[str, Any] | None,
+    *,
+    keep_build: bool = False,
 ) -> tuple[ProvenanceConfig, Build | None]:
     """The config a build of PERIOD must have, and the stored build if it is current.
 
-    An explicit CONFIG (an audit's `[provenance]` section, even an empty one) decides.
-    None means "whatever made the stored build": a trace or a yard page after an audit
-    shows what the audit computed, and a rebuild after new data keeps that config.
+    An explicit CONFIG (an audit's `[provenance]` section, even an empty one) decides
+    what a build uses. None means "whatever made the stored build", so a rebuild after
+    new data keeps the audit's config. KEEP_BUILD (the reading commands) keeps a build
+    that is current for the data whatever its config: a yard page or a trace shows what
+    the audit computed and its findings rest on, never a silent rebuild beside them.
     """
     build = stored_build(store, period)
     if config is None:
         chosen = build.config if build is not None else ProvenanceConfig()
     else:
         chosen = ProvenanceConfig.model_validate(config)
-    current = build is not None and build.config == chosen and build.data_fingerprint == data_fingerprint(store, period)
-    return chosen, build if current else None
+    fresh = build is not None and build.data_fingerprint == data_fingerprint(store, period)
+    if fresh and build is not None and (keep_build or build.config == chosen):
+        return build.config, build
+    return chosen, None
 
 
-def is_current(store: Store, period: Period, config: ProvenanceConfig | Mapping[str, Any] | None = None) -> bool:
+def is_current(
+    store: Store,
+    period: Period,
+    config: ProvenanceConfig | Mapping[str, Any] | None = None,
+    *,
+    keep_build: bool = False,
+) -> bool:
     """True when the stored provenance of PERIOD needs no rebuild (reads only: safe on a read-only store)."""
-    return wanted_config(store, period, config)[1] is not None
+    return wanted_config(store, period, config, keep_build=keep_build)[1] is not None
 
 
 def ensure_current(
@@ -128,14 +144,16 @@ def ensure_current(
     config: ProvenanceConfig | Mapping[str, Any] | None = None,
     *,
     source: str | None = None,
+    keep_build: bool = False,
 ) -> bool:
     """Write the period's balances, running_breaches, origin_shares and flows (and the
     flow_origins view) unless they are current for the same data and config; True when rebuilt.
 
     CONFIG may also be the `provenance:` mapping of an audit configuration file, and
     SOURCE the file it came from (kept with the build); None reuses the stored build's.
+    KEEP_BUILD: see `wanted_config`.
     """
-    chosen, current = wanted_config(store, period, config)
+    chosen, current = wanted_config(store, period, config, keep_build=keep_build)
     if current is not None:
         return False
     started = time.perf_counter()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
 import numpy as np
@@ -21,17 +22,11 @@ from coaltrace.provenance.config import ProvenanceConfig
 from coaltrace.provenance.current import ensure_current
 from coaltrace.provenance.origins import origins_of
 from coaltrace.provenance.paths import Direction, FlowGraph, heaviest_paths
+from coaltrace.rules.summary import at_origin
 from coaltrace.store import Store
 
 Policy = Literal["proportional", "taint", "both"]  # both: side by side, upstream only
 ConfigArg = ProvenanceConfig | Mapping[str, Any] | None
-
-# Balance columns that hold coal at risk entering the chain at the facility, by origin class.
-AT_RISK_COLUMNS = {
-    "unlicensed": "unlicensed_production_t",
-    "over_capacity": "over_capacity_t",
-    "unsourced": "unsourced_t + circular_t",
-}
 
 
 @dataclass(frozen=True)
@@ -87,7 +82,7 @@ def _known(store: Store, facility_id: str, period: Period) -> None:
 def balance_rows(
     store: Store, period: Period, kind: str | None = None, config: ConfigArg = None, *, source: str | None = None
 ) -> list[dict[str, Any]]:
-    ensure_current(store, period, config, source=source)
+    ensure_current(store, period, config, source=source, keep_build=True)
     rows = store.query(
         "SELECT * EXCLUDE (period) FROM balances WHERE period = ? AND (? IS NULL OR kind = ?) "
         "ORDER BY unsourced_t DESC, facility_id",
@@ -107,18 +102,19 @@ def yard_report(
     store: Store, facility_id: str, period: Period, config: ConfigArg = None, *, source: str | None = None
 ) -> dict[str, Any]:
     """The provenance part of the inspector's page of one facility."""
-    ensure_current(store, period, config, source=source)
+    ensure_current(store, period, config, source=source, keep_build=True)
     _known(store, facility_id, period)
     b = store.query("SELECT * FROM balances WHERE period = ? AND facility_id = ?", [period.label, facility_id])
     reg = store.query(
         "SELECT name, kind, county, status, status_since, lat, lon FROM facilities WHERE facility_id = ? LIMIT 1",
         [facility_id],
     )
+    last_day = period.end - timedelta(days=1)
     licences = store.query(
         "SELECT licence_id, licence_type, mineral, valid_from, valid_to, capacity_tpa, "
         "valid_from <= ? AND valid_to >= ? AS valid_at_end FROM licences WHERE facility_id = ? "
         "ORDER BY valid_to DESC, licence_id",
-        [period.end, period.end, facility_id],
+        [last_day, last_day, facility_id],
     )
     suppliers = store.query(
         "SELECT seller_id, sum(tonnes) AS tonnes, sum(declared_t) AS declared_t, sum(physical_t) AS physical_t, "
@@ -132,12 +128,14 @@ def yard_report(
     )
     row = b[0] if b else {}
     info = reg[0] if reg else {}
-    at_risk = dict.fromkeys(AT_RISK_COLUMNS, 0.0)
-    if b:
-        sums = ", ".join(f"{expr} AS {cls}" for cls, expr in AT_RISK_COLUMNS.items())
-        at_risk = store.query(
-            f"SELECT {sums} FROM balances WHERE period = ? AND facility_id = ?", [period.label, facility_id]
-        )[0]
+    origins = _named_origins(store, period, facility_id)
+    # What the facility adds to the audit's total: its origin findings, counted once, as the audit counts them.
+    at_risk = at_origin(store, period.label, facility_id) if _exists(store, "findings") else {}
+    # Of all the coal that went through it (received and created there), the share that traces to a
+    # licensed mine; opening stock and coal the data cannot judge are left out.
+    judged = [o for o in origins if o["origin_class"] not in ("opening_stock", "data_gap")]
+    judged_t = sum(o["tonnes"] for o in judged)
+    share_all = sum(o["tonnes"] for o in judged if o["origin_class"] == "licensed") / judged_t if judged_t > 0 else None
     return tidy(
         {
             "facility_id": facility_id,
@@ -152,11 +150,18 @@ def yard_report(
             "lon": info.get("lon"),
             "licences": licences,
             "licence_state": row.get("licence_state"),
-            "licensed_share": row.get("licensed_share"),
-            # Coal of no licensed source that entered the chain here: what this facility adds to the
-            # audit's total, counted once (coal it received from elsewhere is counted where it entered).
+            "licensed_share": share_all,
+            "licensed_share_received": row.get("licensed_share"),
+            # Coal of no licensed source that entered the chain here and that the audit found: what this
+            # facility adds to the audit's total (coal it received from elsewhere counts where it entered).
             "at_risk_here": at_risk,
             "tonnes_at_risk": sum(at_risk.values()),
+            # What the balance shows, found or not (a shortfall under a rule's threshold is not a finding).
+            "balance_at_risk": {
+                "unlicensed": row.get("unlicensed_production_t", 0.0),
+                "over_capacity": row.get("over_capacity_t", 0.0),
+                "unsourced": row.get("unsourced_t", 0.0) + row.get("circular_t", 0.0),
+            },
             "unsourced_t": row.get("unsourced_t", 0.0),
             "data_gap_t": row.get("data_gap_t", 0.0),
             "inflow_recorded": row.get("inflow_recorded", True),
@@ -164,7 +169,7 @@ def yard_report(
             "outflow_t": row.get("outflow_t", 0.0),
             "opening_stock_t": row.get("opening_stock_t", 0.0),
             "closing_stock_t": row.get("closing_stock_t"),
-            "origins": _named_origins(store, period, facility_id),
+            "origins": origins,
             "suppliers": suppliers,
             "running_breach": breach[0] if breach else None,
         }
@@ -257,7 +262,7 @@ def trace_report(
 ) -> dict[str, Any]:
     """Where a facility's coal came from (upstream) or went (downstream): every origin by
     name with shares, or destinations with tonnes, and the heaviest paths."""
-    ensure_current(store, period, config, source=source)
+    ensure_current(store, period, config, source=source, keep_build=True)
     _known(store, facility_id, period)
     if direction == "upstream":
         shares = _origins(store, period, facility_id, policy)

@@ -37,6 +37,7 @@ class RuleLine(BaseModel):
     tonnes_at_risk: float
     tonnes_role: str
     params: dict[str, Any] = {}
+    unjudged_counties: list[str] = []
 
 
 class Report(BaseModel):
@@ -80,11 +81,17 @@ def _runs(store: Store, period: Period) -> list[dict[str, Any]]:
 def build_report(store: Store, period: Period, *, credit: str | None = None) -> Report:
     status = store_status(store)
     runs = _runs(store, period)
-    # Each rule as its latest run left it; the gaps and rows as the latest run measured them.
+    # Each rule as its latest run left it, and every gap those runs measured (a later run that ran a few
+    # rules does not hide what an earlier full run found missing); the rows as the latest run counted them.
     latest: dict[str, dict[str, Any]] = {}
     for run in runs:
         for r in run["rules"]:
-            latest[r["id"]] = r | {"params": run.get("params", {}).get(r["id"], {})}
+            latest[r["id"]] = r | {"params": run.get("params", {}).get(r["id"], {}), "run_id": run["run_id"]}
+    kept = {r["run_id"] for r in latest.values()}
+    gaps: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for run in runs:
+        if run["run_id"] in kept:
+            gaps.update({(g["code"], g.get("subject")): g for g in run.get("data_gaps", [])})
     last = runs[-1] if runs else {}
     counts = (
         {
@@ -109,6 +116,7 @@ def build_report(store: Store, period: Period, *, credit: str | None = None) -> 
             tonnes_at_risk=r.get("tonnes_at_risk", 0.0),
             tonnes_role=r["tonnes_role"],
             params=r.get("params", {}),
+            unjudged_counties=list(r.get("unjudged_counties") or []),
         )
         for rid, r in sorted(latest.items(), key=lambda kv: (-counts.get(kv[0], 0), kv[0]))
     ]
@@ -151,7 +159,7 @@ def build_report(store: Store, period: Period, *, credit: str | None = None) -> 
         by_severity=figures["by_severity"],
         tonnes_at_risk=figures["tonnes_at_risk"],
         tonnes_at_risk_by_class=figures["tonnes_at_risk_by_class"],
-        data_gaps=last.get("data_gaps", []),
+        data_gaps=list(gaps.values()),
         rules=rules,
         config=last.get("config"),
         worst_facilities=figures["worst_facilities"],

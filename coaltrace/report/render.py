@@ -23,6 +23,7 @@ L = {
     "status_ran": ("已运行", "ran"),
     "status_no_data": ("无数据未运行", "no data"),
     "status_disabled": ("已停用", "disabled"),
+    "unjudged": ("未判断的县区", "not judged in"),
     "roles": (
         "涉险吨数只在煤进入链条的源头计算一次；标“携带”的为已在源头计数、沿流向带到下游的吨数，"
         "标“记录”的为所涉记录上的吨数，二者均不计入总量。",
@@ -157,7 +158,9 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
                     getattr(x, title),
                     _t(f"sev_{x.severity}", lang),
                     str(x.rule_version),
-                    _t(f"status_{x.status}", lang) + (f" ({x.reason})" if x.reason else ""),
+                    _t(f"status_{x.status}", lang)
+                    + (f" ({x.reason})" if x.reason else "")
+                    + (f" ({_t('unjudged', lang)}: {', '.join(x.unjudged_counties)})" if x.unjudged_counties else ""),
                     str(x.findings) if x.status == "ran" else "-",
                     _tonnes_cell(x.tonnes_at_risk, x.tonnes_role, lang) if x.status == "ran" else "",
                 ]

@@ -5,20 +5,24 @@ data set without the flows into preparation plants makes every plant "ship coal
 it never received"; a month with no sales makes every stock count a shortfall.
 So the audit first measures, per period:
 
-- how many rows each contract table holds in the period (registers: at all);
+- how many rows each contract table holds in the period (registers: at all),
+  and whether the columns a rule needs hold anything (`requires: [table.column]`);
 - whether the period has any record at all (without one, nothing is judged),
   and any shipment (sale or trip): without one, there is no mass balance or
   provenance, and the rules that read them do not run;
-- for each kind of facility, whether its inflows are recorded at all (decided
-  by the provenance build, `coaltrace.provenance.balance.inflow_recorded`), and
-  whether any coal mining licence is loaded;
-- per county: facilities that receive coal but book no intake, intakes booked
-  with no shipment into the county, trips with no GPS point.
+- for a period of several months, the months without any shipment (the
+  balance then covers the others: `coaltrace.graph.staging.Window`);
+- for each kind of facility, whether its inflows are recorded at all, and per
+  county whether its purchases are (both decided by the provenance build,
+  `coaltrace.provenance.balance.inflow_recorded`); whether any coal mining
+  licence is loaded; which shut facilities have no date in the register;
+- per county: facilities that receive coal but book no intake, trips with no
+  GPS point.
 
 Each cause becomes one `DataGap`: what is missing, which rules it stops (a rule
-names the tables it `requires`), which facilities, counties and tonnes it leaves
-unjudged, in zh and en. A gap that stops a rule makes its status `no_data`; a
-county gap keeps the rule from judging that county only.
+is listed under the first gap that stops it), which facilities, counties and
+tonnes it leaves unjudged, in zh and en. A gap that stops a rule makes its
+status `no_data`; a county gap keeps the rule from judging that county only.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ _BALANCE_VIEWS = frozenset(
 )
 _MINE_CLASSES = frozenset({"unlicensed", "over_capacity"})
 REGISTERS = ("facilities", "licences", "zones")
+SHIPMENTS = ("sales", "transports")
 
 # code -> (zh, en); placeholders come from the gap's fields.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -58,26 +63,45 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{subject_zh}表在 {period} 没有数据：{rules} 未运行。",
         "no {subject} rows for {period}: {rules} did not run.",
     ),
+    "no_values": (
+        "{subject} 列在 {period} 没有任何取值：{rules} 未运行。",
+        "the column {subject} holds no value for {period}: {rules} did not run.",
+    ),
+    "months_without_shipments": (
+        "{period} 中有 {facilities} 个月没有任何销售或运输记录（{subject}）：物料平衡只覆盖有记录的月份，"
+        "期初、期末库存取其首尾，核定产能按其天数折算。",
+        "{facilities} month(s) of {period} have no sale or trip ({subject}): the mass balance covers the "
+        "months with records only, with the stock counts at their start and end and capacity prorated "
+        "over their days.",
+    ),
     "no_mining_licences": (
-        "未载入任何煤炭采矿许可证：{facilities} 个煤矿发出的 {tonnes} 吨煤无法判断是否合法，{rules} 未运行。",
+        "未载入任何煤炭采矿许可证：{facilities} 个煤矿发出的 {tonnes} 吨煤无法判断是否有证（关停期间的除外），"
+        "{rules} 未运行。",
         "no coal mining licence is loaded: whether the {tonnes} t shipped by {facilities} mines were "
-        "licensed cannot be judged; {rules} did not run.",
+        "licensed cannot be judged (except on days they were shut); {rules} did not run.",
     ),
     "inflows_unrecorded": (
-        "数据中几乎没有{subject_zh}的进煤记录：{facilities} 个{subject_zh}发出 {shipped} 吨，"
+        "数据中没有任何{subject_zh}的进煤记录：{facilities} 个{subject_zh}发出 {shipped} 吨，"
         "其中 {tonnes} 吨无法用进煤解释，但这是数据缺口，不作为无来源煤判断（{rules}）。",
-        "the data records almost no inflow to any {subject}: {facilities} of them shipped {shipped} t, "
-        "{tonnes} t of it beyond what their recorded inflow explains; that is a gap in the data, not "
-        "judged as coal with no source ({rules}).",
+        "the data records no inflow to any {subject}: the {facilities} that shipped coal sent {shipped} t, "
+        "{tonnes} t of it beyond what they had; that is a gap in the data, not judged as coal with no "
+        "source ({rules}).",
+    ),
+    "shut_without_date": (
+        "{facilities} 个单位在登记中为关闭、停产或吊销，但没有状态日期：视为整个期间均已关停，"
+        "其本期发出 {shipped} 吨。请核实状态日期。",
+        "{facilities} facilities are closed, suspended or revoked in the register with no date: taken as "
+        "shut for the whole period; they shipped {shipped} t in it. Check their status dates.",
     ),
     "county_no_intakes": (
         "{subject}：有煤运入该县区的单位，但没有任何入库记录：{rules} 未对该县区作出判断。",
         "{subject}: coal was shipped to its facilities but none booked an intake: {rules} judged nothing there.",
     ),
     "county_no_shipments": (
-        "{subject}：有入库记录，但没有任何运入该县区的销售或运输记录：{rules} 未对该县区作出判断。",
-        "{subject}: intakes were booked but no sale or trip into the county is recorded: {rules} "
-        "did not judge the county.",
+        "{subject}：有入库记录，但没有任何运入该县区的销售或运输记录：该县区 {facilities} 个单位的 {tonnes} 吨"
+        "缺口属数据缺口，{rules} 未对该县区作出判断。",
+        "{subject}: intakes were booked but no sale or trip into the county is recorded: the {tonnes} t "
+        "shortfall of {facilities} of its facilities is a gap in the data, and {rules} did not judge the county.",
     ),
     "county_no_gps": (
         "{subject}：{facilities} 个单位发出的车次在本期没有任何定位点：{rules} 未对这些车次作出判断。",
@@ -103,7 +127,7 @@ class DataGap:
     """One cause of something the audit could not judge."""
 
     code: str
-    subject: str | None = None  # the table, facility kind or county
+    subject: str | None = None  # the table, column, facility kind, county or months
     rules: tuple[str, ...] = ()  # rules it stopped (or stopped in `counties`)
     facilities: int = 0
     tonnes: float = 0.0  # tonnes left unjudged
@@ -143,24 +167,38 @@ class Coverage:
     def counties_unjudged(self, rule_id: str) -> list[str]:
         return sorted({c for g in self.gaps if not g.stops and rule_id in g.rules for c in g.counties})
 
+    def stop(self, gap: DataGap) -> None:
+        """Add a gap that stops rules, listing only the rules no earlier gap stopped."""
+        rules = tuple(r for r in gap.rules if self.stopped_by(r) is None)
+        if rules:
+            self.gaps.append(DataGap(**{**asdict(gap), "rules": rules, "stops": True}))
+
+
+def _rows(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    return store.con.execute(sql, params or []).fetchall()
+
 
 def _count(store: Store, sql: str, params: list[Any] | None = None) -> int:
-    row = store.con.execute(sql, params or []).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+    rows = _rows(store, sql, params)
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+
+def _in_period(table: str, period: Period) -> tuple[str, list[Any]]:
+    """A WHERE clause keeping TABLE's rows of the period (registers: all of them)."""
+    t = TABLES[table]
+    if table in REGISTERS or t.time_column is None:
+        return "TRUE", []
+    if table == "power":
+        return "list_contains(?, month)", [period.months]
+    return f'"{t.time_column}" >= ? AND "{t.time_column}" < ?', [period.start, period.end]
 
 
 def period_rows(store: Store, period: Period) -> dict[str, int]:
     """Rows per contract table in the period; registers count all their rows."""
-    start, end = period.start, period.end
     rows: dict[str, int] = {}
-    for name, table in TABLES.items():
-        if name in REGISTERS or table.time_column is None:
-            rows[name] = _count(store, f"SELECT count(*) FROM {name}")
-        elif name == "power":
-            rows[name] = _count(store, "SELECT count(*) FROM power WHERE list_contains(?, month)", [period.months])
-        else:
-            col = table.time_column
-            rows[name] = _count(store, f'SELECT count(*) FROM {name} WHERE "{col}" >= ? AND "{col}" < ?', [start, end])
+    for name in TABLES:
+        where, params = _in_period(name, period)
+        rows[name] = _count(store, f"SELECT count(*) FROM {name} WHERE {where}", params)
     return rows
 
 
@@ -174,22 +212,33 @@ def measure(store: Store, period: Period, rules: Iterable[Rule]) -> Coverage:
     rows = period_rows(store, period)
     cov = Coverage(period=period.label, rows=rows)
     if not any(rows[name] for name, t in TABLES.items() if name not in REGISTERS and t.time_column):
-        cov.gaps.append(DataGap("no_records", rules=tuple(r.id for r in rules), stops=True))
+        cov.stop(DataGap("no_records", rules=tuple(r.id for r in rules)))
         return cov
     reads = {r.id: _reads(r) for r in rules}
-    if rows["sales"] + rows["transports"] == 0:
-        stopped = tuple(r.id for r in rules if reads[r.id] & NEEDS_PROVENANCE)
-        if stopped:
-            cov.gaps.append(DataGap("no_shipments", rules=stopped, stops=True))
+    if not any(rows[t] for t in SHIPMENTS):
+        cov.stop(
+            DataGap(
+                "no_shipments",
+                rules=tuple(
+                    r.id for r in rules if reads[r.id] & NEEDS_PROVENANCE or set(SHIPMENTS) & r.required_tables()
+                ),
+            )
+        )
     for name in TABLES:
         # An empty licence register is the mining-licence gap below, with the mines it leaves unjudged.
         if rows[name] == 0 and name != "licences":
-            stopped = tuple(r.id for r in rules if name in r.requires)
-            if stopped:
-                cov.gaps.append(DataGap("no_rows", subject=name, rules=stopped, stops=True))
-    cov.gaps += _mining_licence_gap(store, period, rules)
+            cov.stop(DataGap("no_rows", subject=name, rules=tuple(r.id for r in rules if name in r.required_tables())))
+    for needed in sorted({n for r in rules for n in r.requires if "." in n}):
+        table, column = needed.split(".", 1)
+        where, params = _in_period(table, period)
+        if rows[table] and not _count(store, f'SELECT count("{column}") FROM {table} WHERE {where}', params):
+            cov.stop(DataGap("no_values", subject=needed, rules=tuple(r.id for r in rules if needed in r.requires)))
+    cov.gaps += _month_gaps(store, period)
+    for gap in _mining_licence_gap(store, period, rules):
+        cov.stop(gap)
     cov.gaps += _kind_gaps(store, period, [r.id for r in rules if _judges_non_mine_balance(r, reads[r.id])])
-    cov.gaps += _county_gaps(store, rules, rows, reads)
+    cov.gaps += _shut_without_date(store, period)
+    cov.gaps += _county_gaps(store, period, rules, rows, reads)
     return cov
 
 
@@ -199,38 +248,59 @@ def _judges_non_mine_balance(rule: Rule, reads: set[str]) -> bool:
     return bool(reads & _BALANCE_VIEWS) and not mine_origin
 
 
+def _exists(store: Store, table: str) -> bool:
+    return bool(_count(store, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]))
+
+
+def _month_gaps(store: Store, period: Period) -> list[DataGap]:
+    if len(period.months) < 2:
+        return []
+    covered = {
+        m
+        for (m,) in _rows(
+            store,
+            "SELECT DISTINCT strftime(sold_at, '%Y-%m') FROM sales WHERE sold_at >= ? AND sold_at < ? "
+            "UNION SELECT DISTINCT strftime(departed_at, '%Y-%m') FROM transports "
+            "WHERE departed_at >= ? AND departed_at < ?",
+            [period.start, period.end, period.start, period.end],
+        )
+    }
+    empty = [m for m in period.months if m not in covered]
+    if not empty or not covered:
+        return []
+    return [DataGap("months_without_shipments", subject=", ".join(empty), facilities=len(empty))]
+
+
 def _mining_licence_gap(store: Store, period: Period, rules: list[Rule]) -> list[DataGap]:
     if _count(store, f"SELECT count(*) FROM licences WHERE {COAL_MINING_LICENCE}"):
         return []
     # What the mines shipped: as the balance counted it when provenance was built, else as declared.
-    row = store.con.execute(
+    rows = _rows(
+        store,
         "SELECT count(*) FILTER (WHERE outflow_t > 0), COALESCE(sum(outflow_t), 0) FROM balances "
         "WHERE period = ? AND kind = 'mine'"
         if _exists(store, "balances")
         else "SELECT count(DISTINCT s.seller_id), COALESCE(sum(s.tonnes), 0) FROM period_sales s "
         "JOIN facilities f ON f.facility_id = s.seller_id WHERE f.kind = 'mine' AND s.tonnes > 0 AND ? IS NOT NULL",
         [period.label],
-    ).fetchone()
-    mines, shipped = (int(row[0]), float(row[1])) if row else (0, 0.0)
-    stopped = tuple(r.id for r in rules if "licences" in r.requires)
+    )
+    mines, shipped = (int(rows[0][0]), float(rows[0][1])) if rows else (0, 0.0)
+    stopped = tuple(r.id for r in rules if "licences" in r.required_tables())
     if not mines and not stopped:
         return []
-    return [DataGap("no_mining_licences", rules=stopped, facilities=mines, tonnes=shipped, stops=True)]
-
-
-def _exists(store: Store, table: str) -> bool:
-    return bool(_count(store, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]))
+    return [DataGap("no_mining_licences", rules=stopped, facilities=mines, tonnes=shipped)]
 
 
 def _kind_gaps(store: Store, period: Period, balance_rules: list[str]) -> list[DataGap]:
     if not balance_rules or not _exists(store, "balances"):
         return []
-    rows = store.con.execute(
+    rows = _rows(
+        store,
         """SELECT kind, count(*), sum(outflow_t), sum(data_gap_t) FROM balances
-           WHERE period = ? AND NOT inflow_recorded AND kind IS NOT NULL AND kind <> 'mine' AND outflow_t > 0
-           GROUP BY kind ORDER BY kind""",
+           WHERE period = ? AND kind IS NOT NULL AND kind <> 'mine' AND outflow_t > 0
+           GROUP BY kind HAVING bool_and(NOT inflow_recorded) AND sum(inflow_t) = 0 ORDER BY kind""",
         [period.label],
-    ).fetchall()
+    )
     return [
         DataGap(
             "inflows_unrecorded",
@@ -242,6 +312,21 @@ def _kind_gaps(store: Store, period: Period, balance_rules: list[str]) -> list[D
         )
         for kind, n, shipped, gap in rows
     ]
+
+
+def _shut_without_date(store: Store, period: Period) -> list[DataGap]:
+    rows = _rows(
+        store,
+        """SELECT count(DISTINCT f.facility_id), COALESCE(sum(e.tonnes), 0)
+           FROM facilities f JOIN (
+               SELECT seller_id, tonnes FROM period_sales
+               UNION ALL SELECT origin_id, tonnes_loaded FROM period_trips WHERE NOT EXISTS (
+                   SELECT 1 FROM period_sales s WHERE s.seller_id = period_trips.origin_id)
+           ) e ON e.seller_id = f.facility_id
+           WHERE f.status IN ('closed', 'suspended', 'revoked') AND f.status_since IS NULL""",
+    )
+    n, shipped = (int(rows[0][0]), float(rows[0][1])) if rows else (0, 0.0)
+    return [DataGap("shut_without_date", facilities=n, shipped=shipped)] if n else []
 
 
 _COUNTY_GAPS = """
@@ -270,26 +355,51 @@ ORDER BY 1
 """
 
 
-def _county_gaps(store: Store, rules: list[Rule], rows: dict[str, int], reads: dict[str, set[str]]) -> list[DataGap]:
+def _county_gaps(
+    store: Store, period: Period, rules: list[Rule], rows: dict[str, int], reads: dict[str, set[str]]
+) -> list[DataGap]:
     """County by county: what was recorded on one side of a check but not on the other."""
     gaps: list[DataGap] = []
-    intake_rules = tuple(r.id for r in rules if "intakes" in r.requires)
-    # Rules that look for the shipment behind an intake: blind where no shipment is recorded.
-    matching_rules = tuple(r for r in intake_rules if tables_behind(reads[r]) & {"sales", "transports"})
-    gps_rules = tuple(r.id for r in rules if "gps" in r.requires)
+    intake_rules = tuple(r.id for r in rules if "intakes" in r.required_tables())
+    # Rules that look for the shipment behind an intake, and rules that judge a balance: blind where
+    # a county's purchases are not recorded.
+    blind = tuple(
+        r.id
+        for r in rules
+        if (r.id in intake_rules and tables_behind(reads[r.id]) & set(SHIPMENTS))
+        or _judges_non_mine_balance(r, reads[r.id])
+    )
+    gps_rules = tuple(r.id for r in rules if "gps" in r.required_tables())
     if rows["intakes"] and intake_rules:
-        for county, facilities, intakes in store.con.execute(_COUNTY_GAPS).fetchall():
+        for county, facilities, intakes in _rows(store, _COUNTY_GAPS):
             if intakes == 0:
                 gaps.append(
                     DataGap("county_no_intakes", subject=county, rules=intake_rules, facilities=int(facilities))
                 )
-            elif facilities == 0 and matching_rules:
-                gaps.append(DataGap("county_no_shipments", subject=county, rules=matching_rules, counties=(county,)))
+            elif facilities == 0 and blind:
+                n, gap = _county_data_gap(store, period, county)
+                gaps.append(
+                    DataGap(
+                        "county_no_shipments", subject=county, rules=blind, counties=(county,), facilities=n, tonnes=gap
+                    )
+                )
     if rows["gps"] and gps_rules:
-        for county, facilities in store.con.execute(_GPS_GAPS).fetchall():
+        for county, facilities in _rows(store, _GPS_GAPS):
             gaps.append(
                 DataGap(
                     "county_no_gps", subject=county, rules=gps_rules, facilities=int(facilities), counties=(county,)
                 )
             )
     return gaps
+
+
+def _county_data_gap(store: Store, period: Period, county: str) -> tuple[int, float]:
+    if not _exists(store, "balances"):
+        return 0, 0.0
+    rows = _rows(
+        store,
+        "SELECT count(*) FILTER (WHERE data_gap_t > 0), COALESCE(sum(data_gap_t), 0) FROM balances "
+        "WHERE period = ? AND county = ?",
+        [period.label, county],
+    )
+    return (int(rows[0][0]), float(rows[0][1])) if rows else (0, 0.0)

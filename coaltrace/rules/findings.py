@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 # Enough rows for an inspector to see the pattern and check it by hand; the rest are counted.
 EVIDENCE_ROWS = 50
 LINEAGE = ("_table", "_file", "_sheet", "_line")
+# An optional column a rule returns to order its evidence rows (not itself shown).
+ORDER = "_order"
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("finding_id", "VARCHAR"),
@@ -123,6 +125,18 @@ def group_rows(rule: Rule, rows: pa.Table, counties: pl.DataFrame, s: Staging) -
     shown = [c for c in LINEAGE if c in names] + [c for c in rule.evidence if c not in LINEAGE]
     numeric = {c for c in shown if frame.schema[c].is_float()}
     evidence = pl.struct([pl.col(c).round(decimals_for(c)) if c in numeric else pl.col(c) for c in shown])
+    # Which rows a capped finding keeps: the rule's `_order` (a running stock in time), else the
+    # heaviest records first (rows without tonnes, such as the register line, ahead), else file order.
+    lineage = [c for c in ("_file", "_line") if c in names]
+    if ORDER in names:
+        keys, descending = [ORDER, *lineage], [False] * (1 + len(lineage))
+    elif "tonnes" in shown:
+        keys, descending = ["tonnes", *lineage], [True] + [False] * len(lineage)
+    else:
+        keys, descending = [], []
+    kept = (evidence.sort_by(keys, descending=descending, nulls_last=False) if keys else evidence.sort()).head(
+        EVIDENCE_ROWS
+    )
     severity = (
         pl.col("severity").replace_strict({s.value: s.rank for s in Severity}, default=None, return_dtype=pl.Int8).max()
         if "severity" in names
@@ -143,7 +157,7 @@ def group_rows(rule: Rule, rows: pa.Table, counties: pl.DataFrame, s: Staging) -
             .cast(pl.Float64)
             .alias("tonnes_at_risk"),
             severity.alias("sev_rank"),
-            evidence.sort().head(EVIDENCE_ROWS).alias("rows"),
+            kept.alias("rows"),
             pl.len().alias("total_rows"),
         )
         .join(counties, on="facility_id", how="left")

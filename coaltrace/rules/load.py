@@ -110,7 +110,7 @@ def check_query(rule: Rule) -> list[tuple[str, int | None, str]]:
     except RuleSQLError as e:
         problems.append(("query", e.line, f"query: {e}"))
         return problems
-    unread = set(rule.requires) - tables_behind(tables_read(tree))
+    unread = rule.required_tables() - tables_behind(tables_read(tree))
     if unread:
         problems.append(("requires", None, f"requires: the query reads nothing of {', '.join(sorted(unread))}"))
     names = set(getattr(tree, "named_selects", []))
@@ -175,7 +175,7 @@ def rule_files(dirs: Iterable[Path]) -> list[Path]:
             files.append(d)
             continue
         if not d.is_dir():
-            raise RuleError(
+            raise UsageError(
                 f"no rule folder at {d}",
                 zh=f"{d} 处没有规则文件夹",
                 hint="Point --rules at a folder of rule YAML files.",

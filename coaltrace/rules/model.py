@@ -148,13 +148,14 @@ class Param(BaseModel):
     description: Text
     min: float | None = None
     max: float | None = None
-    # For a str parameter: the words it may take (a policy, a mode).
+    # For a str parameter: the words it may take (a policy, a mode); for a list, the words its
+    # items may be, and then it must name at least one.
     choices: list[str] | None = None
 
     @model_validator(mode="after")
     def _default_fits(self) -> Param:
-        if self.choices is not None and self.type is not ParamType.str:
-            raise ValueError("choices: only a str parameter takes a list of choices")
+        if self.choices is not None and self.type not in (ParamType.str, ParamType.list):
+            raise ValueError("choices: only a str or list parameter takes a list of choices")
         try:
             object.__setattr__(self, "default", self.check(self.default))
         except ValueError as e:
@@ -163,8 +164,13 @@ class Param(BaseModel):
 
     def check(self, value: Any) -> Any:
         value = coerce_param(self.type, value)
-        if self.choices is not None and value not in self.choices:
-            raise ValueError(f"{value!r} is not one of {', '.join(self.choices)}")
+        if self.choices is not None:
+            items = value if self.type is ParamType.list else [value]
+            if not items:
+                raise ValueError(f"name at least one of {', '.join(self.choices)}")
+            wrong = [v for v in items if v not in self.choices]
+            if wrong:
+                raise ValueError(f"{', '.join(map(repr, wrong))} is not one of {', '.join(self.choices)}")
         if self.min is not None and value < self.min:
             raise ValueError(f"{value} is below the minimum {self.min}")
         if self.max is not None and value > self.max:
@@ -262,8 +268,8 @@ class Rule(BaseModel):
     status: Status
     entity: Entity
     tonnes: Tonnes = Tonnes(role=TonnesRole.records)
-    # Contract tables without which the rule cannot judge: time tables need rows in the
-    # audited period, the registers (facilities, licences, zones) rows at all.
+    # What the rule cannot judge without: a contract table (time tables need rows in the audited
+    # period, the registers rows at all), or `table.column` (some row must hold a value there).
     requires: list[str] = Field(default_factory=list)
     params: dict[str, Param] = Field(default_factory=dict)
     query: str = Field(min_length=1)
@@ -283,10 +289,19 @@ class Rule(BaseModel):
     @field_validator("requires")
     @classmethod
     def _known_tables(cls, v: list[str]) -> list[str]:
-        unknown = [t for t in v if t not in TABLES]
+        unknown = []
+        for needed in v:
+            table, _, column = needed.partition(".")
+            if table not in TABLES or (column and column not in TABLES[table].names):
+                unknown.append(needed)
         if unknown:
-            raise ValueError(f"unknown table(s) {', '.join(unknown)}; the tables are {', '.join(TABLES)}")
+            raise ValueError(
+                f"unknown table or column {', '.join(unknown)}; name a table ({', '.join(TABLES)}) or table.column"
+            )
         return v
+
+    def required_tables(self) -> set[str]:
+        return {needed.partition(".")[0] for needed in self.requires}
 
     @field_validator("params")
     @classmethod

@@ -21,12 +21,15 @@ from coaltrace.store import Store
 
 TOP = 10
 
-# Origin tonnes per facility and class: the maximum across the rules that found the same coal.
+# Origin tonnes per facility and class: a rule's findings there add up (a rule may find several
+# records of one facility), and rules that found the same coal count it once (the largest).
 _ORIGINS = """
-SELECT facility_id, origin_class, max(tonnes_at_risk) AS tonnes
-FROM findings
-WHERE {scope} AND tonnes_role = 'origin' AND facility_id IS NOT NULL AND tonnes_at_risk > 0
-GROUP BY ALL
+SELECT facility_id, origin_class, max(tonnes) AS tonnes FROM (
+    SELECT rule_id, facility_id, origin_class, sum(tonnes_at_risk) AS tonnes
+    FROM findings
+    WHERE {scope} AND tonnes_role = 'origin' AND facility_id IS NOT NULL AND tonnes_at_risk > 0
+    GROUP BY ALL
+) GROUP BY ALL
 """
 
 _FACILITIES = f"""
@@ -66,6 +69,18 @@ def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         r["worst_severity"] = ranks.get(int(r.pop("worst_rank") or 0), Severity.low.value)
     return rows
+
+
+def at_origin(store: Store, period: str, facility_id: str) -> dict[str, float]:
+    """The coal at risk that entered the chain at one facility, by class, as the period's findings count it."""
+    by_class = {c.value: 0.0 for c in OriginClass}
+    rows = store.con.execute(
+        _ORIGINS.replace("{scope}", "period = $period AND facility_id = $facility"),
+        {"period": period, "facility": facility_id},
+    ).fetchall()
+    for _, origin_class, tonnes in rows:
+        by_class[origin_class] = float(tonnes)
+    return tidy(by_class)
 
 
 def counted_once(store: Store, *, run_id: str | None = None, period: str | None = None) -> dict[str, Any]:
