@@ -101,7 +101,7 @@ def solve_once(g: dict[str, np.ndarray]) -> tuple[int, int]:
     import polars as pl
 
     from coaltrace.provenance.attribution import origin_rows, taint
-    from coaltrace.provenance.config import ProvenanceConfig
+    from coaltrace.config import ProvenanceConfig
     from coaltrace.provenance.solve import (
         LICENSED,
         UNLICENSED,

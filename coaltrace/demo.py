@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from coaltrace.files import output_dir
 from coaltrace.ingest.loader import LoadReport, load_paths
-from coaltrace.paths import output_dir
 from coaltrace.period import Period
 from coaltrace.report import write_report
 from coaltrace.rules.runner import run_audit

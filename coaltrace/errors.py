@@ -8,8 +8,13 @@ file and line) and, where we know it, how to fix it.
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class ExitCode(IntEnum):
@@ -65,6 +70,7 @@ class CoaltraceError(Exception):
         hint: str | None = None,
         hint_zh: str | None = None,
         details: list[str] | None = None,
+        details_zh: list[str] | None = None,
         causes: list[CoaltraceError] | None = None,
     ) -> None:
         super().__init__(message)
@@ -74,6 +80,7 @@ class CoaltraceError(Exception):
         self.hint = hint
         self.hint_zh = hint_zh
         self.details = details or []
+        self.details_zh = details_zh or []
         self.causes = causes or []
 
     def render(self, lang: str = "en") -> str:
@@ -82,7 +89,7 @@ class CoaltraceError(Exception):
         where = self.location.render(lang) if self.location else ""
         text = (f"{where}：" if zh else f"{where}: ") if where else ""
         text += self.zh if zh and self.zh else self.message
-        for d in self.details:
+        for d in self.details_zh if zh and self.details_zh else self.details:
             text += f"\n  - {d}"
         for c in self.causes:
             text += "\n  - " + c.render(lang).replace("\n", "\n    ")
@@ -157,3 +164,39 @@ def refused_write(e: BaseException) -> CannotWriteError | None:
             hint_zh="请换一个可写入的位置（--db 或 --out），或申请写入权限。",
         )
     return None
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One thing wrong in a validated file (a rule or the config), at a key path."""
+
+    loc: tuple[str | int, ...]
+    en: str
+    zh: str
+
+    @property
+    def where(self) -> str:
+        return ".".join(str(p) for p in self.loc) or "(file)"
+
+    def __iter__(self) -> Iterator[str]:  # where, en, zh: what a message needs
+        return iter((self.where, self.en, self.zh))
+
+
+_ZH_BY_TYPE = {
+    "extra_forbidden": "未知的键（拼写错误？）",
+    "missing": "缺少必填项",
+}
+
+
+def validation_problems(error: ValidationError) -> list[FieldProblem]:
+    """A pydantic error as problems a person can act on: the key path and what is wrong, in en and zh.
+
+    Rule files and the config file both report through this, so a misspelt key reads the same in both.
+    """
+    out = []
+    for e in error.errors():
+        en = str(e["msg"]).removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            en = "unknown key (misspelt?)"
+        out.append(FieldProblem(tuple(e["loc"]), en, _ZH_BY_TYPE.get(e["type"], f"取值有误：{en}")))
+    return out

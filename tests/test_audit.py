@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 import coaltrace.cli
 from coaltrace.errors import ExitCode
-from coaltrace.rules import AuditConfig, load_config, query_findings, run_audit
+from coaltrace.config import AuditConfig, Disable, load_config
+from coaltrace.rules import query_findings, run_audit
 from coaltrace.rules.casetest import insert_rows
-from coaltrace.rules.config import Disable
 from coaltrace.store import Store
 
 ROWS: dict[str, list[dict[str, object]]] = {
@@ -191,7 +191,7 @@ def test_params_from_config_and_command_line(month_db: Path) -> None:
 
 def test_config_turns_a_rule_off_for_a_county_and_records_it(month_db: Path) -> None:
     cfg = AuditConfig(
-        disables=(
+        disable=(
             Disable(rule="trip_heavier_on_arrival", county="泽州县", reason="scales"),
             Disable(rule="trip_too_fast", period="2021"),
         ),
@@ -215,7 +215,7 @@ def test_load_config_reads_toml(tmp_path: Path) -> None:
     )
     cfg = load_config(path)
     assert cfg.params == {"trip_too_fast": {"max_kmh": 80}}
-    assert cfg.disables[0].county == "阳城县"
+    assert cfg.disable[0].county == "阳城县"
     example = Path(__file__).resolve().parents[1] / "coaltrace.example.toml"
     assert load_config(example).params
 
@@ -229,10 +229,13 @@ def test_load_config_reads_dotted_keys_as_toml_writes_them(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[provenance]\nflow_measure = "nope"\n', "the [provenance] section is wrong"),
-        ("[provenance]\nstock_window_days = -1\n", "stock_window_days"),
-        ("params = 3\n", "`params` must be written as a [params] section"),
-        ('disable = ["trip_too_fast"]\n', "a [[disable]] entry needs `rule`"),
+        ('[provenance]\nflow_measure = "nope"\n', "provenance.flow_measure: Input should be 'declared'"),
+        ("[provenance]\nstock_window_days = -1\n", "provenance.stock_window_days: Input should be greater"),
+        ("params = 3\n", "params: Input should be a valid dictionary"),
+        ('disable = ["trip_too_fast"]\n', "disable.0: Input should be a valid dictionary"),
+        ("[engin]\nmemory_limit = '1GB'\n", "engin: unknown key (misspelt?)"),
+        ("[engine]\nmemory_limit = 'lots'\n", "engine.memory_limit: 'lots' is not a size"),
+        ("[rules]\ntimeout_s = nan\n", "rules.timeout_s: Input should be"),
         ('[[disable]]\nrule = "trip_too_fsat"\n', "no rule 'trip_too_fsat'"),
     ],
 )

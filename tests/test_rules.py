@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import coaltrace.cli
 from coaltrace.errors import ExitCode, RuleError
-from coaltrace.paths import shipped
+from coaltrace.files import shipped
 from coaltrace.period import Period
 from coaltrace.rules import collect, load_rules, run_rule_tests
 from coaltrace.rules.casetest import run_case

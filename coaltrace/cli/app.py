@@ -8,7 +8,7 @@ import typer
 
 from coaltrace import __version__
 from coaltrace.cli.common import state
-from coaltrace.i18n import default_lang
+from coaltrace.config import default_lang
 
 app = typer.Typer(
     name="coaltrace",

@@ -26,8 +26,9 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from coaltrace.config import default_lang
 from coaltrace.errors import CoaltraceError, ExitCode, refused_write
-from coaltrace.i18n import Lang, default_lang, say
+from coaltrace.i18n import Lang, catalogue, say
 
 
 @dataclass
@@ -73,13 +74,15 @@ DbOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
 
-MESSAGES = {
-    "error": ("错误", "error"),
-    "internal": (
-        "内部错误：{error}。请加 --debug 重新运行，并把输出报告给维护者。",
-        "internal error: {error}. Run again with --debug and report the output.",
-    ),
-}
+MESSAGES = catalogue(
+    {
+        "error": ("错误", "error"),
+        "internal": (
+            "内部错误：{error}。请加 --debug 重新运行，并把输出报告给维护者。",
+            "internal error: {error}. Run again with --debug and report the output.",
+        ),
+    }
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -9,24 +9,26 @@ import typer
 
 from coaltrace.cli.app import app
 from coaltrace.cli.common import err, handle_errors, out, state
-from coaltrace.i18n import say
+from coaltrace.i18n import catalogue, say
 
-MESSAGES = {
-    "sample": ("生成样例月份数据…", "writing the sample month…"),
-    "load": ("载入数据…", "loading it…"),
-    "audit": ("运行全部规则…", "running every rule…"),
-    "report": ("写出报告…", "writing the report…"),
-    "done": (
-        "完成：载入 {files} 个文件 {rows:,} 行（隔离 {q} 行），发现 {n} 个问题，涉及 {t:,.0f} 吨。",
-        "done: {files} files, {rows:,} rows loaded ({q} quarantined), {n} findings, {t:,.0f} t at risk.",
-    ),
-    "severity": ("按级别：{text}", "by severity: {text}"),
-    "report_at": ("报告：{paths}", "report: {paths}"),
-    "next": (
-        "接着试试：coaltrace --lang zh findings --db {db}\n          coaltrace yard <单位编码> --db {db}",
-        "try next: coaltrace --lang en findings --db {db}\n          coaltrace yard <facility_id> --db {db}",
-    ),
-}
+MESSAGES = catalogue(
+    {
+        "sample": ("生成样例月份数据…", "writing the sample month…"),
+        "load": ("载入数据…", "loading it…"),
+        "audit": ("运行全部规则…", "running every rule…"),
+        "report": ("写出报告…", "writing the report…"),
+        "done": (
+            "完成：载入 {files} 个文件 {rows:,} 行（隔离 {q} 行），发现 {n} 个问题，涉及 {t:,.0f} 吨。",
+            "done: {files} files, {rows:,} rows loaded ({q} quarantined), {n} findings, {t:,.0f} t at risk.",
+        ),
+        "severity": ("按级别：{text}", "by severity: {text}"),
+        "report_at": ("报告：{paths}", "report: {paths}"),
+        "next": (
+            "接着试试：coaltrace --lang zh findings --db {db}\n          coaltrace yard <单位编码> --db {db}",
+            "try next: coaltrace --lang en findings --db {db}\n          coaltrace yard <facility_id> --db {db}",
+        ),
+    }
+)
 
 
 @app.command()

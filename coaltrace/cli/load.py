@@ -11,45 +11,47 @@ from rich.table import Table
 
 from coaltrace.cli.app import app
 from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state, styled
-from coaltrace.i18n import say
+from coaltrace.i18n import catalogue, say
 from coaltrace.ingest.reasons import QUARANTINE_REASONS, SKIP_REASONS
 
-MESSAGES = {
-    "loading": ("正在读取", "reading"),
-    "summary": ("已载入 {db}（批次 {load_id}）", "loaded into {db} (load {load_id})"),
-    "file": ("文件", "file"),
-    "table": ("表", "table"),
-    "read": ("读取", "read"),
-    "loaded": ("载入", "loaded"),
-    "present": ("已存在", "present"),
-    "revised": ("修订", "revised"),
-    "quarantined": ("隔离", "quarantined"),
-    "reasons": ("主要原因", "top reasons"),
-    "ignored": ("{file}：忽略未定义的列 {cols}", "{file}: ignored columns the contract does not name: {cols}"),
-    "header_found": (
-        "{file}：表头在第 {line} 行，其上各行未载入",
-        "{file}: header found on line {line}; the lines above it were not loaded",
-    ),
-    "encoding_detected": (
-        "{file}：按 {encoding} 编码读取（按最初猜测的编码，表头不符）",
-        "{file}: read as {encoding} (its header fitted no table in the encoding guessed first)",
-    ),
-    "not_read": ("未读取：", "not read:"),
-    "quarantine_hint": (
-        "{n} 行无法读取，已隔离；用 `coaltrace quarantine` 查看。",
-        "{n} row(s) could not be read and were quarantined; see `coaltrace quarantine`.",
-    ),
-    "rows": ("行数", "rows"),
-    "range": ("时间范围", "date range"),
-    "files": ("文件数", "files"),
-    "revisions": ("历史版本", "revisions"),
-    "no_quarantine": ("隔离区为空。", "The quarantine is empty."),
-    "sheet": ("工作表", "sheet"),
-    "line": ("行", "line"),
-    "column": ("列", "column"),
-    "value": ("原值", "raw value"),
-    "reason": ("原因", "reason"),
-}
+MESSAGES = catalogue(
+    {
+        "loading": ("正在读取", "reading"),
+        "summary": ("已载入 {db}（批次 {load_id}）", "loaded into {db} (load {load_id})"),
+        "file": ("文件", "file"),
+        "table": ("表", "table"),
+        "read": ("读取", "read"),
+        "loaded": ("载入", "loaded"),
+        "present": ("已存在", "present"),
+        "revised": ("修订", "revised"),
+        "quarantined": ("隔离", "quarantined"),
+        "reasons": ("主要原因", "top reasons"),
+        "ignored": ("{file}：忽略未定义的列 {cols}", "{file}: ignored columns the contract does not name: {cols}"),
+        "header_found": (
+            "{file}：表头在第 {line} 行，其上各行未载入",
+            "{file}: header found on line {line}; the lines above it were not loaded",
+        ),
+        "encoding_detected": (
+            "{file}：按 {encoding} 编码读取（按最初猜测的编码，表头不符）",
+            "{file}: read as {encoding} (its header fitted no table in the encoding guessed first)",
+        ),
+        "not_read": ("未读取：", "not read:"),
+        "quarantine_hint": (
+            "{n} 行无法读取，已隔离；用 `coaltrace quarantine` 查看。",
+            "{n} row(s) could not be read and were quarantined; see `coaltrace quarantine`.",
+        ),
+        "rows": ("行数", "rows"),
+        "range": ("时间范围", "date range"),
+        "files": ("文件数", "files"),
+        "revisions": ("历史版本", "revisions"),
+        "no_quarantine": ("隔离区为空。", "The quarantine is empty."),
+        "sheet": ("工作表", "sheet"),
+        "line": ("行", "line"),
+        "column": ("列", "column"),
+        "value": ("原值", "raw value"),
+        "reason": ("原因", "reason"),
+    }
+)
 
 # More rows than any quarantine holds; a larger number is a typing mistake, not a wish.
 MAX_ROWS = 1_000_000_000

@@ -9,11 +9,13 @@ import typer
 
 from coaltrace.cli.app import app
 from coaltrace.cli.common import DbOption, err, handle_errors, state
-from coaltrace.i18n import say
+from coaltrace.i18n import catalogue, say
 
-MESSAGES = {
-    "written": ("已写出报告：{paths}", "report written: {paths}"),
-}
+MESSAGES = catalogue(
+    {
+        "written": ("已写出报告：{paths}", "report written: {paths}"),
+    }
+)
 
 
 @app.command()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,76 +16,79 @@ from rich.text import Text
 from coaltrace.cli.app import app
 from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, printable, state, styled
 from coaltrace.errors import ExitCode, RuleError, UsageError
-from coaltrace.i18n import say
+from coaltrace.i18n import catalogue, say
+from coaltrace.severity import Severity
 
 if TYPE_CHECKING:
     from coaltrace.rules import AuditResult
-    from coaltrace.rules.model import Rule, Severity
+    from coaltrace.rules.model import Rule
 
-MESSAGES = {
-    "rule": ("规则", "rule"),
-    "title": ("名称", "title"),
-    "severity": ("级别", "severity"),
-    "status": ("状态", "status"),
-    "entity": ("对象", "entity"),
-    "checks": ("八查", "checks"),
-    "findings": ("问题数", "findings"),
-    "tonnes": ("涉及吨数", "tonnes at risk"),
-    "seconds": ("秒", "seconds"),
-    "status_ran": ("已运行", "ran"),
-    "status_no_data": ("无数据未运行", "no data"),
-    "status_disabled": ("已停用", "disabled"),
-    "unjudged": ("未判断的县区", "not judged in"),
-    "counts_as": ("吨数含义", "tonnes are"),
-    "role_origin": ("源头（计入总量）", "origin (counted)"),
-    "role_carried": ("携带（不重复计）", "carried (not added)"),
-    "role_records": ("记录（不计入）", "on records (not added)"),
-    "role_none": ("", ""),
-    "data_gap": ("数据缺口", "data gap"),
-    "class_unlicensed": ("无证/关停生产", "unlicensed"),
-    "class_over_capacity": ("超能力生产", "over capacity"),
-    "class_unsourced": ("无来源", "unsourced"),
-    "at_risk_once": (
-        "涉险煤炭（按源头只计一次）：{tonnes:,.3f} 吨（{by_class}）",
-        "coal at risk, each tonne once at its origin: {tonnes:,.3f} t ({by_class})",
-    ),
-    "name": ("名称", "name"),
-    "at_risk_here": ("源头涉险吨数", "at risk here (t)"),
-    "facility": ("单位", "facility"),
-    "county": ("县区", "county"),
-    "worst": ("最高级别", "worst"),
-    "period": ("期间", "period"),
-    "entity_id": ("对象编号", "entity id"),
-    "finding_id": ("问题编号", "finding id"),
-    "audit_done": (
-        "{period} 审计完成：运行 {rules} 条规则，{n} 个问题，涉险 {tonnes:,.3f} 吨（{seconds:.1f} 秒，运行号 {run_id}）",
-        "audit of {period} done: {rules} rules ran, {n} findings, {tonnes:,.3f} t at risk ({seconds:.1f} s, run {run_id})",
-    ),
-    "by_severity": ("按级别：{text}", "by severity: {text}"),
-    "worst_facilities": ("问题最多的单位", "worst facilities"),
-    "fail_on": ("有 {n} 个问题达到或高于 {level} 级", "{n} finding(s) at or above {level}"),
-    "valid": ("{n} 条规则全部有效。", "all {n} rules are valid."),
-    "invalid": ("{n} 个问题：", "{n} problem(s):"),
-    "case_ok": ("通过", "ok"),
-    "case_fail": ("失败", "FAIL"),
-    "missed": ("漏报 {ids}", "missed {ids}"),
-    "false_alarms": ("误报 {ids}", "false alarms {ids}"),
-    "wrong_severity": ("级别不符 {ids}", "wrong severity {ids}"),
-    "tests_summary": (
-        "{rules} 条规则，{cases} 个用例，{failed} 个失败",
-        "{rules} rules, {cases} cases, {failed} failed",
-    ),
-    "no_findings": ("没有符合条件的问题。", "No findings match."),
-    "description": ("说明", "description"),
-    "params": ("参数", "parameters"),
-    "evidence": ("证据列", "evidence"),
-    "false_positives": ("可能误报", "false positives"),
-    "references": ("依据", "references"),
-    "query": ("查询", "query"),
-    "file": ("文件", "file"),
-    "version": ("版本", "version"),
-    "clause": ("整治重点", "clauses"),
-}
+MESSAGES = catalogue(
+    {
+        "rule": ("规则", "rule"),
+        "title": ("名称", "title"),
+        "severity": ("级别", "severity"),
+        "status": ("状态", "status"),
+        "entity": ("对象", "entity"),
+        "checks": ("八查", "checks"),
+        "findings": ("问题数", "findings"),
+        "tonnes": ("涉及吨数", "tonnes at risk"),
+        "seconds": ("秒", "seconds"),
+        "status_ran": ("已运行", "ran"),
+        "status_no_data": ("无数据未运行", "no data"),
+        "status_disabled": ("已停用", "disabled"),
+        "unjudged": ("未判断的县区", "not judged in"),
+        "counts_as": ("吨数含义", "tonnes are"),
+        "role_origin": ("源头（计入总量）", "origin (counted)"),
+        "role_carried": ("携带（不重复计）", "carried (not added)"),
+        "role_records": ("记录（不计入）", "on records (not added)"),
+        "role_none": ("", ""),
+        "data_gap": ("数据缺口", "data gap"),
+        "class_unlicensed": ("无证/关停生产", "unlicensed"),
+        "class_over_capacity": ("超能力生产", "over capacity"),
+        "class_unsourced": ("无来源", "unsourced"),
+        "at_risk_once": (
+            "涉险煤炭（按源头只计一次）：{tonnes:,.3f} 吨（{by_class}）",
+            "coal at risk, each tonne once at its origin: {tonnes:,.3f} t ({by_class})",
+        ),
+        "name": ("名称", "name"),
+        "at_risk_here": ("源头涉险吨数", "at risk here (t)"),
+        "facility": ("单位", "facility"),
+        "county": ("县区", "county"),
+        "worst": ("最高级别", "worst"),
+        "period": ("期间", "period"),
+        "entity_id": ("对象编号", "entity id"),
+        "finding_id": ("问题编号", "finding id"),
+        "audit_done": (
+            "{period} 审计完成：运行 {rules} 条规则，{n} 个问题，涉险 {tonnes:,.3f} 吨（{seconds:.1f} 秒，运行号 {run_id}）",
+            "audit of {period} done: {rules} rules ran, {n} findings, {tonnes:,.3f} t at risk ({seconds:.1f} s, run {run_id})",
+        ),
+        "by_severity": ("按级别：{text}", "by severity: {text}"),
+        "worst_facilities": ("问题最多的单位", "worst facilities"),
+        "fail_on": ("有 {n} 个问题达到或高于 {level} 级", "{n} finding(s) at or above {level}"),
+        "valid": ("{n} 条规则全部有效。", "all {n} rules are valid."),
+        "invalid": ("{n} 个问题：", "{n} problem(s):"),
+        "case_ok": ("通过", "ok"),
+        "case_fail": ("失败", "FAIL"),
+        "missed": ("漏报 {ids}", "missed {ids}"),
+        "false_alarms": ("误报 {ids}", "false alarms {ids}"),
+        "wrong_severity": ("级别不符 {ids}", "wrong severity {ids}"),
+        "tests_summary": (
+            "{rules} 条规则，{cases} 个用例，{failed} 个失败",
+            "{rules} rules, {cases} cases, {failed} failed",
+        ),
+        "no_findings": ("没有符合条件的问题。", "No findings match."),
+        "description": ("说明", "description"),
+        "params": ("参数", "parameters"),
+        "evidence": ("证据列", "evidence"),
+        "false_positives": ("可能误报", "false positives"),
+        "references": ("依据", "references"),
+        "query": ("查询", "query"),
+        "file": ("文件", "file"),
+        "version": ("版本", "version"),
+        "clause": ("整治重点", "clauses"),
+    }
+)
 
 RulesOption = Annotated[
     list[Path] | None,
@@ -117,16 +119,14 @@ def _t(key: str, **kw: object) -> str:
 
 
 def _severity(value: str | None, option: str) -> Severity | None:
-    from coaltrace.rules.model import Severity
-
     if value is None:
         return None
     try:
-        return Severity(value.lower())
+        return Severity.parse(value)
     except ValueError:
         raise UsageError(
             f"{option} {value!r}: use one of {', '.join(s.value for s in Severity)}",
-            zh=f"{option} {value!r}：只能是 {', '.join(s.value for s in Severity)} 之一",
+            zh=f"{option} {value!r}：只能是 {'、'.join(f'{s.value}（{s.label.zh}）' for s in Severity)} 之一",
         ) from None
 
 
@@ -155,25 +155,25 @@ def audit(
     as_json: JsonOption = False,
 ) -> None:
     """Run every enabled rule for a period and store the findings. 运行规则，保存问题。"""
+    from coaltrace.config import load_config
     from coaltrace.period import Period
-    from coaltrace.rules import load_config, parse_param_overrides, run_audit
+    from coaltrace.rules import run_audit
     from coaltrace.store import Store
 
     threshold = _severity(fail_on, "--fail-on")
-    overrides = parse_param_overrides(param or [])
     ids = _rule_ids(only)
     p = Period.parse(period)
-    settings = load_config(config)
+    settings = load_config(config, params=param or [])
     if rule_timeout is not None:
-        settings = replace(settings, rule_timeout_s=rule_timeout)
+        settings = settings.with_overrides(rules__timeout_s=rule_timeout)
     with Store(db, must_exist=True) as store:
-        result = run_audit(store, p, rule_dirs=rules, only=ids, params=overrides, config=settings)
+        result = run_audit(store, p, rule_dirs=rules, only=ids, config=settings)
     if as_json:
         print_json(result.summary())
     else:
         _render_audit(result)
     if threshold is not None:
-        hits = sum(n for s, n in result.by_severity.items() if _rank(s) >= threshold.rank)
+        hits = sum(n for s, n in result.by_severity.items() if Severity.rank_of(s) >= threshold.rank)
         if hits:
             err.print(_t("fail_on", n=hits, level=threshold.value))
             raise typer.Exit(int(ExitCode.FINDINGS))
@@ -192,12 +192,6 @@ def _rule_ids(only: str | None) -> list[str] | None:
     return ids
 
 
-def _rank(severity: str) -> int:
-    from coaltrace.rules.model import Severity
-
-    return Severity(severity).rank
-
-
 def _render_audit(result: AuditResult) -> None:
     lang = state.lang
     for gap in result.data_gaps:
@@ -209,7 +203,7 @@ def _render_audit(result: AuditResult) -> None:
         ran = r.status == "ran"
         table.add_row(
             r.rule_id,
-            r.title[lang],
+            r.title.say(lang),
             r.severity.value,
             _t(f"status_{r.status}")
             + ("" if ran else f" ({r.reason})")
@@ -437,8 +431,8 @@ def test_rules(
     rule_timeout: RuleTimeoutOption = None,
 ) -> None:
     """Run each rule's own cases and report per rule. 运行每条规则自带的用例。"""
+    from coaltrace.config import DEFAULT_RULE_TIMEOUT_S
     from coaltrace.rules import load_rules, run_rule_tests
-    from coaltrace.rules.config import DEFAULT_RULE_TIMEOUT_S
 
     ids = [s.strip() for s in only.split(",") if s.strip()] if only else None
     reports = run_rule_tests(load_rules(dirs), ids, timeout_s=rule_timeout or DEFAULT_RULE_TIMEOUT_S)

@@ -9,23 +9,25 @@ import typer
 
 from coaltrace.cli.app import app
 from coaltrace.cli.common import err, handle_errors, state
-from coaltrace.i18n import say
+from coaltrace.i18n import catalogue, say
 
-MESSAGES = {
-    "done": (
-        "已生成样例月份（2021年12月，种子 {seed}，规模 {scale}）：{outdir}",
-        "wrote a sample month (December 2021, seed {seed}, scale {scale}) to {outdir}",
-    ),
-    "table": ("  {table}：{files} 个文件，{rows:,} 行", "  {table}: {files} file(s), {rows:,} rows"),
-    "truth": (
-        "已植入 {cases} 个案例，应报告的发现 {truth} 条（truth.csv）；应隔离的行 {q} 条（quarantine_expected.csv）。",
-        "planted {cases} cases, {truth} findings a correct rule pack reports (truth.csv); {q} rows to quarantine (quarantine_expected.csv).",
-    ),
-    "credit": (
-        "煤矿数据：Global Energy Monitor, Global Coal Mine Tracker（CC BY 4.0）。",
-        "Mine data: Global Energy Monitor, Global Coal Mine Tracker (CC BY 4.0).",
-    ),
-}
+MESSAGES = catalogue(
+    {
+        "done": (
+            "已生成样例月份（2021年12月，种子 {seed}，规模 {scale}）：{outdir}",
+            "wrote a sample month (December 2021, seed {seed}, scale {scale}) to {outdir}",
+        ),
+        "table": ("  {table}：{files} 个文件，{rows:,} 行", "  {table}: {files} file(s), {rows:,} rows"),
+        "truth": (
+            "已植入 {cases} 个案例，应报告的发现 {truth} 条（truth.csv）；应隔离的行 {q} 条（quarantine_expected.csv）。",
+            "planted {cases} cases, {truth} findings a correct rule pack reports (truth.csv); {q} rows to quarantine (quarantine_expected.csv).",
+        ),
+        "credit": (
+            "煤矿数据：Global Energy Monitor, Global Coal Mine Tracker（CC BY 4.0）。",
+            "Mine data: Global Energy Monitor, Global Coal Mine Tracker (CC BY 4.0).",
+        ),
+    }
+)
 
 
 @app.command()

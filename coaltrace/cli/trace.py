@@ -13,104 +13,109 @@ from rich.text import Text
 from coaltrace.cli.app import app
 from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, printable, state, styled
 from coaltrace.errors import UsageError
-from coaltrace.i18n import say
+from coaltrace.i18n import catalogue, say
 
 if TYPE_CHECKING:
+    from coaltrace.config import ProvenanceConfig
     from coaltrace.period import Period
     from coaltrace.store import Store
 
-LABELS = {
-    "facility": ("单位", "facility"),
-    "kind": ("类型", "kind"),
-    "inflow": ("购入(吨)", "inflow (t)"),
-    "usable": ("折算购入(吨)", "usable inflow (t)"),
-    "opening": ("期初库存(吨)", "opening stock (t)"),
-    "production": ("产量(吨)", "production (t)"),
-    "outflow": ("销出(吨)", "outflow (t)"),
-    "unsourced": ("无来源(吨)", "unsourced (t)"),
-    "licence": ("采矿许可状态", "licence state"),
-    "class": ("来源类别", "origin class"),
-    "origin": ("来源单位", "origin facility"),
-    "tonnes": ("吨", "tonnes"),
-    "share": ("占比", "share"),
-    "path": ("路径", "path"),
-    "buyer": ("去向单位", "destination"),
-    "grouped": ("（其余 {n} 个来源，各占比不足 0.01%）", "({n} other origins, each under 0.01%)"),
-    "data_gap": ("数据缺口(吨)", "data gap (t)"),
-    "period_latest_audit": (
-        "未指定 --period：使用最近一次审计的期间 {period}",
-        "no --period given: using {period}, the period audited last",
-    ),
-    "period_latest_sales": (
-        "未指定 --period，且尚未审计：使用有销售记录的最近月份 {period}",
-        "no --period given and no audit yet: using {period}, the latest month with sales",
-    ),
-    "status_line": (
-        "状态：{status}（自 {since}）；县区：{county}",
-        "status: {status} (since {since}); county: {county}",
-    ),
-    "licence_line": (
-        "许可证 {id}（{type} {mineral}）：{start} 至 {end}，期末有效：{valid}",
-        "licence {id} ({type} {mineral}): {start} to {end}, valid at the period's end: {valid}",
-    ),
-    "kept_build": (
-        "{period} 的来源追溯由上次审计按 {made} 计算，本命令的配置与之不同：仍按审计的结果显示，"
-        "与其问题一致；如需按新配置计算，请重新运行 coaltrace audit --config。",
-        "the provenance of {period} was built by the last audit with {made}; this command's config differs: "
-        "shown as the audit built it, which its findings rest on. To use the new config, run "
-        "`coaltrace audit --config ...` again.",
-    ),
-    "defaults": ("默认设置", "the default settings"),
-    "no_licence": ("许可证：无", "licences: none"),
-    "none_rows": ("（无）", "(none)"),
-    "yes": ("是", "yes"),
-    "no": ("否", "no"),
-    "inflow_unrecorded": (
-        "数据缺口：数据中几乎没有此类单位的进煤记录，{t} 吨缺口未作判断。",
-        "data gap: the data records almost no inflow to this kind of facility; {t} t of shortfall is not judged.",
-    ),
-    "role_carried": ("（携带）", "(carried)"),
-    "role_records": ("（记录）", "(on records)"),
-    "balance_title": ("{period} 物料平衡", "Mass balance, {period}"),
-    "yard_title": (
-        "{facility} {period}：合法来源占比 {share}，在本单位进入链条的涉险煤 {unsourced} 吨",
-        "{facility} {period}: licensed share {share}, coal at risk entering the chain here {unsourced} t",
-    ),
-    "trace_up": (
-        "{facility} {period} 的煤炭来源（{policy}）",
-        "Where the coal of {facility} came from, {period} ({policy})",
-    ),
-    "trace_down": ("{facility} {period} 的煤炭去向", "Where the coal of {facility} went, {period}"),
-    "paths_title": ("最重的路径", "Heaviest paths"),
-    "suppliers_title": ("供货单位", "Suppliers"),
-    "origins_title": ("煤炭来源（按比例追溯）", "Origins of its coal (proportional)"),
-    "findings_title": ("未结问题（{n} 条）", "Open findings ({n})"),
-    "supplier": ("供货单位", "supplier"),
-    "trips": ("车次", "trips"),
-    "supplier_share": ("其合法来源占比", "its licensed share"),
-    "finding": ("问题编号", "finding"),
-    "severity": ("级别", "severity"),
-    "rule": ("规则", "rule"),
-    "entity": ("对象", "entity"),
-    "breach": (
-        "库存先出后进：{at} 起为负，最低 {min:.1f} 吨",
-        "shipped before received: negative from {at}, lowest {min:.1f} t",
-    ),
-    "both": ("--upstream 与 --downstream 只能选一个", "choose one of --upstream and --downstream"),
-    "policy": ("--policy 只能是 proportional、taint 或 both", "--policy must be proportional, taint or both"),
-    "prop_t": ("按比例(吨)", "proportional (t)"),
-    "prop_share": ("按比例占比", "proportional share"),
-    "taint_t": ("污染原则(吨)", "taint (t)"),
-    "taint_share": ("污染原则占比", "taint share"),
-}
-CLASS_LABELS = {
-    "licensed": ("合法产量", "licensed production"),
-    "over_capacity": ("超能力生产", "over capacity"),
-    "unlicensed": ("无证/失效生产", "unlicensed production"),
-    "unsourced": ("无来源", "unsourced"),
-    "data_gap": ("数据缺口（未判断）", "data gap (not judged)"),
-    "opening_stock": ("期初库存", "opening stock"),
-}
+LABELS = catalogue(
+    {
+        "facility": ("单位", "facility"),
+        "kind": ("类型", "kind"),
+        "inflow": ("购入(吨)", "inflow (t)"),
+        "usable": ("折算购入(吨)", "usable inflow (t)"),
+        "opening": ("期初库存(吨)", "opening stock (t)"),
+        "production": ("产量(吨)", "production (t)"),
+        "outflow": ("销出(吨)", "outflow (t)"),
+        "unsourced": ("无来源(吨)", "unsourced (t)"),
+        "licence": ("采矿许可状态", "licence state"),
+        "class": ("来源类别", "origin class"),
+        "origin": ("来源单位", "origin facility"),
+        "tonnes": ("吨", "tonnes"),
+        "share": ("占比", "share"),
+        "path": ("路径", "path"),
+        "buyer": ("去向单位", "destination"),
+        "grouped": ("（其余 {n} 个来源，各占比不足 0.01%）", "({n} other origins, each under 0.01%)"),
+        "data_gap": ("数据缺口(吨)", "data gap (t)"),
+        "period_latest_audit": (
+            "未指定 --period：使用最近一次审计的期间 {period}",
+            "no --period given: using {period}, the period audited last",
+        ),
+        "period_latest_sales": (
+            "未指定 --period，且尚未审计：使用有销售记录的最近月份 {period}",
+            "no --period given and no audit yet: using {period}, the latest month with sales",
+        ),
+        "status_line": (
+            "状态：{status}（自 {since}）；县区：{county}",
+            "status: {status} (since {since}); county: {county}",
+        ),
+        "licence_line": (
+            "许可证 {id}（{type} {mineral}）：{start} 至 {end}，期末有效：{valid}",
+            "licence {id} ({type} {mineral}): {start} to {end}, valid at the period's end: {valid}",
+        ),
+        "kept_build": (
+            "{period} 的来源追溯由上次审计按 {made} 计算，本命令的配置与之不同：仍按审计的结果显示，"
+            "与其问题一致；如需按新配置计算，请重新运行 coaltrace audit --config。",
+            "the provenance of {period} was built by the last audit with {made}; this command's config differs: "
+            "shown as the audit built it, which its findings rest on. To use the new config, run "
+            "`coaltrace audit --config ...` again.",
+        ),
+        "defaults": ("默认设置", "the default settings"),
+        "no_licence": ("许可证：无", "licences: none"),
+        "none_rows": ("（无）", "(none)"),
+        "yes": ("是", "yes"),
+        "no": ("否", "no"),
+        "inflow_unrecorded": (
+            "数据缺口：数据中几乎没有此类单位的进煤记录，{t} 吨缺口未作判断。",
+            "data gap: the data records almost no inflow to this kind of facility; {t} t of shortfall is not judged.",
+        ),
+        "role_carried": ("（携带）", "(carried)"),
+        "role_records": ("（记录）", "(on records)"),
+        "balance_title": ("{period} 物料平衡", "Mass balance, {period}"),
+        "yard_title": (
+            "{facility} {period}：合法来源占比 {share}，在本单位进入链条的涉险煤 {unsourced} 吨",
+            "{facility} {period}: licensed share {share}, coal at risk entering the chain here {unsourced} t",
+        ),
+        "trace_up": (
+            "{facility} {period} 的煤炭来源（{policy}）",
+            "Where the coal of {facility} came from, {period} ({policy})",
+        ),
+        "trace_down": ("{facility} {period} 的煤炭去向", "Where the coal of {facility} went, {period}"),
+        "paths_title": ("最重的路径", "Heaviest paths"),
+        "suppliers_title": ("供货单位", "Suppliers"),
+        "origins_title": ("煤炭来源（按比例追溯）", "Origins of its coal (proportional)"),
+        "findings_title": ("未结问题（{n} 条）", "Open findings ({n})"),
+        "supplier": ("供货单位", "supplier"),
+        "trips": ("车次", "trips"),
+        "supplier_share": ("其合法来源占比", "its licensed share"),
+        "finding": ("问题编号", "finding"),
+        "severity": ("级别", "severity"),
+        "rule": ("规则", "rule"),
+        "entity": ("对象", "entity"),
+        "breach": (
+            "库存先出后进：{at} 起为负，最低 {min:.1f} 吨",
+            "shipped before received: negative from {at}, lowest {min:.1f} t",
+        ),
+        "both": ("--upstream 与 --downstream 只能选一个", "choose one of --upstream and --downstream"),
+        "policy": ("--policy 只能是 proportional、taint 或 both", "--policy must be proportional, taint or both"),
+        "prop_t": ("按比例(吨)", "proportional (t)"),
+        "prop_share": ("按比例占比", "proportional share"),
+        "taint_t": ("污染原则(吨)", "taint (t)"),
+        "taint_share": ("污染原则占比", "taint share"),
+    }
+)
+CLASS_LABELS = catalogue(
+    {
+        "licensed": ("合法产量", "licensed production"),
+        "over_capacity": ("超能力生产", "over capacity"),
+        "unlicensed": ("无证/失效生产", "unlicensed production"),
+        "unsourced": ("无来源", "unsourced"),
+        "data_gap": ("数据缺口（未判断）", "data gap (not judged)"),
+        "opening_stock": ("期初库存", "opening stock"),
+    }
+)
 
 PeriodOption = Annotated[
     str | None,
@@ -157,14 +162,13 @@ def _origin_cells(row: dict[str, Any]) -> list[str]:
     ]
 
 
-def _open_for(db: Path | None, period: str | None, setting: dict[str, Any] | None) -> tuple[Store, Period]:
+def _open_for(db: Path | None, period: str | None, setting: ProvenanceConfig | None) -> tuple[Store, Period]:
     """The store, read-only when the period's provenance is current (a read-only file, or beside
     an analyst's read-only connection, will do), for writing only when it must be built first;
     and the period, saying on stderr which one was taken when --period was left out."""
     from coaltrace.errors import CannotWriteError
-    from coaltrace.provenance.config import ProvenanceConfig
     from coaltrace.provenance.current import is_current, stored_build
-    from coaltrace.provenance.report import choose_period
+    from coaltrace.provenance.queries import choose_period
     from coaltrace.store import Store
 
     reader = Store(db, read_only=True)
@@ -175,7 +179,7 @@ def _open_for(db: Path | None, period: str | None, setting: dict[str, Any] | Non
         p = choice.period
         if is_current(reader, p, setting, keep_build=True):
             build = stored_build(reader, p)
-            if build is not None and setting is not None and ProvenanceConfig.model_validate(setting) != build.config:
+            if build is not None and setting is not None and setting != build.config:
                 err.print(_t("kept_build", period=p.label, made=build.config_source or _t("defaults")))
             return reader, p
     except BaseException:
@@ -205,10 +209,11 @@ def balance(
     db: DbOption = None,
 ) -> None:
     """The mass balance of every facility in a period. 各单位物料平衡。"""
-    from coaltrace.provenance.report import balance_rows
-    from coaltrace.rules.config import provenance_setting
+    from coaltrace.config import load_config
+    from coaltrace.provenance.queries import balance_rows
 
-    setting, source = provenance_setting(config)
+    settings = load_config(config)
+    setting, source = settings.provenance_setting(), settings.source
     store, p = _open_for(db, period, setting)
     with store:
         rows = balance_rows(store, p, kind, setting, source=source)
@@ -255,10 +260,11 @@ def yard(
     db: DbOption = None,
 ) -> None:
     """The inspector's page of one facility: status, licences, suppliers, origins, open findings. 现场检查页。"""
-    from coaltrace.inspect import yard_page
-    from coaltrace.rules.config import provenance_setting
+    from coaltrace.config import load_config
+    from coaltrace.yard.page import yard_page
 
-    setting, source = provenance_setting(config)
+    settings = load_config(config)
+    setting, source = settings.provenance_setting(), settings.source
     store, p = _open_for(db, period, setting)
     with store:
         page = yard_page(store, facility, p, setting, source=source)
@@ -357,15 +363,16 @@ def trace(
     db: DbOption = None,
 ) -> None:
     """Trace a facility's coal to its origins (or its destinations), with shares and heaviest paths. 追溯来源。"""
-    from coaltrace.provenance.report import trace_report
-    from coaltrace.rules.config import provenance_setting
+    from coaltrace.config import load_config
+    from coaltrace.provenance.queries import trace_report
 
     if upstream and downstream:
         raise UsageError(_t("both"))
     if policy not in ("proportional", "taint", "both"):
         raise UsageError(_t("policy"))
     direction = "downstream" if downstream else "upstream"
-    setting, source = provenance_setting(config)
+    settings = load_config(config)
+    setting, source = settings.provenance_setting(), settings.source
     store, p = _open_for(db, period, setting)
     with store:
         result = trace_report(store, facility, p, direction, depth, policy, setting, source=source)  # type: ignore[arg-type]

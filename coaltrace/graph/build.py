@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from coaltrace.config import ProvenanceConfig
 from coaltrace.graph.nodes import node_frame
 from coaltrace.graph.staging import fetch_frame, staged
 from coaltrace.period import Period
-from coaltrace.provenance.config import ProvenanceConfig
 from coaltrace.store import Store
 
 if TYPE_CHECKING:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from coaltrace.config import ProvenanceConfig
 from coaltrace.contract.tables import COAL_MINING_LICENCE
 from coaltrace.graph.staging import Window, fetch_frame
-from coaltrace.provenance.config import ProvenanceConfig
 from coaltrace.store import Store
 
 if TYPE_CHECKING:

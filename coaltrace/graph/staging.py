@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from coaltrace.config import ProvenanceConfig
 from coaltrace.period import Period
-from coaltrace.provenance.config import ProvenanceConfig
 from coaltrace.store import Store
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """Mass balance, running balance and input-output provenance of every tonne."""
 
-from coaltrace.provenance.config import ProvenanceConfig
+from coaltrace.config import ProvenanceConfig
 from coaltrace.provenance.current import compute, ensure_current
 
 __all__ = ["ProvenanceConfig", "compute", "ensure_current"]

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from coaltrace.config import ProvenanceConfig
 from coaltrace.graph import GraphData
-from coaltrace.provenance.config import ProvenanceConfig
 from coaltrace.provenance.solve import (
     CLASSES,
     DATA_GAP,

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from coaltrace.config import ProvenanceConfig
 from coaltrace.graph import GraphData
 from coaltrace.graph.nodes import node_frame
 from coaltrace.graph.staging import fetch_frame, staged
 from coaltrace.period import Period
 from coaltrace.provenance.attribution import licensed_shares, origin_rows, taint
 from coaltrace.provenance.balance import balance
-from coaltrace.provenance.config import ProvenanceConfig
 from coaltrace.provenance.running import running_breaches
 from coaltrace.provenance.solve import solve
-from coaltrace.provenance.tables import create_tables, has_tables, replace_period
+from coaltrace.provenance.storage import create_tables, has_tables, replace_period
 from coaltrace.store import Store
 
 if TYPE_CHECKING:

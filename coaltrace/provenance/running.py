@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from coaltrace.config import ProvenanceConfig
 from coaltrace.graph.staging import fetch_frame
-from coaltrace.provenance.config import ProvenanceConfig
 from coaltrace.store import Store
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from coaltrace.errors import CannotWriteError, refused_write
-from coaltrace.paths import output_dir
+from coaltrace.files import output_dir
 from coaltrace.period import Period
 from coaltrace.report.model import Report, build_report
 from coaltrace.report.render import to_html, to_markdown

@@ -10,77 +10,75 @@ import html
 import json
 from typing import Any
 
-from coaltrace.i18n import say
+from coaltrace.i18n import catalogue, say
 from coaltrace.report.model import Report
+from coaltrace.severity import Severity
 
-L = {
-    "title": ("煤炭来源审计报告 {period}", "Coal provenance audit {period}"),
-    "meta": ("数据库 {db}；生成于 {at}；coaltrace {version}", "database {db}; generated {at}; coaltrace {version}"),
-    "data": ("{period} 的数据", "Data for {period}"),
-    "gaps": ("数据缺口（本期未能判断的部分）", "Data gaps: what this period's data could not judge"),
-    "gap": ("缺口", "gap"),
-    "status": ("状态", "status"),
-    "status_ran": ("已运行", "ran"),
-    "status_no_data": ("无数据未运行", "no data"),
-    "status_disabled": ("已停用", "disabled"),
-    "unjudged": ("未判断的县区", "not judged in"),
-    "roles": (
-        "涉险吨数只在煤进入链条的源头计算一次；标“携带”的为已在源头计数、沿流向带到下游的吨数，"
-        "标“记录”的为所涉记录上的吨数，二者均不计入总量。",
-        "Tonnes at risk are counted once, where the coal entered the chain; “carried” tonnes were "
-        "counted at their origin and travelled on, “on records” tonnes stand on the records found; "
-        "neither is added to the total.",
-    ),
-    "role_carried": ("（携带）", "(carried)"),
-    "role_records": ("（记录）", "(on records)"),
-    "params": ("参数", "Parameters in force"),
-    "config": ("配置文件：{file}", "config file: {file}"),
-    "class_unlicensed": ("无证或关停生产", "unlicensed or closed production"),
-    "class_over_capacity": ("超能力生产", "production over capacity"),
-    "class_unsourced": ("非煤矿单位凭空多出的煤", "shortfall at a non-mine"),
-    "worst_sev": ("最高级别", "worst"),
-    "at_risk_here": ("源头涉险吨数", "at risk at origin (t)"),
-    "counties": ("各县区", "By county"),
-    "table": ("表", "table"),
-    "rows": ("行数", "rows"),
-    "files_q": (
-        "共 {files} 个文件；{q} 行无法读取已隔离。",
-        "{files} files; {q} rows could not be read and are in quarantine.",
-    ),
-    "summary": ("审计结果", "Findings"),
-    "severity": ("严重程度", "severity"),
-    "count": ("数量", "count"),
-    "total": (
-        "共 {n} 条问题线索；涉险煤炭（按源头只计一次）{t} 吨：{by_class}。",
-        "{n} findings; coal at risk, each tonne counted once at its origin: {t} t ({by_class}).",
-    ),
-    "by_rule": ("按规则", "By rule"),
-    "rule": ("规则", "rule"),
-    "name": ("名称", "name"),
-    "version": ("版本", "version"),
-    "findings": ("问题数", "findings"),
-    "tonnes": ("涉及吨数", "tonnes at risk"),
-    "worst": ("问题最严重的单位", "Facilities with the most serious findings"),
-    "facility": ("单位", "facility"),
-    "kind": ("类型", "kind"),
-    "county": ("县区", "county"),
-    "rules": ("规则", "rules"),
-    "unsourced": ("物料不平衡（销出多于来源）", "Mass balance: shipped more than it had"),
-    "inflow": ("来煤 t", "inflow t"),
-    "outflow": ("销出 t", "outflow t"),
-    "shortfall": ("无来源 t", "unsourced t"),
-    "list": ("主要问题线索（前 {n} 条，共 {total} 条）", "Most serious findings (first {n} of {total})"),
-    "id": ("编号", "id"),
-    "entity": ("对象", "entity"),
-    "evidence": ("证据（文件:行）", "evidence (file:line)"),
-    "none": ("无", "none"),
-    "no_audit": ("尚未运行审计（coaltrace audit）。", "No audit has been run yet (coaltrace audit)."),
-    "sev_critical": ("严重", "critical"),
-    "sev_high": ("高", "high"),
-    "sev_medium": ("中", "medium"),
-    "sev_low": ("低", "low"),
-}
-SEVERITIES = ("critical", "high", "medium", "low")
+L = catalogue(
+    {
+        "title": ("煤炭来源审计报告 {period}", "Coal provenance audit {period}"),
+        "meta": ("数据库 {db}；生成于 {at}；coaltrace {version}", "database {db}; generated {at}; coaltrace {version}"),
+        "data": ("{period} 的数据", "Data for {period}"),
+        "gaps": ("数据缺口（本期未能判断的部分）", "Data gaps: what this period's data could not judge"),
+        "gap": ("缺口", "gap"),
+        "status": ("状态", "status"),
+        "status_ran": ("已运行", "ran"),
+        "status_no_data": ("无数据未运行", "no data"),
+        "status_disabled": ("已停用", "disabled"),
+        "unjudged": ("未判断的县区", "not judged in"),
+        "roles": (
+            "涉险吨数只在煤进入链条的源头计算一次；标“携带”的为已在源头计数、沿流向带到下游的吨数，"
+            "标“记录”的为所涉记录上的吨数，二者均不计入总量。",
+            "Tonnes at risk are counted once, where the coal entered the chain; “carried” tonnes were "
+            "counted at their origin and travelled on, “on records” tonnes stand on the records found; "
+            "neither is added to the total.",
+        ),
+        "role_carried": ("（携带）", "(carried)"),
+        "role_records": ("（记录）", "(on records)"),
+        "params": ("参数", "Parameters in force"),
+        "config": ("配置文件：{file}", "config file: {file}"),
+        "class_unlicensed": ("无证或关停生产", "unlicensed or closed production"),
+        "class_over_capacity": ("超能力生产", "production over capacity"),
+        "class_unsourced": ("非煤矿单位凭空多出的煤", "shortfall at a non-mine"),
+        "worst_sev": ("最高级别", "worst"),
+        "at_risk_here": ("源头涉险吨数", "at risk at origin (t)"),
+        "counties": ("各县区", "By county"),
+        "table": ("表", "table"),
+        "rows": ("行数", "rows"),
+        "files_q": (
+            "共 {files} 个文件；{q} 行无法读取已隔离。",
+            "{files} files; {q} rows could not be read and are in quarantine.",
+        ),
+        "summary": ("审计结果", "Findings"),
+        "severity": ("严重程度", "severity"),
+        "count": ("数量", "count"),
+        "total": (
+            "共 {n} 条问题线索；涉险煤炭（按源头只计一次）{t} 吨：{by_class}。",
+            "{n} findings; coal at risk, each tonne counted once at its origin: {t} t ({by_class}).",
+        ),
+        "by_rule": ("按规则", "By rule"),
+        "rule": ("规则", "rule"),
+        "name": ("名称", "name"),
+        "version": ("版本", "version"),
+        "findings": ("问题数", "findings"),
+        "tonnes": ("涉及吨数", "tonnes at risk"),
+        "worst": ("问题最严重的单位", "Facilities with the most serious findings"),
+        "facility": ("单位", "facility"),
+        "kind": ("类型", "kind"),
+        "county": ("县区", "county"),
+        "rules": ("规则", "rules"),
+        "unsourced": ("物料不平衡（销出多于来源）", "Mass balance: shipped more than it had"),
+        "inflow": ("来煤 t", "inflow t"),
+        "outflow": ("销出 t", "outflow t"),
+        "shortfall": ("无来源 t", "unsourced t"),
+        "list": ("主要问题线索（前 {n} 条，共 {total} 条）", "Most serious findings (first {n} of {total})"),
+        "id": ("编号", "id"),
+        "entity": ("对象", "entity"),
+        "evidence": ("证据（文件:行）", "evidence (file:line)"),
+        "none": ("无", "none"),
+        "no_audit": ("尚未运行审计（coaltrace audit）。", "No audit has been run yet (coaltrace audit)."),
+    }
+)
 
 
 def _t(key: str, lang: str, **kw: object) -> str:
@@ -136,7 +134,7 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
         (
             _t("summary", lang),
             [_t("severity", lang), _t("count", lang)],
-            [[_t(f"sev_{s}", lang), str(r.by_severity.get(s, 0))] for s in SEVERITIES],
+            [[s.label.say(lang), str(r.by_severity.get(s.value, 0))] for s in Severity.worst_first()],
             _t("total", lang, n=r.findings_total, t=_num(r.tonnes_at_risk), by_class=by_class),
         )
     )
@@ -156,7 +154,7 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
                 [
                     x.rule_id,
                     getattr(x, title),
-                    _t(f"sev_{x.severity}", lang),
+                    Severity(x.severity).label.say(lang),
                     str(x.rule_version),
                     _t(f"status_{x.status}", lang)
                     + (f" ({x.reason})" if x.reason else "")
@@ -196,7 +194,7 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
                     w.get("kind") or "",
                     w.get("county") or "",
                     str(w["findings"]),
-                    _t(f"sev_{w['worst_severity']}", lang),
+                    Severity(w["worst_severity"]).label.say(lang),
                     _num(w["tonnes_at_risk"]),
                 ]
                 for w in r.worst_facilities
@@ -212,7 +210,7 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
                 [
                     c["county"] or _t("none", lang),
                     str(c["findings"]),
-                    _t(f"sev_{c['worst_severity']}", lang),
+                    Severity(c["worst_severity"]).label.say(lang),
                     _num(c["tonnes_at_risk"]),
                 ]
                 for c in r.counties
@@ -262,7 +260,7 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
                 [
                     f["finding_id"],
                     f"{f['rule_id']} v{f['rule_version']}: {f[title]}",
-                    _t(f"sev_{f['severity']}", lang),
+                    Severity(f["severity"]).label.say(lang),
                     f"{f['entity_kind']} {f['entity_id']}",
                     f"{f.get('facility_id') or ''} {f.get('facility_name') or ''}".strip(),
                     _tonnes_cell(f["tonnes_at_risk"], f["tonnes_role"], lang),

@@ -8,14 +8,13 @@ each rule's own cases.
 """
 
 from coaltrace.rules.casetest import CaseResult, RuleTestReport, run_rule_tests
-from coaltrace.rules.config import AuditConfig, load_config
 from coaltrace.rules.findings import FindingFilter, query_findings
 from coaltrace.rules.load import Problem, RuleSet, collect, load_rules
-from coaltrace.rules.model import Entity, Rule, Severity
-from coaltrace.rules.runner import AuditResult, RuleRun, parse_param_overrides, run_audit
+from coaltrace.rules.model import Entity, Rule
+from coaltrace.rules.runner import AuditResult, RuleRun, run_audit
+from coaltrace.severity import Severity
 
 __all__ = [
-    "AuditConfig",
     "AuditResult",
     "CaseResult",
     "Entity",
@@ -27,9 +26,7 @@ __all__ = [
     "RuleTestReport",
     "Severity",
     "collect",
-    "load_config",
     "load_rules",
-    "parse_param_overrides",
     "query_findings",
     "run_audit",
     "run_rule_tests",

@@ -11,16 +11,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coaltrace.config import DEFAULT_RULE_TIMEOUT_S
 from coaltrace.contract import TABLES
 from coaltrace.errors import CoaltraceError
 from coaltrace.period import Period
 from coaltrace.rules import coverage
-from coaltrace.rules.config import DEFAULT_RULE_TIMEOUT_S
 from coaltrace.rules.load import RuleSet
 from coaltrace.rules.model import Rule, RuleCase
 from coaltrace.rules.runner import prepare, run_rule_query
 from coaltrace.rules.sql import parse_select, render, tables_read
 from coaltrace.rules.views import NEEDS_PROVENANCE
+from coaltrace.severity import Severity
 from coaltrace.store import Store
 
 CASE_FILE = "case"
@@ -98,7 +99,7 @@ def _result(rule: Rule, case: RuleCase, found: set[str], severities: dict[str, s
         sorted(
             eid
             for eid, sev in case.severity.items()
-            if max(severities.get(eid, {rule.severity.value}), key=_rank) != sev.value
+            if max(severities.get(eid, {rule.severity.value}), key=Severity.rank_of) != sev.value
         )
     )
     return CaseResult(
@@ -109,10 +110,6 @@ def _result(rule: Rule, case: RuleCase, found: set[str], severities: dict[str, s
         false_alarms=tuple(sorted(set(case.reject) & found)),
         wrong_severity=wrong,
     )
-
-
-def _rank(sev: str) -> int:
-    return {"low": 1, "medium": 2, "high": 3, "critical": 4}.get(sev, 0)
 
 
 def run_rule_tests(

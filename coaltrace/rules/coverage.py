@@ -33,6 +33,7 @@ from typing import Any
 
 from coaltrace.contract import TABLES
 from coaltrace.contract.tables import COAL_MINING_LICENCE
+from coaltrace.i18n import Text, catalogue
 from coaltrace.period import Period
 from coaltrace.rules.model import Rule
 from coaltrace.rules.sql import parse_select, render, tables_read
@@ -49,66 +50,68 @@ REGISTERS = ("facilities", "licences", "zones")
 SHIPMENTS = ("sales", "transports")
 
 # code -> (zh, en); placeholders come from the gap's fields.
-MESSAGES: dict[str, tuple[str, str]] = {
-    "no_records": (
-        "{period} 没有任何记录（销售、运输、入库、用电、定位均无）：本期不作任何判断，所有规则均未运行。",
-        "{period} has no records at all (no sale, trip, intake, power reading or GPS point): nothing was "
-        "judged, no rule ran.",
-    ),
-    "no_shipments": (
-        "{period} 没有任何销售或运输记录：物料平衡与来源追溯无从计算，{rules} 未运行。",
-        "{period} has no sale and no trip: there is no mass balance or provenance to judge, so {rules} did not run.",
-    ),
-    "no_rows": (
-        "{subject_zh}表在 {period} 没有数据：{rules} 未运行。",
-        "no {subject} rows for {period}: {rules} did not run.",
-    ),
-    "no_values": (
-        "{subject} 列在 {period} 没有任何取值：{rules} 未运行。",
-        "the column {subject} holds no value for {period}: {rules} did not run.",
-    ),
-    "months_without_shipments": (
-        "{period} 中有 {facilities} 个月没有任何销售或运输记录（{subject}）：物料平衡只覆盖有记录的月份，"
-        "期初、期末库存取其首尾，核定产能按其天数折算。",
-        "{facilities} month(s) of {period} have no sale or trip ({subject}): the mass balance covers the "
-        "months with records only, with the stock counts at their start and end and capacity prorated "
-        "over their days.",
-    ),
-    "no_mining_licences": (
-        "未载入任何煤炭采矿许可证：{facilities} 个煤矿发出的 {tonnes} 吨煤无法判断是否有证（关停期间的除外），"
-        "{rules} 未运行。",
-        "no coal mining licence is loaded: whether the {tonnes} t shipped by {facilities} mines were "
-        "licensed cannot be judged (except on days they were shut); {rules} did not run.",
-    ),
-    "inflows_unrecorded": (
-        "数据中没有任何{subject_zh}的进煤记录：{facilities} 个{subject_zh}发出 {shipped} 吨，"
-        "其中 {tonnes} 吨无法用进煤解释，但这是数据缺口，不作为无来源煤判断（{rules}）。",
-        "the data records no inflow to any {subject}: the {facilities} that shipped coal sent {shipped} t, "
-        "{tonnes} t of it beyond what they had; that is a gap in the data, not judged as coal with no "
-        "source ({rules}).",
-    ),
-    "shut_without_date": (
-        "{facilities} 个单位在登记中为关闭、停产或吊销，但没有状态日期：视为整个期间均已关停，"
-        "其本期发出 {shipped} 吨。请核实状态日期。",
-        "{facilities} facilities are closed, suspended or revoked in the register with no date: taken as "
-        "shut for the whole period; they shipped {shipped} t in it. Check their status dates.",
-    ),
-    "county_no_intakes": (
-        "{subject}：有煤运入该县区的单位，但没有任何入库记录：{rules} 未对该县区作出判断。",
-        "{subject}: coal was shipped to its facilities but none booked an intake: {rules} judged nothing there.",
-    ),
-    "county_no_shipments": (
-        "{subject}：有入库记录，但没有任何运入该县区的销售或运输记录：该县区 {facilities} 个单位的 {tonnes} 吨"
-        "缺口属数据缺口，{rules} 未对该县区作出判断。",
-        "{subject}: intakes were booked but no sale or trip into the county is recorded: the {tonnes} t "
-        "shortfall of {facilities} of its facilities is a gap in the data, and {rules} did not judge the county.",
-    ),
-    "county_no_gps": (
-        "{subject}：{facilities} 个单位发出的车次在本期没有任何定位点：{rules} 未对这些车次作出判断。",
-        "{subject}: the trips leaving {facilities} of its facilities have no GPS point in the period: "
-        "{rules} did not judge them.",
-    ),
-}
+MESSAGES: dict[str, Text] = catalogue(
+    {
+        "no_records": (
+            "{period} 没有任何记录（销售、运输、入库、用电、定位均无）：本期不作任何判断，所有规则均未运行。",
+            "{period} has no records at all (no sale, trip, intake, power reading or GPS point): nothing was "
+            "judged, no rule ran.",
+        ),
+        "no_shipments": (
+            "{period} 没有任何销售或运输记录：物料平衡与来源追溯无从计算，{rules} 未运行。",
+            "{period} has no sale and no trip: there is no mass balance or provenance to judge, so {rules} did not run.",
+        ),
+        "no_rows": (
+            "{subject_zh}表在 {period} 没有数据：{rules} 未运行。",
+            "no {subject} rows for {period}: {rules} did not run.",
+        ),
+        "no_values": (
+            "{subject} 列在 {period} 没有任何取值：{rules} 未运行。",
+            "the column {subject} holds no value for {period}: {rules} did not run.",
+        ),
+        "months_without_shipments": (
+            "{period} 中有 {facilities} 个月没有任何销售或运输记录（{subject}）：物料平衡只覆盖有记录的月份，"
+            "期初、期末库存取其首尾，核定产能按其天数折算。",
+            "{facilities} month(s) of {period} have no sale or trip ({subject}): the mass balance covers the "
+            "months with records only, with the stock counts at their start and end and capacity prorated "
+            "over their days.",
+        ),
+        "no_mining_licences": (
+            "未载入任何煤炭采矿许可证：{facilities} 个煤矿发出的 {tonnes} 吨煤无法判断是否有证（关停期间的除外），"
+            "{rules} 未运行。",
+            "no coal mining licence is loaded: whether the {tonnes} t shipped by {facilities} mines were "
+            "licensed cannot be judged (except on days they were shut); {rules} did not run.",
+        ),
+        "inflows_unrecorded": (
+            "数据中没有任何{subject_zh}的进煤记录：{facilities} 个{subject_zh}发出 {shipped} 吨，"
+            "其中 {tonnes} 吨无法用进煤解释，但这是数据缺口，不作为无来源煤判断（{rules}）。",
+            "the data records no inflow to any {subject}: the {facilities} that shipped coal sent {shipped} t, "
+            "{tonnes} t of it beyond what they had; that is a gap in the data, not judged as coal with no "
+            "source ({rules}).",
+        ),
+        "shut_without_date": (
+            "{facilities} 个单位在登记中为关闭、停产或吊销，但没有状态日期：视为整个期间均已关停，"
+            "其本期发出 {shipped} 吨。请核实状态日期。",
+            "{facilities} facilities are closed, suspended or revoked in the register with no date: taken as "
+            "shut for the whole period; they shipped {shipped} t in it. Check their status dates.",
+        ),
+        "county_no_intakes": (
+            "{subject}：有煤运入该县区的单位，但没有任何入库记录：{rules} 未对该县区作出判断。",
+            "{subject}: coal was shipped to its facilities but none booked an intake: {rules} judged nothing there.",
+        ),
+        "county_no_shipments": (
+            "{subject}：有入库记录，但没有任何运入该县区的销售或运输记录：该县区 {facilities} 个单位的 {tonnes} 吨"
+            "缺口属数据缺口，{rules} 未对该县区作出判断。",
+            "{subject}: intakes were booked but no sale or trip into the county is recorded: the {tonnes} t "
+            "shortfall of {facilities} of its facilities is a gap in the data, and {rules} did not judge the county.",
+        ),
+        "county_no_gps": (
+            "{subject}：{facilities} 个单位发出的车次在本期没有任何定位点：{rules} 未对这些车次作出判断。",
+            "{subject}: the trips leaving {facilities} of its facilities have no GPS point in the period: "
+            "{rules} did not judge them.",
+        ),
+    }
+)
 
 _TABLE_ZH = {name: t.zh for name, t in TABLES.items()}
 _KIND_ZH = {

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from coaltrace.numbers import decimals_for
 from coaltrace.period import Period
-from coaltrace.rules.model import Rule, Severity
+from coaltrace.rules.model import Rule
+from coaltrace.severity import Severity, rank_sql
 from coaltrace.store import Store
 
 if TYPE_CHECKING:
@@ -64,9 +65,7 @@ AUDIT_RUNS: tuple[tuple[str, str], ...] = (
     ("summary", "JSON"),  # the audit's summary as `coaltrace audit --json` prints it
 )
 
-SEVERITY_RANK_SQL = (
-    "CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
-)
+SEVERITY_RANK_SQL = rank_sql("severity")
 
 
 def ensure_tables(store: Store) -> None:

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from coaltrace.errors import Location, RuleError, UsageError
-from coaltrace.paths import shipped
+from coaltrace.errors import Location, RuleError, UsageError, validation_problems
+from coaltrace.files import shipped
 from coaltrace.rules.model import Rule
 from coaltrace.rules.sandbox import check_rule_sql
 from coaltrace.rules.sql import RuleSQLError, parse_select, placeholders, render, tables_read
@@ -141,13 +141,8 @@ def load_rule_file(path: Path) -> tuple[Rule | None, list[Problem]]:
     try:
         rule = Rule.model_validate(data)
     except ValidationError as e:
-        for err in e.errors():
-            loc = err["loc"]
-            where = ".".join(str(p) for p in loc) or "(file)"
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key (misspelt?)"
-            problems.append(Problem(shown, _line(_node_at(root, loc)), f"{where}: {msg}"))
+        for p in validation_problems(e):
+            problems.append(Problem(shown, _line(_node_at(root, p.loc)), f"{p.where}: {p.en}"))
         return None, problems
     if rule.id != path.stem:
         problems.append(

@@ -11,25 +11,13 @@ import math
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from coaltrace.contract import TABLES
-
-
-class Severity(StrEnum):
-    low = "low"
-    medium = "medium"
-    high = "high"
-    critical = "critical"
-
-    @property
-    def rank(self) -> int:
-        return _SEVERITY_RANK[self]
-
-
-_SEVERITY_RANK = {Severity.low: 1, Severity.medium: 2, Severity.high: 3, Severity.critical: 4}
+from coaltrace.i18n import Text
+from coaltrace.severity import Severity
 
 
 class Status(StrEnum):
@@ -84,16 +72,14 @@ class ParamType(StrEnum):
     list = "list"
 
 
-class Text(BaseModel):
-    """A sentence in both languages."""
+def _filled(text: Text) -> Text:
+    if not text.zh.strip() or not text.en.strip():
+        raise ValueError("both zh and en must say something")
+    return text
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-
-    def say(self, lang: str) -> str:
-        return self.en if lang == "en" else self.zh
+# A sentence of a rule file in both languages: the one bilingual type (coaltrace.i18n.Text), never empty.
+RuleText = Annotated[Text, AfterValidator(_filled)]
 
 
 _PYTHON_TYPES: dict[ParamType, tuple[type, ...]] = {
@@ -145,7 +131,7 @@ class Param(BaseModel):
 
     type: ParamType
     default: Any
-    description: Text
+    description: RuleText
     min: float | None = None
     max: float | None = None
     # For a str parameter: the words it may take (a policy, a mode); for a list, the words its
@@ -261,8 +247,8 @@ class Rule(BaseModel):
 
     id: str
     version: int = Field(ge=1)
-    title: Text
-    description: Text
+    title: RuleText
+    description: RuleText
     checks: Checks
     severity: Severity
     status: Status
@@ -274,7 +260,7 @@ class Rule(BaseModel):
     params: dict[str, Param] = Field(default_factory=dict)
     query: str = Field(min_length=1)
     evidence: list[str] = Field(min_length=1)
-    false_positives: list[Text] = Field(default_factory=list)
+    false_positives: list[RuleText] = Field(default_factory=list)
     references: list[str] = Field(default_factory=list)
     enabled: bool = True
     tests: list[RuleCase] = Field(default_factory=list)

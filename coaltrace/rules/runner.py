@@ -22,19 +22,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from coaltrace.config import DEFAULT_RULE_TIMEOUT_S, AuditConfig
 from coaltrace.errors import Location, RuleError, UsageError
+from coaltrace.i18n import Text
 from coaltrace.numbers import tidy
 from coaltrace.period import Period
 from coaltrace.rules import coverage
-from coaltrace.rules.config import DEFAULT_RULE_TIMEOUT_S, AuditConfig
 from coaltrace.rules.findings import NAMES, Staging, ensure_tables, group_rows
 from coaltrace.rules.load import RuleSet, load_rules
-from coaltrace.rules.model import Rule, Severity
+from coaltrace.rules.model import Rule
 from coaltrace.rules.sandbox import RuleTimeoutError, check_rule_sql, run_sandboxed
 from coaltrace.rules.sql import RuleSQLError, parse_select, render
 from coaltrace.rules.summary import counted_once
 from coaltrace.rules.views import VIEWS, create_views
 from coaltrace.rules.zones import build_zone_tables
+from coaltrace.severity import Severity
 from coaltrace.store import Store
 
 if TYPE_CHECKING:
@@ -49,7 +51,7 @@ class RuleRun:
 
     rule_id: str
     version: int
-    title: dict[str, str]  # {"zh": ..., "en": ...}
+    title: Text
     severity: Severity
     tonnes_role: str
     status: str  # ran, no_data (a data gap stopped it) or disabled (the config turned it off)
@@ -65,7 +67,7 @@ class RuleRun:
         return cls(
             rule_id=rule.id,
             version=rule.version,
-            title={"zh": rule.title.zh, "en": rule.title.en},
+            title=rule.title,
             severity=rule.severity,
             tonnes_role=rule.tonnes.role.value,
             status=status,
@@ -75,6 +77,7 @@ class RuleRun:
     def as_record(self) -> dict[str, Any]:
         record = asdict(self)
         record["id"] = record.pop("rule_id")
+        record["title"] = self.title.as_dict()
         record["severity"] = self.severity.value
         return record
 
@@ -107,21 +110,6 @@ class AuditResult:
         record = {k: v for k, v in asdict(self).items() if k != "rules"}
         record["rules"] = [r.as_record() for r in self.rules]
         return tidy(record)
-
-
-def parse_param_overrides(items: Iterable[str]) -> dict[str, dict[str, str]]:
-    """`RULE.NAME=VALUE` strings from the command line, by rule."""
-    out: dict[str, dict[str, str]] = {}
-    for item in items:
-        key, eq, value = item.partition("=")
-        rule_id, dot, name = key.strip().partition(".")
-        if not eq or not dot or not rule_id or not name:
-            raise UsageError(
-                f"--param {item!r}: write RULE.NAME=VALUE, e.g. trip_too_fast.max_kmh=90",
-                zh=f"--param {item!r}：请写成 规则.参数=值，如 trip_too_fast.max_kmh=90",
-            )
-        out.setdefault(rule_id, {})[name] = value
-    return out
 
 
 def resolve_params(ruleset: RuleSet, *layers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -212,7 +200,7 @@ def run_audit(
     if not selected:
         raise UsageError("no rule to run", zh="没有可运行的规则", hint="Name at least one rule id with --only.")
     values = resolve_params(ruleset, config.params, params or {})
-    for d in config.disables:
+    for d in config.disable:
         # A misspelt rule id would otherwise turn nothing off, silently.
         ruleset.get(d.rule)
     run_id = hashlib.sha1(f"{p.label}|{created_at.isoformat()}|{time.time_ns()}".encode()).hexdigest()[:12]

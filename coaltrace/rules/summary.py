@@ -16,7 +16,8 @@ from typing import Any
 
 from coaltrace.numbers import tidy
 from coaltrace.rules.findings import SEVERITY_RANK_SQL
-from coaltrace.rules.model import OriginClass, Severity
+from coaltrace.rules.model import OriginClass
+from coaltrace.severity import Severity
 from coaltrace.store import Store
 
 TOP = 10
@@ -65,9 +66,8 @@ ORDER BY tonnes_at_risk DESC, worst_rank DESC, findings DESC, county NULLS LAST
 
 
 def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    ranks = {s.rank: s.value for s in Severity}
     for r in rows:
-        r["worst_severity"] = ranks.get(int(r.pop("worst_rank") or 0), Severity.low.value)
+        r["worst_severity"] = (Severity.of_rank(int(r.pop("worst_rank") or 0)) or Severity.low).value
     return rows
 
 
@@ -108,7 +108,7 @@ def counted_once(store: Store, *, run_id: str | None = None, period: str | None 
         {
             "tonnes_at_risk": sum(by_class.values()),
             "tonnes_at_risk_by_class": by_class,
-            "by_severity": {s.value: int(severities.get(s.value, 0)) for s in sorted(Severity, key=lambda s: -s.rank)},
+            "by_severity": {s.value: int(severities.get(s.value, 0)) for s in Severity.worst_first()},
             "worst_facilities": _ranked(facilities),
             "counties": _ranked(counties),
         }

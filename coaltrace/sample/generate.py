@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from coaltrace.errors import UsageError
 from coaltrace.export import spreadsheet_frame
-from coaltrace.paths import output_dir
+from coaltrace.files import output_dir
 from coaltrace.sample import records
 from coaltrace.sample.month import Month, build_month
 from coaltrace.sample.truth import truth

@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from coaltrace.paths import shipped
+from coaltrace.files import shipped
 from coaltrace.sample.codes import broken_uscc, mining_licence, uscc
 from coaltrace.sample.geo import offset
 

@@ -25,8 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from coaltrace.config import default_db
 from coaltrace.errors import CannotWriteError, CoaltraceError, StoreBusyError, UsageError, is_no_space, refused_write
-from coaltrace.paths import DEFAULT_DB
 from coaltrace.store.schema import full_ddl
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ _HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)(?: by user 
 
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """--db, else $COALTRACE_DB, else ./coaltrace.duckdb."""
-    return Path(explicit or os.environ.get("COALTRACE_DB") or DEFAULT_DB)
+    return default_db(explicit)
 
 
 def _busy(path: Path, message: str) -> StoreBusyError:

@@ -15,10 +15,10 @@ from typing import Any, Literal
 
 import numpy as np
 
+from coaltrace.config import ProvenanceConfig
 from coaltrace.errors import UsageError
 from coaltrace.numbers import tidy
 from coaltrace.period import Period
-from coaltrace.provenance.config import ProvenanceConfig
 from coaltrace.provenance.current import ensure_current
 from coaltrace.provenance.origins import origins_of
 from coaltrace.provenance.paths import Direction, FlowGraph, heaviest_paths

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coaltrace.cli import app
-from coaltrace.inspect import yard_page
+from coaltrace.yard.page import yard_page
 from coaltrace.period import Period
 from coaltrace.rules.casetest import insert_rows
 from coaltrace.rules.findings import ensure_tables

@@ -1,7 +1,7 @@
 """The inspector's page of one facility: who supplies it, how much of its coal traces
 to a licensed mine, and what is open against it.
 
-It composes the provenance page (`coaltrace.provenance.report.yard_report`) with the
+It composes the provenance page (`coaltrace.provenance.queries.yard_report`) with the
 facility's suppliers, their licence state, and the audit's findings about it.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from coaltrace.numbers import tidy
 from coaltrace.period import Period
-from coaltrace.provenance.report import ConfigArg, yard_report
+from coaltrace.provenance.queries import ConfigArg, yard_report
 from coaltrace.rules.findings import SEVERITY_RANK_SQL
 from coaltrace.store import Store
 

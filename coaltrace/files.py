@@ -27,9 +27,6 @@ def shipped(name: str) -> Path:
     return checkout if checkout.exists() else wheel
 
 
-DEFAULT_DB = "coaltrace.duckdb"
-
-
 def output_dir(path: Path) -> Path:
     """PATH as a folder to write into, made if need be; a path that cannot be one is a usage error,
     one the machine will not let us write (permission, full disk) a CannotWriteError."""

@@ -1,0 +1,333 @@
+"""Every setting of coaltrace, as one validated model, read in one place.
+
+    [params]                        # RULE.NAME = value; --param RULE.NAME=VALUE wins
+    "facility_low_licensed_share.min_share" = 0.75
+
+    [[disable]]                     # a rule turned off, for a county and/or a period
+    rule = "trip_remote_road_night"
+    county = "阳城县"
+    period = "2021-12"
+    reason = "night transport allowed during the 2021 winter supply order"
+
+    [provenance]                    # the provenance model (docs/provenance.md)
+    yields = {washery = 0.80}
+
+    [rules]
+    timeout_s = 300                 # a rule still running after this many seconds is stopped
+
+    [engine]
+    memory_limit = "2GB"            # DuckDB's own limit; it spills to temp_dir beyond it
+    temp_dir = "/data/tmp"
+
+The file is `--config FILE`, else `./coaltrace.toml` if there is one. The
+environment (`COALTRACE_MEMORY_LIMIT`, `COALTRACE_TEMP_DIR`, `COALTRACE_DB`,
+`COALTRACE_LANG`) is read here and nowhere else. A wrong key or value is a
+usage error that names its key path, in Chinese and English, with the same
+words as a wrong rule file (`coaltrace.errors.validation_problems`).
+
+This module imports nothing of coaltrace but the two leaves `errors` and
+`period`, so any package may import it without an import cycle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from coaltrace.errors import Location, UsageError, validation_problems
+from coaltrace.period import Period
+
+DEFAULT_CONFIG = Path("coaltrace.toml")
+DEFAULT_DB = "coaltrace.duckdb"
+# Long enough for any sane rule on a province's year; short enough that a query that
+# never ends does not hold the database until someone notices.
+DEFAULT_RULE_TIMEOUT_S = 300.0
+# A week: more is a typing mistake (and more than a timer can wait).
+MAX_RULE_TIMEOUT_S = 7 * 24 * 3600.0
+
+ENV_DB = "COALTRACE_DB"
+ENV_LANG = "COALTRACE_LANG"
+ENV_MEMORY_LIMIT = "COALTRACE_MEMORY_LIMIT"
+ENV_TEMP_DIR = "COALTRACE_TEMP_DIR"
+
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+FlowMeasure = Literal["declared", "physical", "declared_else_physical"]
+
+
+class ProvenanceConfig(_Section):
+    """What the provenance model assumes.
+
+    Yields are upper bounds, so that a balance short against them is short for
+    certain: a washery yields at most 85% washed coal per tonne of raw coal, a
+    coking plant at most 80% coke per tonne of coal (70-80% in practice); every
+    other facility passes coal through one for one.
+    """
+
+    yields: dict[str, float] = Field(
+        default_factory=lambda: {"washery": 0.85, "coking_plant": 0.80},
+        description="Output tonnes per tonne received, by facility kind; kinds not named pass 1.0.",
+    )
+    default_yield: float = Field(1.0, gt=0, le=1)
+    flow_measure: FlowMeasure = Field(
+        "declared_else_physical",
+        description="Which tonnes move coal between facilities: the sales (declared), the trips "
+        "(physical), or the sales where a pair has any and the trips where it has none.",
+    )
+    stock_window_days: int = Field(
+        1, ge=0, description="A stock count this many days before the period start still opens it."
+    )
+    running_kinds: tuple[str, ...] = ("yard", "washery", "trader")
+    min_unrecorded_facilities: int = Field(
+        3,
+        ge=1,
+        description="When no facility of a kind received anything in the period while at least this many of "
+        "them shipped coal, the data does not record that kind's inflows: their shortfalls are a data gap "
+        "(`data_gap`), not unsourced coal. Fewer shippers with no inflow are judged one by one.",
+    )
+    tolerance_t: float = Field(
+        0.5, ge=0, description="Running stock must fall below -tolerance_t to count as a breach."
+    )
+    max_origin_nodes: int = Field(
+        256,
+        ge=0,
+        description="Origin facilities tracked one by one; the rest are grouped per origin class.",
+    )
+    min_share: float = Field(1e-4, ge=0, lt=1, description="Smaller per-origin shares are grouped per origin class.")
+    direct_max_nodes: int = Field(
+        5000, ge=0, description="Up to this many facilities the solve uses a sparse LU; above, iteration."
+    )
+
+    def yield_for(self, kind: str | None) -> float:
+        return self.yields.get(kind or "", self.default_yield)
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+
+class Disable(_Section):
+    """A rule turned off: everywhere, or in one county, always or while the audited period lies in `period`."""
+
+    rule: str
+    county: str | None = None
+    period: str | None = None
+    reason: str | None = None
+
+    @field_validator("period")
+    @classmethod
+    def _a_period(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                Period.parse(v)
+            except UsageError as e:
+                raise ValueError(e.message) from None
+        return v
+
+    def covers(self, period: Period) -> bool:
+        if self.period is None:
+            return True
+        scope = Period.parse(self.period)
+        return scope.start <= period.start and period.end <= scope.end
+
+    def as_record(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True, exclude={"rule"})
+
+
+class RulesSettings(_Section):
+    timeout_s: float = Field(DEFAULT_RULE_TIMEOUT_S, gt=0, le=MAX_RULE_TIMEOUT_S)
+
+    @field_validator("timeout_s")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number of seconds")
+        return v
+
+
+class EngineSettings(_Section):
+    """Where the rows are worked on: today one machine's DuckDB."""
+
+    name: Literal["duckdb"] = "duckdb"
+    # DuckDB's memory limit ("2GB", "1.5GiB"); beyond it, DuckDB spills to temp_dir.
+    memory_limit: str | None = None
+    temp_dir: Path | None = None
+    threads: int | None = Field(None, ge=1, le=1024)
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _a_size(cls, v: str | None) -> str | None:
+        if v is not None and not _MEMORY.match(v):
+            raise ValueError(f"{v!r} is not a size such as 2GB or 1.5GiB")
+        return v
+
+
+class AuditConfig(_Section):
+    """The whole config: what `audit` runs with, and what it records with each finding."""
+
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    disable: tuple[Disable, ...] = ()
+    provenance: ProvenanceConfig = Field(default_factory=ProvenanceConfig)
+    rules: RulesSettings = Field(default_factory=RulesSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+    # The file it was read from; None when there was none (every setting at its default).
+    source: str | None = Field(None, exclude=True)
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _by_rule(cls, v: Any) -> Any:
+        """`"rule.name" = 1` and, unquoted, the TOML table `rule = {name = 1}` both mean rule → name → 1."""
+        if not isinstance(v, Mapping):
+            return v
+        out: dict[str, dict[str, Any]] = {}
+        for key, value in v.items():
+            rule_id, _, name = str(key).partition(".")
+            if not name and isinstance(value, Mapping):
+                out.setdefault(rule_id, {}).update(value)
+            elif not name:
+                raise ValueError(f"parameter {key!r} must be written RULE.NAME")
+            else:
+                out.setdefault(rule_id, {})[name] = value
+        return out
+
+    @model_validator(mode="after")
+    def _disable_names_a_rule(self) -> AuditConfig:
+        for d in self.disable:
+            if not d.rule.strip():
+                raise ValueError("a [[disable]] entry must name its rule")
+        return self
+
+    @property
+    def rule_timeout_s(self) -> float:
+        return self.rules.timeout_s
+
+    def rule_off(self, rule_id: str, period: Period) -> Disable | None:
+        """The entry that turns the whole rule off for this period, if any."""
+        return next((d for d in self.disable if d.rule == rule_id and d.county is None and d.covers(period)), None)
+
+    def counties_off(self, rule_id: str, period: Period) -> list[Disable]:
+        return [d for d in self.disable if d.rule == rule_id and d.county is not None and d.covers(period)]
+
+    def record(self, rule_id: str, period: Period) -> dict[str, Any]:
+        """What this config did to one rule: kept with its findings."""
+        return {
+            "source": self.source,
+            "params": self.params.get(rule_id, {}),
+            "disabled": [d.as_record() for d in self.counties_off(rule_id, period)],
+        }
+
+    def provenance_setting(self) -> ProvenanceConfig | None:
+        """The provenance config a reading command builds with: the file's, or None when no file was read
+        (then the stored build's, see `coaltrace.provenance.current.wanted_config`)."""
+        return self.provenance if self.source else None
+
+    def with_overrides(self, **changes: Any) -> AuditConfig:
+        """This config with settings changed from the command line (`rules.timeout_s=...`)."""
+        data = self.model_dump()
+        for path, value in changes.items():
+            section, _, key = path.partition("__")
+            data.setdefault(section, {})[key] = value
+        return _validated(data, self.source)
+
+
+def parse_params(items: Iterable[str]) -> dict[str, dict[str, str]]:
+    """`RULE.NAME=VALUE` strings from the command line, by rule."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        rule_id, dot, name = key.strip().partition(".")
+        if not eq or not dot or not rule_id or not name:
+            raise UsageError(
+                f"--param {item!r}: write RULE.NAME=VALUE, e.g. trip_too_fast.max_kmh=90",
+                zh=f"--param {item!r}：请写成 规则.参数=值，如 trip_too_fast.max_kmh=90",
+            )
+        out.setdefault(rule_id, {})[name] = value
+    return out
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    where = Location(file=str(path))
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise UsageError(
+            f"no config file at {path}",
+            zh=f"{path} 处没有配置文件",
+            hint="Give --config an existing TOML file.",
+            hint_zh="请用 --config 指定一个存在的 TOML 文件。",
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(
+            f"cannot read the config file {path}: {getattr(e, 'strerror', None) or e}",
+            zh=f"无法读取配置文件 {path}：{getattr(e, 'strerror', None) or e}",
+        ) from None
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(
+            f"the config file is not valid TOML: {e}", zh=f"配置文件不是有效的 TOML：{e}", location=where
+        ) from None
+
+
+def _validated(data: Mapping[str, Any], source: str | None) -> AuditConfig:
+    try:
+        return AuditConfig.model_validate({**data, "source": source})
+    except ValidationError as e:
+        problems = validation_problems(e)
+        raise UsageError(
+            f"the config is wrong: {len(problems)} problem(s)",
+            zh=f"配置有误：{len(problems)} 处",
+            location=Location(file=source) if source else None,
+            details=[f"{where}: {en}" for where, en, _ in problems],
+            details_zh=[f"{where}：{zh}" for where, _, zh in problems],
+            hint="The config knows [params], [[disable]], [provenance], [rules] and [engine] "
+            "(coaltrace.example.toml shows each; docs/provenance.md the provenance settings).",
+            hint_zh="配置包括 [params]、[[disable]]、[provenance]、[rules] 和 [engine] 段"
+            "（示例见 coaltrace.example.toml，来源追溯的设置见 docs/provenance.md）。",
+        ) from None
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    params: Iterable[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> AuditConfig:
+    """The config: PATH (else ./coaltrace.toml if there is one), then the environment, then --param."""
+    env = os.environ if env is None else env
+    if path is None and DEFAULT_CONFIG.exists():
+        path = DEFAULT_CONFIG
+    data: dict[str, Any] = _read_toml(path) if path is not None else {}
+    engine = dict(data.get("engine") or {}) if isinstance(data.get("engine", {}), Mapping) else data["engine"]
+    if isinstance(engine, dict):
+        for key, name in (("memory_limit", ENV_MEMORY_LIMIT), ("temp_dir", ENV_TEMP_DIR)):
+            if env.get(name):
+                engine[key] = env[name]
+        data["engine"] = engine
+    given = parse_params(params)
+    if given:
+        merged = AuditConfig._by_rule(data.get("params") or {}) if isinstance(data.get("params", {}), Mapping) else {}
+        for rule_id, values in given.items():
+            merged.setdefault(rule_id, {}).update(values)
+        data["params"] = merged
+    return _validated(data, str(path) if path is not None else None)
+
+
+def default_db(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """--db, else $COALTRACE_DB, else ./coaltrace.duckdb."""
+    return Path(explicit or os.environ.get(ENV_DB) or DEFAULT_DB)
+
+
+def default_lang() -> Literal["zh", "en"]:
+    """$COALTRACE_LANG when it says English, else Chinese."""
+    return "en" if os.environ.get(ENV_LANG, "zh").lower().startswith("en") else "zh"
