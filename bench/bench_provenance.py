@@ -100,8 +100,8 @@ def supply_chain(n: int, e: int, seed: int = 42) -> dict[str, np.ndarray]:
 def solve_once(g: dict[str, np.ndarray]) -> tuple[int, int]:
     import polars as pl
 
-    from coaltrace.provenance.attribution import origin_rows, taint
     from coaltrace.config import ProvenanceConfig
+    from coaltrace.provenance.attribution import origin_rows, taint
     from coaltrace.provenance.solve import (
         LICENSED,
         UNLICENSED,

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 import coaltrace.cli
-from coaltrace.errors import ExitCode
 from coaltrace.config import AuditConfig, Disable, load_config
+from coaltrace.errors import ExitCode
 from coaltrace.rules import query_findings, run_audit
 from coaltrace.rules.casetest import insert_rows
 from coaltrace.store import Store

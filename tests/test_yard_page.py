@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from coaltrace.cli import app
-from coaltrace.yard.page import yard_page
 from coaltrace.period import Period
 from coaltrace.rules.casetest import insert_rows
 from coaltrace.rules.findings import ensure_tables
 from coaltrace.store import Store
+from coaltrace.yard.page import yard_page
 
 pytestmark = pytest.mark.slow
 
