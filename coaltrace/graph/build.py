@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from coaltrace.config import ProvenanceConfig
 from coaltrace.graph.nodes import node_frame
-from coaltrace.graph.staging import fetch_frame, staged
+from coaltrace.graph.staging import staged
 from coaltrace.period import Period
 from coaltrace.store import Store
 
@@ -44,7 +44,7 @@ class GraphData:
 def load_graph_data(store: Store, period: Period, config: ProvenanceConfig | None = None) -> GraphData:
     config = config or ProvenanceConfig()
     with staged(store, period, config) as window:
-        flows = fetch_frame(store, "SELECT * FROM _ct_flows")
+        flows = store.engine.frame("SELECT * FROM _ct_flows")
         nodes = node_frame(store, window, config)
     return GraphData(nodes=nodes, flows=flows)
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from coaltrace.config import ProvenanceConfig
 from coaltrace.contract.tables import COAL_MINING_LICENCE
-from coaltrace.graph.staging import Window, fetch_frame
+from coaltrace.graph.staging import Window
 from coaltrace.store import Store
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def node_frame(store: Store, window: Window, config: ProvenanceConfig) -> pl.Dat
     """Facilities of the period with their attributes; call inside `staged(...)`, with the window it yields."""
     import polars as pl
 
-    nodes = fetch_frame(store, _NODES, window.params())
+    nodes = store.engine.frame(_NODES, window.params())
     return nodes.with_columns(
         pl.col("kind")
         .replace_strict(config.yields, default=config.default_yield, return_dtype=pl.Float64)

@@ -15,7 +15,7 @@ instead of the raw tables, so all of them count the same tonnes:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -26,7 +26,7 @@ from coaltrace.period import Period
 from coaltrace.store import Store
 
 if TYPE_CHECKING:
-    import polars as pl
+    pass
 
 TEMP_TABLES = ("_ct_sales", "_ct_trips", "_ct_pairs", "_ct_flows", "_ct_events")
 
@@ -158,22 +158,15 @@ class Window:
 @contextmanager
 def staged(store: Store, period: Period, config: ProvenanceConfig) -> Iterator[Window]:
     """Stage the period's shipments for the duration of the block; yields the window they cover."""
-    con = store.con
+    engine = store.engine
     try:
-        con.execute(_SALES, {"start": period.start, "end": period.end})
-        con.execute(_TRIPS, {"start": period.start, "end": period.end})
-        con.execute(_PAIRS, {"measure": config.flow_measure})
-        con.execute(_FLOWS)
-        con.execute(_EVENTS)
-        months = [m for (m,) in con.execute(_COVERED).fetchall()]
+        engine.execute(_SALES, {"start": period.start, "end": period.end})
+        engine.execute(_TRIPS, {"start": period.start, "end": period.end})
+        engine.execute(_PAIRS, {"measure": config.flow_measure})
+        engine.execute(_FLOWS)
+        engine.execute(_EVENTS)
+        months = [m for (m,) in engine.rows(_COVERED)]
         yield Window.of(period, months, config.stock_window_days)
     finally:
         for name in TEMP_TABLES:
-            con.execute(f"DROP TABLE IF EXISTS {name}")
-
-
-def fetch_frame(store: Store, sql: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
-    """A query's result as a Polars frame, through Arrow (no Python objects per row)."""
-    rel = store.con.sql(sql, params=dict(params or {}))
-    assert rel is not None, "fetch_frame runs queries that return rows"
-    return rel.pl()
+            engine.execute(f"DROP TABLE IF EXISTS {name}")

@@ -51,8 +51,9 @@ from coaltrace.ingest.reasons import SKIP_REASONS
 from coaltrace.store import Store
 
 if TYPE_CHECKING:
-    import duckdb
     import pyarrow as pa
+
+    from coaltrace.engine import Engine
 
 Progress = Callable[[str, int, int], None]  # (file name, files done, files in all)
 
@@ -423,7 +424,7 @@ def load_paths(
     fids: dict[int, FileReport] = {}
     stale: set[int] = set()
     absent: dict[int, set[str]] = {}
-    con = store.con
+    engine = store.engine
     with store.transaction():
 
         def stage(path: Path, prepared: Prepared, detected: bool) -> None:
@@ -433,7 +434,7 @@ def load_paths(
             bad_lines = problems.select("_line").unique()
             # Most files have no bad row: then the anti-join would only copy every column.
             good = typed.join(bad_lines, on="_line", how="anti") if bad_lines.height else typed
-            if _loaded_before(con, raw, t):
+            if _loaded_before(engine, raw, t):
                 stale.add(fid)
             absent[fid] = set(t.names) - set(match.positions)
             rows = good.select(
@@ -449,7 +450,7 @@ def load_paths(
                 .alias("_seq"),
             )
             staged.setdefault(t.name, []).append(rows.to_arrow())
-            _quarantine(con, problems, raw, t, load_id)
+            _quarantine(engine, problems, raw, t, load_id)
             report = FileReport(
                 file=shown(path.name),
                 path=shown(path),
@@ -487,31 +488,29 @@ def load_paths(
                 causes=refused,
             )
         for name in sorted(staged):
-            merge.register_stage(con, TABLES[name], staged.pop(name))
-            for fid, c in merge.merge_stage(con, TABLES[name], load_id, stale, absent).items():
+            merge.register_stage(engine, TABLES[name], staged.pop(name))
+            for fid, c in merge.merge_stage(engine, TABLES[name], load_id, stale, absent).items():
                 r = fids[fid]
                 r.rows_loaded = c.get("new", 0) + c.get("revised", 0)
                 r.rows_revised = c.get("revised", 0)
                 r.rows_present = c.get("present", 0)
                 r.rows_superseded = c.get("superseded", 0)
-        _record_files(con, reports, load_id)
+        _record_files(engine, reports, load_id)
     if progress:
         progress("", len(files), len(files))
     return LoadReport(load_id=load_id, db=str(store.path), files=reports, skipped=skipped)
 
 
-def _loaded_before(con: duckdb.DuckDBPyConnection, raw: RawFile, table: Table) -> bool:
+def _loaded_before(engine: Engine, raw: RawFile, table: Table) -> bool:
     return bool(
-        con.execute(
+        engine.rows(
             "SELECT count(*) FROM loaded_files WHERE sha256 = ? AND table_name = ? AND sheet IS NOT DISTINCT FROM ?",
             [raw.sha256, table.name, raw.sheet],
-        ).fetchall()[0][0]
+        )[0][0]
     )
 
 
-def _quarantine(
-    con: duckdb.DuckDBPyConnection, problems: pl.DataFrame, raw: RawFile, table: Table, load_id: str
-) -> None:
+def _quarantine(engine: Engine, problems: pl.DataFrame, raw: RawFile, table: Table, load_id: str) -> None:
     if problems.is_empty():
         return
     rows = problems.select(
@@ -525,26 +524,26 @@ def _quarantine(
         pl.col("raw_value"),
         pl.col("reason"),
     )
-    con.register("_problems", rows.to_arrow())
-    con.execute("""
+    engine.register("_problems", rows.to_arrow())
+    engine.execute("""
         INSERT INTO quarantine SELECT p.* FROM _problems p
         WHERE NOT EXISTS (
             SELECT 1 FROM quarantine q
             WHERE q.sha256 = p.sha256 AND q.sheet IS NOT DISTINCT FROM p.sheet
               AND q.line = p.line AND q.column_name = p.column_name)
     """)
-    con.unregister("_problems")
+    engine.unregister("_problems")
 
 
-def _record_files(con: duckdb.DuckDBPyConnection, reports: list[FileReport], load_id: str) -> None:
+def _record_files(engine: Engine, reports: list[FileReport], load_id: str) -> None:
     for r in reports:
-        seen = con.execute(
+        seen = engine.rows(
             "SELECT 1 FROM loaded_files WHERE sha256 = ? AND table_name = ? AND sheet IS NOT DISTINCT FROM ?",
             [r.sha256, r.table, r.sheet],
-        ).fetchone()
+        )
         if seen:
             continue
-        con.execute(
+        engine.execute(
             "INSERT INTO loaded_files VALUES (?, current_localtimestamp(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 load_id,

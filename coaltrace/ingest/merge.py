@@ -29,8 +29,9 @@ from coaltrace.contract import Table
 from coaltrace.store.schema import LINEAGE
 
 if TYPE_CHECKING:
-    import duckdb
     import pyarrow as pa
+
+    from coaltrace.engine import Engine
 
 STAGE_EXTRA = ("_fid", "_seq")
 
@@ -39,7 +40,7 @@ def stage_name(table: Table) -> str:
     return f"stage_{table.name}"
 
 
-def register_stage(con: duckdb.DuckDBPyConnection, table: Table, parts: list[pa.Table]) -> None:
+def register_stage(engine: Engine, table: Table, parts: list[pa.Table]) -> None:
     """The call's rows for TABLE (its columns, lineage and STAGE_EXTRA), as `stage_name(table)`.
 
     Arrow, not a temporary table: the rows are read where they are rather than
@@ -47,7 +48,7 @@ def register_stage(con: duckdb.DuckDBPyConnection, table: Table, parts: list[pa.
     """
     import pyarrow as pa
 
-    con.register(stage_name(table), pa.concat_tables(parts, promote_options="default"))
+    engine.register(stage_name(table), pa.concat_tables(parts, promote_options="default"))
 
 
 def _q(name: str) -> str:
@@ -64,7 +65,7 @@ def _same_key(a: str, b: str, table: Table) -> str:
 
 
 def merge_stage(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     table: Table,
     load_id: str,
     stale: Collection[int] = (),
@@ -84,7 +85,7 @@ def merge_stage(
     counts: dict[int, dict[str, int]] = {}
 
     def count(sql: str) -> None:
-        for fid, what, n in con.execute(sql).fetchall():
+        for fid, what, n in engine.rows(sql):
             counts.setdefault(fid, {}).setdefault(what, 0)
             counts[fid][what] += n
 
@@ -94,11 +95,11 @@ def merge_stage(
     lacks = {c: f"_fid IN ({', '.join(map(str, fids))})" for c, fids in lacking.items() if fids}
     flag = {c: f"_lacks_{i}" for i, c in enumerate(lacks)}
 
-    rows, keys = con.execute(f"SELECT count(*), count(DISTINCT ({key})) FROM {stage}").fetchone()  # type: ignore[misc]
+    rows, keys = engine.rows(f"SELECT count(*), count(DISTINCT ({key})) FROM {stage}")[0]
     if rows == keys:
         # The usual call: every key once. Skip the window functions.
         flags = "".join(f"{cond} AS {flag[c]}, " for c, cond in lacks.items())
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _versions AS SELECT *, {flags}1 AS _ver FROM {stage}")
+        engine.execute(f"CREATE OR REPLACE TEMP VIEW _versions AS SELECT *, {flags}1 AS _ver FROM {stage}")
     else:
         # A file without column c (an origin weighbridge's export, without arrival) takes c
         # from the call's latest version of the record whose file has it, so the two
@@ -118,19 +119,19 @@ def merge_stage(
         # Distinct versions of the call (first occurrence of each), numbered newest first per key.
         # Rows are compared by key and a 64-bit hash of every column: two versions of one
         # record would have to collide for a change to pass as a duplicate.
-        con.execute(f"""
+        engine.execute(f"""
             CREATE OR REPLACE TEMP TABLE _marked AS
             SELECT *, row_number() OVER (PARTITION BY {key}, hash({content}) ORDER BY _seq) AS _dup FROM {source}
         """)
         count("SELECT _fid, 'present', count(*) FROM _marked WHERE _dup > 1 GROUP BY _fid")
-        con.execute(f"""
+        engine.execute(f"""
             CREATE OR REPLACE TEMP TABLE _versions AS
             SELECT * EXCLUDE (_dup), row_number() OVER (PARTITION BY {key} ORDER BY _seq DESC) AS _ver
             FROM _marked WHERE _dup = 1
         """)
-        con.execute("DROP TABLE _marked")
+        engine.execute("DROP TABLE _marked")
         # Before anything moves: an earlier version the store already holds is no news.
-        con.execute(f"""
+        engine.execute(f"""
             CREATE OR REPLACE TEMP TABLE _superseded AS
             SELECT v.*, EXISTS (SELECT 1 FROM {t} s WHERE {_same("v", "s", table.names)})
                      OR EXISTS (SELECT 1 FROM {t}_revisions r WHERE {_same("v", "r", table.names)}) AS _known
@@ -139,9 +140,11 @@ def merge_stage(
         count(
             "SELECT _fid, CASE WHEN _known THEN 'present' ELSE 'superseded' END, count(*) FROM _superseded GROUP BY ALL"
         )
-    stored = con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
+    stored = engine.scalar(f"SELECT count(*) FROM {t}")
     if not stored:
-        con.execute("CREATE OR REPLACE TEMP VIEW _verdict AS SELECT *, 'new' AS _verdict FROM _versions WHERE _ver = 1")
+        engine.execute(
+            "CREATE OR REPLACE TEMP VIEW _verdict AS SELECT *, 'new' AS _verdict FROM _versions WHERE _ver = 1"
+        )
     else:
         same = (
             " AND ".join(
@@ -151,7 +154,7 @@ def merge_stage(
             or "TRUE"
         )
         keep = ", ".join(f"CASE WHEN v.{flag[c]} THEN s.{_q(c)} ELSE v.{_q(c)} END AS {_q(c)}" for c in flag)
-        con.execute(f"""
+        engine.execute(f"""
             CREATE OR REPLACE TEMP TABLE _verdict AS
             SELECT v.* {f"REPLACE ({keep})" if keep else ""}, CASE
                 WHEN s.{_q(table.key[0])} IS NULL THEN 'new'
@@ -163,7 +166,7 @@ def merge_stage(
         """)
     count("SELECT _fid, _verdict, count(*) FROM _verdict GROUP BY _fid, _verdict")
 
-    con.execute(
+    engine.execute(
         f"""
         INSERT INTO {t}_revisions
         SELECT s.*, current_localtimestamp(), ? FROM {t} s
@@ -171,21 +174,21 @@ def merge_stage(
     """,
         [load_id],
     )
-    con.execute(f"""
+    engine.execute(f"""
         DELETE FROM {t} s USING _verdict v
         WHERE {_same_key("v", "s", table)} AND v._verdict = 'revised'
     """)
     if rows != keys:
-        con.execute(
+        engine.execute(
             f"INSERT INTO {t}_revisions SELECT {cols}, current_localtimestamp(), ? FROM _superseded WHERE NOT _known",
             [load_id],
         )
-        con.execute("DROP TABLE _superseded")
-    con.execute(f"INSERT INTO {t} SELECT {cols} FROM _verdict WHERE _verdict IN ('new', 'revised')")
+        engine.execute("DROP TABLE _superseded")
+    engine.execute(f"INSERT INTO {t} SELECT {cols} FROM _verdict WHERE _verdict IN ('new', 'revised')")
     for name in ("_verdict", "_versions"):
-        kind = con.execute(
+        kind = engine.scalar(
             "SELECT CASE WHEN count(*) > 0 THEN 'VIEW' ELSE 'TABLE' END FROM duckdb_views() WHERE view_name = ?", [name]
-        ).fetchone()[0]  # type: ignore[index]
-        con.execute(f"DROP {kind} {name}")
-    con.unregister(stage)
+        )
+        engine.execute(f"DROP {kind} {name}")
+    engine.unregister(stage)
     return counts

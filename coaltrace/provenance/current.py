@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from coaltrace.config import ProvenanceConfig
 from coaltrace.graph import GraphData
 from coaltrace.graph.nodes import node_frame
-from coaltrace.graph.staging import fetch_frame, staged
+from coaltrace.graph.staging import staged
 from coaltrace.period import Period
 from coaltrace.provenance.attribution import licensed_shares, origin_rows, taint
 from coaltrace.provenance.balance import balance
@@ -54,7 +54,7 @@ def compute(store: Store, period: Period, config: ProvenanceConfig | None = None
     config = config or ProvenanceConfig()
     # The period's shipments are staged once: the graph, the balance and the running stock read them.
     with staged(store, period, config) as window:
-        data = GraphData(nodes=node_frame(store, window, config), flows=fetch_frame(store, "SELECT * FROM _ct_flows"))
+        data = GraphData(nodes=node_frame(store, window, config), flows=store.engine.frame("SELECT * FROM _ct_flows"))
         balanced = balance(data, config)
         breaches = running_breaches(store, balanced.balances, config)
     attribution = solve(
@@ -73,7 +73,7 @@ def data_fingerprint(store: Store, period: Period) -> str:
     """Changes whenever an input table's content, the period or the model version changes."""
     digest = hashlib.sha256(f"{MODEL_VERSION}|{period.label}".encode())
     for table in _INPUTS:
-        row = store.con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {table} t").fetchone()
+        row = store.engine.first(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {table} t")
         digest.update(f"|{table}:{row}".encode())
     return digest.hexdigest()[:32]
 
@@ -91,10 +91,10 @@ class Build:
 def stored_build(store: Store, period: Period) -> Build | None:
     if not has_tables(store):
         return None
-    rows = store.con.execute(
+    rows = store.engine.rows(
         "SELECT data_fingerprint, config, config_source, built_at FROM provenance_runs WHERE period = ?",
         [period.label],
-    ).fetchall()
+    )
     row = rows[0] if rows else None
     if row is None or row[0] is None:
         return None

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coaltrace.graph.staging import fetch_frame
 from coaltrace.period import Period
 from coaltrace.provenance.solve import CLASSES
 from coaltrace.store import Store
@@ -53,11 +52,10 @@ def origins_of(store: Store, period: Period, facility_id: str, *, min_share: flo
 
     sources = ", ".join(f"{expr} AS {cls}" for cls, expr in SOURCE_COLUMNS.items())
     p = {"p": period.label}
-    nodes = fetch_frame(
-        store, f"SELECT facility_id, total_t, yield_factor, {sources} FROM balances WHERE period = $p ORDER BY 1", p
+    nodes = store.engine.frame(
+        f"SELECT facility_id, total_t, yield_factor, {sources} FROM balances WHERE period = $p ORDER BY 1", p
     )
-    edges = fetch_frame(
-        store,
+    edges = store.engine.frame(
         "SELECT seller_id, buyer_id, sum(tonnes) AS tonnes FROM flows WHERE period = $p AND seller_id <> buyer_id "
         "GROUP BY ALL HAVING sum(tonnes) > 0",
         p,

@@ -49,7 +49,7 @@ def choose_period(store: Store, text: str | None) -> PeriodChoice:
     )
     if audited:
         return PeriodChoice(Period.parse(audited[0]["period"]), "latest_audit")
-    row = store.con.execute("SELECT max(sold_at) FROM sales").fetchone()
+    row = store.engine.first("SELECT max(sold_at) FROM sales")
     if row is None or row[0] is None:
         raise UsageError(
             "the database has no sales yet",
@@ -65,11 +65,11 @@ def _exists(store: Store, table: str) -> bool:
 
 
 def _known(store: Store, facility_id: str, period: Period) -> None:
-    found = store.con.execute(
+    found = store.engine.rows(
         "SELECT 1 FROM facilities WHERE facility_id = $f UNION ALL "
         "SELECT 1 FROM balances WHERE facility_id = $f AND period = $p LIMIT 1",
         {"f": facility_id, "p": period.label},
-    ).fetchall()
+    )
     if not found:
         raise UsageError(
             f"unknown facility {facility_id!r}: it is not registered and has no flow in {period.label}",
@@ -94,7 +94,7 @@ def balance_rows(
 def _named_origins(store: Store, period: Period, facility_id: str) -> list[dict[str, Any]]:
     """Every origin of the facility's coal by id and name; tiny shares grouped per class with their count."""
     frame = origins_of(store, period, facility_id)
-    names = dict(store.con.execute("SELECT facility_id, any_value(name) FROM facilities GROUP BY 1").fetchall())
+    names = dict(store.engine.rows("SELECT facility_id, any_value(name) FROM facilities GROUP BY 1"))
     return [{**r, "origin_name": names.get(r["origin_id"])} for r in frame.drop("facility_id", "policy").to_dicts()]
 
 
@@ -185,11 +185,11 @@ def _flow_graph(store: Store, period: Period) -> FlowGraph:
     )
     ids = [n["facility_id"] for n in nodes]
     at = {f: i for i, f in enumerate(ids)}
-    edges = store.con.execute(
+    edges = store.engine.numpy(
         "SELECT seller_id, buyer_id, sum(tonnes) FROM flows WHERE period = ? AND seller_id <> buyer_id "
         "GROUP BY ALL HAVING sum(tonnes) > 0 ORDER BY seller_id, buyer_id",
         [period.label],
-    ).fetchnumpy()
+    )
     values = list(edges.values())
     return FlowGraph(
         ids=ids,
@@ -244,7 +244,7 @@ def _origins(store: Store, period: Period, facility_id: str, policy: Policy) -> 
                 .filter((pl.col("proportional_t") > 0) | (pl.col("taint_t") > 0))
                 .sort(["proportional_t", "taint_t"], descending=True)
             )
-    names = dict(store.con.execute("SELECT facility_id, any_value(name) FROM facilities GROUP BY 1").fetchall())
+    names = dict(store.engine.rows("SELECT facility_id, any_value(name) FROM facilities GROUP BY 1"))
     rows = chosen.drop([c for c in ("facility_id", "policy", "received_t") if c in chosen.columns]).to_dicts()
     return [{**r, "origin_name": names.get(r["origin_id"])} for r in rows if r.get("tonnes", 1) != 0]
 

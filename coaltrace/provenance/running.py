@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from coaltrace.config import ProvenanceConfig
-from coaltrace.graph.staging import fetch_frame
 from coaltrace.store import Store
 
 if TYPE_CHECKING:
@@ -50,12 +49,6 @@ ORDER BY facility_id
 
 def running_breaches(store: Store, balances: pl.DataFrame, config: ProvenanceConfig) -> pl.DataFrame:
     """One row per facility whose running stock went negative; call inside `staged(...)`."""
-    con = store.con
-    con.register(
-        "_ct_balance_nodes",
-        balances.select("facility_id", "kind", "yield_factor", "opening_stock_t", "inflow_recorded"),
-    )
-    try:
-        return fetch_frame(store, _RUNNING, {"kinds": list(config.running_kinds), "floor": -config.tolerance_t})
-    finally:
-        con.unregister("_ct_balance_nodes")
+    nodes = balances.select("facility_id", "kind", "yield_factor", "opening_stock_t", "inflow_recorded")
+    with store.engine.registered("_ct_balance_nodes", nodes):
+        return store.engine.frame(_RUNNING, {"kinds": list(config.running_kinds), "floor": -config.tolerance_t})

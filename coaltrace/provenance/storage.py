@@ -93,10 +93,10 @@ JOIN origin_shares s ON s.period = f.period AND s.facility_id = f.seller_id AND 
 def _present(store: Store) -> set[tuple[str, str]]:
     return {
         (t, c)
-        for t, c in store.con.execute(
+        for t, c in store.engine.rows(
             "SELECT table_name, column_name FROM information_schema.columns WHERE table_name IN "
             f"({', '.join(repr(n) for n in (*COLUMNS, 'flow_origins'))})"
-        ).fetchall()
+        )
     }
 
 
@@ -114,24 +114,21 @@ def create_tables(store: Store) -> None:
         return
     for name, cols in COLUMNS.items():
         body = ", ".join(f"{c} {t}" for c, t in cols)
-        store.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
+        store.engine.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
         for c, t in cols:
-            store.con.execute(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {c} {t}")
-    store.con.execute(_FLOW_ORIGINS)
+            store.engine.execute(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {c} {t}")
+    store.engine.execute(_FLOW_ORIGINS)
 
 
 def replace_period(store: Store, period: str, frames: dict[str, pl.DataFrame]) -> None:
     """Replace one period's rows of every provenance table, all or nothing."""
     import polars as pl
 
-    with store.transaction() as con:
+    with store.transaction() as engine:
         for name, frame in frames.items():
             cols = [c for c, _ in COLUMNS[name]]
             staged = frame.with_columns(pl.lit(period).alias("period")).select(cols)
-            con.execute(f"DELETE FROM {name} WHERE period = ?", [period])
-            con.register("_ct_write", staged)
-            try:
-                names = ", ".join(cols)
-                con.execute(f"INSERT INTO {name} ({names}) SELECT {names} FROM _ct_write")
-            finally:
-                con.unregister("_ct_write")
+            engine.execute(f"DELETE FROM {name} WHERE period = ?", [period])
+            names = ", ".join(cols)
+            with engine.registered("_ct_write", staged):
+                engine.execute(f"INSERT INTO {name} ({names}) SELECT {names} FROM _ct_write")

@@ -63,7 +63,7 @@ def insert_rows(store: Store, tables: dict[str, list[dict[str, object]]]) -> Non
         table = TABLES[name]
         cols = [*table.names, "_load_id", "_file", "_sheet", "_line"]
         marks = ", ".join("?" for _ in cols)
-        store.con.executemany(
+        store.engine.executemany(
             f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({marks})",
             [[row.get(c) for c in table.names] + ["case", CASE_FILE, None, i + 2] for i, row in enumerate(rows)],
         )

@@ -178,7 +178,7 @@ class Coverage:
 
 
 def _rows(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    return store.con.execute(sql, params or []).fetchall()
+    return store.engine.rows(sql, params or [])
 
 
 def _count(store: Store, sql: str, params: list[Any] | None = None) -> int:

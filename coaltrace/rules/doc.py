@@ -13,15 +13,16 @@ import sys
 from pathlib import Path
 
 from coaltrace.rules.load import load_rules
-from coaltrace.rules.views import VIEWS
+from coaltrace.rules.views import BASE_TABLES, VIEWS
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 
 
 def views_table() -> str:
-    lines = ["| view | holds | reads |", "|---|---|---|"]
-    for name, view in VIEWS.items():
-        lines.append(f"| `{name}` | {view.text} | {', '.join(view.tables) or '-'} |")
+    lines = ["| name | is | holds | reads |", "|---|---|---|---|"]
+    for kind, named in (("table", BASE_TABLES), ("view", VIEWS)):
+        for name, view in named.items():
+            lines.append(f"| `{name}` | {kind} | {view.text} | {', '.join(view.tables) or '-'} |")
     return "\n".join(lines)
 
 

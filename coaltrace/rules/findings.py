@@ -75,19 +75,19 @@ def ensure_tables(store: Store) -> None:
     """
     have = {
         (t, c)
-        for t, c in store.con.execute(
+        for t, c in store.engine.rows(
             "SELECT table_name, column_name FROM information_schema.columns "
             "WHERE table_name IN ('findings', 'audit_runs')"
-        ).fetchall()
+        )
     }
     for table, columns in (("findings", COLUMNS), ("audit_runs", AUDIT_RUNS)):
         missing = [(name, kind) for name, kind in columns if (table, name) not in have]
         if not missing:
             continue
         body = ", ".join(f"{name} {kind}" for name, kind in columns)
-        store.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+        store.engine.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
         for name, kind in missing:
-            store.con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
+            store.engine.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
 
 
 def finding_id(rule_id: str, entity_kind: str, entity_id: str, period: str) -> str:
@@ -210,9 +210,7 @@ def query_findings(store: Store, f: FindingFilter | None = None) -> list[dict[st
 
     Reads only (the store may be read-only): no findings table yet means no findings.
     """
-    if not store.con.execute(
-        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'findings' AND NOT temporary"
-    ).fetchall():
+    if not store.engine.rows("SELECT 1 FROM duckdb_tables() WHERE table_name = 'findings' AND NOT temporary"):
         return []
     f = f or FindingFilter()
     conditions: list[tuple[str, object]] = [

@@ -20,7 +20,7 @@ from coaltrace.files import shipped
 from coaltrace.rules.model import Rule
 from coaltrace.rules.sandbox import check_rule_sql
 from coaltrace.rules.sql import RuleSQLError, parse_select, placeholders, render, tables_read
-from coaltrace.rules.views import VIEWS, tables_behind
+from coaltrace.rules.views import READABLE, tables_behind
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def check_query(rule: Rule) -> list[tuple[str, int | None, str]]:
         problems.append(("params", None, f"params: declared but not used in the query: {', '.join(sorted(unused))}"))
     try:
         sql = render(rule.query, rule.param_values())
-        refused, _ = check_rule_sql(sql, VIEWS)
+        refused, _ = check_rule_sql(sql, READABLE)
         if refused:
             return problems + [("query", e.line, f"query: {e}") for e in refused]
         tree = parse_select(sql)

@@ -31,10 +31,10 @@ from coaltrace.rules import coverage
 from coaltrace.rules.findings import NAMES, Staging, ensure_tables, group_rows
 from coaltrace.rules.load import RuleSet, load_rules
 from coaltrace.rules.model import Rule
-from coaltrace.rules.sandbox import RuleTimeoutError, check_rule_sql, run_sandboxed
+from coaltrace.rules.sandbox import RuleTimeoutError, check_rule_sql
 from coaltrace.rules.sql import RuleSQLError, parse_select, render
 from coaltrace.rules.summary import counted_once
-from coaltrace.rules.views import VIEWS, create_views
+from coaltrace.rules.views import READABLE, create_views
 from coaltrace.rules.zones import build_zone_tables
 from coaltrace.severity import Severity
 from coaltrace.store import Store
@@ -136,8 +136,8 @@ def prepare(store: Store, period: Period, config: AuditConfig | None = None, *, 
 
         # The audit's config decides, an empty [provenance] meaning the defaults.
         ensure_current(store, period, config.provenance if config else None, source=config.source if config else None)
-    create_views(store.con, period)
-    build_zone_tables(store.con)
+    create_views(store.engine, period)
+    build_zone_tables(store.engine)
 
 
 def run_rule_query(
@@ -153,7 +153,7 @@ def run_rule_query(
     try:
         # Checked again with the values it runs with: a --param value is the user's text.
         sql = render(rule.query, values)
-        refused, views_read = check_rule_sql(sql, VIEWS)
+        refused, views_read = check_rule_sql(sql, READABLE)
         if refused:
             raise refused[0]
         parse_select(sql)
@@ -161,7 +161,7 @@ def run_rule_query(
         line = f" (line {e.line} of its query)" if e.line else ""
         raise RuleError(f"rule {rule.id}{line}: {e}", location=where) from None
     try:
-        return run_sandboxed(store.con, sql, views_read, timeout_s)
+        return store.engine.run_rule(store.engine.render(sql), views_read, timeout_s)
     except RuleTimeoutError as e:
         raise RuleError(
             f"rule {rule.id} {e}",
@@ -214,9 +214,7 @@ def run_audit(
     result.data_gaps = [g.as_record(p.label) for g in cov.gaps]
     result.prepare_seconds = time.perf_counter() - started
     ensure_tables(store)
-    counties = pl.from_arrow(
-        store.con.sql("SELECT facility_id, min(county) AS county FROM facilities GROUP BY 1").to_arrow_table()
-    )
+    counties = pl.from_arrow(store.engine.arrow("SELECT facility_id, min(county) AS county FROM facilities GROUP BY 1"))
     assert isinstance(counties, pl.DataFrame)
     found: list[pl.DataFrame] = []
     for rule in selected:
@@ -260,19 +258,18 @@ def run_audit(
         )
 
     new = pl.concat(found, how="vertical") if found else None
-    with store.transaction() as con:
-        con.execute(
+    with store.transaction() as engine:
+        engine.execute(
             "DELETE FROM findings WHERE period = ? AND rule_id IN (SELECT UNNEST(?::VARCHAR[]))",
             [p.label, [r.id for r in selected]],
         )
         if new is not None and new.height:
-            con.register("_new_findings", new.to_arrow())
-            try:
-                con.execute(f"INSERT INTO findings ({', '.join(NAMES)}) SELECT {', '.join(NAMES)} FROM _new_findings")
-            finally:
-                con.unregister("_new_findings")
+            with engine.registered("_new_findings", new.to_arrow()):
+                engine.execute(
+                    f"INSERT INTO findings ({', '.join(NAMES)}) SELECT {', '.join(NAMES)} FROM _new_findings"
+                )
         result.findings = sum(r.findings for r in result.rules)
-        con.execute(
+        engine.execute(
             "INSERT INTO audit_runs (run_id, period, started_at, seconds, rules, config, findings) "
             "VALUES (?, ?, ?, ?, ?::JSON, ?::JSON, ?)",
             [
@@ -292,7 +289,7 @@ def run_audit(
         result.worst_facilities = figures["worst_facilities"]
         result.counties = figures["counties"]
         result.seconds = time.perf_counter() - started
-        con.execute(
+        engine.execute(
             "UPDATE audit_runs SET seconds = ?, summary = ?::JSON WHERE run_id = ?",
             [result.seconds, json.dumps(result.summary(), ensure_ascii=False, default=str), run_id],
         )

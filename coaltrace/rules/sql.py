@@ -82,8 +82,3 @@ def tables_read(tree: exp.Query) -> set[str]:
     """Names the query reads that are not its own CTEs."""
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     return {t.name for t in tree.find_all(exp.Table) if t.name and t.name not in ctes}
-
-
-def to_spark(sql: str) -> str:
-    """The same query for Spark; raises when a construct has no Spark form."""
-    return ";\n".join(sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE))

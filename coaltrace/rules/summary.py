@@ -74,10 +74,10 @@ def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def at_origin(store: Store, period: str, facility_id: str) -> dict[str, float]:
     """The coal at risk that entered the chain at one facility, by class, as the period's findings count it."""
     by_class = {c.value: 0.0 for c in OriginClass}
-    rows = store.con.execute(
+    rows = store.engine.rows(
         _ORIGINS.replace("{scope}", "period = $period AND facility_id = $facility"),
         {"period": period, "facility": facility_id},
-    ).fetchall()
+    )
     for _, origin_class, tonnes in rows:
         by_class[origin_class] = float(tonnes)
     return tidy(by_class)
@@ -91,19 +91,15 @@ def counted_once(store: Store, *, run_id: str | None = None, period: str | None 
     def sql(template: str) -> str:
         return template.replace("{scope}", scope)
 
-    origins = store.con.execute(sql(_ORIGINS), params).fetchall()
+    origins = store.engine.rows(sql(_ORIGINS), params)
     by_class = {c.value: 0.0 for c in OriginClass}
     for _, origin_class, tonnes in origins:
         by_class[origin_class] = by_class.get(origin_class, 0.0) + float(tonnes)
     severities = dict(
-        store.con.execute(sql("SELECT severity, count(*) FROM findings WHERE {scope} GROUP BY 1"), params).fetchall()
+        store.engine.rows(sql("SELECT severity, count(*) FROM findings WHERE {scope} GROUP BY 1"), params)
     )
-    cur = store.con.execute(sql(_FACILITIES) + f" LIMIT {TOP}", params)
-    names = [d[0] for d in cur.description]
-    facilities = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-    cur = store.con.execute(sql(_COUNTIES), params)
-    names = [d[0] for d in cur.description]
-    counties = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    facilities = store.engine.query(sql(_FACILITIES) + f" LIMIT {TOP}", params)
+    counties = store.engine.query(sql(_COUNTIES), params)
     return tidy(
         {
             "tonnes_at_risk": sum(by_class.values()),

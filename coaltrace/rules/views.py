@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from coaltrace.period import Period
 
 if TYPE_CHECKING:
-    import duckdb
+    from coaltrace.engine import Engine
 
 # Provenance tables carry their own `period` label; rules see the audited one.
 PROVENANCE_TABLES = ("balances", "running_breaches", "origin_shares", "flow_origins", "flows")
@@ -28,18 +28,22 @@ class View(NamedTuple):
     tables: tuple[str, ...]
 
 
-# Views every rule may read.
-VIEWS: dict[str, View] = {
-    "audit_period": View("one row: period label, period_start, period_end (timestamps, end exclusive), days", ()),
+# Contract tables a rule may read as they are: the registers, and shipments across the period's edges.
+BASE_TABLES: dict[str, View] = {
     "facilities": View("the facility register (all of it)", ("facilities",)),
     "licences": View("every licence and permit (all of them)", ("licences",)),
-    "coal_mining_licences": View("mining licences for coal (mineral empty or naming coal)", ("licences",)),
     "zones": View("closed-mine, outcrop, remote-road and protected zones", ("zones",)),
-    "zone_circles": View("every zone as a circle that covers it: zone_id, kind, lat, lon, radius_m", ("zones",)),
-    "facility_uscc": View("facility_id, uscc, uscc_valid (GB 32100 check character), with lineage", ("facilities",)),
     "stocks": View("stock counts (all of them)", ("stocks",)),
     "sales": View("every sale loaded, any period (for look-ups across the period's edges)", ("sales",)),
     "transports": View("every trip loaded, any period (for look-ups across the period's edges)", ("transports",)),
+}
+
+# Views the engine defines for the audited period.
+VIEWS: dict[str, View] = {
+    "audit_period": View("one row: period label, period_start, period_end (timestamps, end exclusive), days", ()),
+    "coal_mining_licences": View("mining licences for coal (mineral empty or naming coal)", ("licences",)),
+    "zone_circles": View("every zone as a circle that covers it: zone_id, kind, lat, lon, radius_m", ("zones",)),
+    "facility_uscc": View("facility_id, uscc, uscc_valid (GB 32100 check character), with lineage", ("facilities",)),
     "period_sales": View("sales sold in the period", ("sales",)),
     "period_trips": View("transports departed in the period, with plate_valid", ("transports",)),
     "period_intakes": View("intakes received in the period, with plate_valid", ("intakes",)),
@@ -60,6 +64,9 @@ VIEWS: dict[str, View] = {
     "period_flow_origins": View("origin classes of the coal on each flow (provenance)", _GRAPH),
     "period_flows": View("seller to buyer flows, declared and physical (provenance)", _GRAPH),
 }
+
+# Everything a rule may name.
+READABLE: dict[str, View] = {**BASE_TABLES, **VIEWS}
 
 # Views that read the provenance tables, so exist only once provenance was built.
 NEEDS_PROVENANCE = {f"period_{t}" for t in PROVENANCE_TABLES} | {"period_shipments"}
@@ -115,14 +122,13 @@ def view_sql(period: Period) -> dict[str, str]:
 
 def tables_behind(views: set[str]) -> set[str]:
     """The contract tables that the named views read."""
-    return {t for v in views if v in VIEWS for t in VIEWS[v].tables}
+    return {t for v in views if v in READABLE for t in READABLE[v].tables}
 
 
-def create_views(con: duckdb.DuckDBPyConnection, period: Period) -> None:
-    """Define the period's views on this connection (temporary: other sessions see nothing)."""
-    existing = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    have_provenance = "balances" in existing
+def create_views(engine: Engine, period: Period) -> None:
+    """Define the period's views on this engine (temporary where it can: other sessions see nothing)."""
+    have_provenance = engine.has_table("balances")
     for name, body in view_sql(period).items():
         if name in NEEDS_PROVENANCE and not have_provenance:
             continue
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {body}")
+        engine.create_view(name, body)

@@ -19,7 +19,7 @@ import numpy as np
 from coaltrace.errors import CoaltraceError, InputFileError, Location
 
 if TYPE_CHECKING:
-    import duckdb
+    from coaltrace.engine import Engine
 
 EARTH_RADIUS_M = 6_371_008.8
 # A road given as a line with no radius: points this close to it are on it.
@@ -157,23 +157,28 @@ def _shapes(zones: list[tuple[Any, ...]]) -> list[Shape]:
     return shapes
 
 
-def build_zone_tables(con: duckdb.DuckDBPyConnection, gps_view: str = "period_gps") -> int:
+def build_zone_tables(engine: Engine, gps_view: str = "period_gps") -> int:
     """Fill zone_circles and gps_zone_hits (from the period's GPS points); returns the number of hits."""
-    con.execute(CIRCLES_DDL)
-    con.execute(HITS_DDL)
-    zones = con.execute(
+    import pyarrow as pa
+
+    engine.execute(CIRCLES_DDL)
+    engine.execute(HITS_DDL)
+    zones = engine.rows(
         "SELECT zone_id, kind, geometry, lat, lon, radius_m, _file, _sheet, _line FROM zones ORDER BY zone_id"
-    ).fetchall()
+    )
     circles = [
         (z, k, la, lo, r) for z, k, g, la, lo, r, *_ in zones if not g and la is not None and lo is not None and r
     ]
     shapes = _shapes(zones)
     covering = circles + [(s.zone_id, s.kind, *s.circle()) for s in shapes]
     if covering:
-        con.executemany("INSERT INTO zone_circles VALUES (?, ?, ?, ?, ?)", covering)
+        names = ("zone_id", "kind", "lat", "lon", "radius_m")
+        rows = pa.table({name: [c[i] for c in covering] for i, name in enumerate(names)})
+        with engine.registered("_zone_circle_rows", rows):
+            engine.execute("INSERT INTO zone_circles SELECT zone_id, kind, lat, lon, radius_m FROM _zone_circle_rows")
     if circles:
         # The box test lets DuckDB skip the trigonometry for almost every point.
-        con.execute(
+        engine.execute(
             f"""
             INSERT INTO gps_zone_hits
             SELECT g.plate, g.ts, g.lat, g.lon, c.zone_id, c.kind
@@ -187,21 +192,19 @@ def build_zone_tables(con: duckdb.DuckDBPyConnection, gps_view: str = "period_gp
         )
     for shape in shapes:
         x0, y0, x1, y1 = shape.bbox()
-        cand = con.sql(
+        cand = engine.arrow(
             f"SELECT plate, ts, lat, lon FROM {gps_view} WHERE lon BETWEEN $x0 AND $x1 AND lat BETWEEN $y0 AND $y1",
-            params={"x0": x0, "x1": x1, "y0": y0, "y1": y1},
-        ).to_arrow_table()
+            {"x0": x0, "x1": x1, "y0": y0, "y1": y1},
+        )
         if cand.num_rows == 0:
             continue
         lon = cand.column("lon").to_numpy()
         lat = cand.column("lat").to_numpy()
         hit = cand.filter(shape.contains(lon, lat))
         if hit.num_rows:
-            con.register("_zone_hit_rows", hit)
-            con.execute(
-                "INSERT INTO gps_zone_hits SELECT plate, ts, lat, lon, ?, ? FROM _zone_hit_rows",
-                [shape.zone_id, shape.kind],
-            )
-            con.unregister("_zone_hit_rows")
-    row = con.execute("SELECT count(*) FROM gps_zone_hits").fetchone()
-    return int(row[0]) if row else 0
+            with engine.registered("_zone_hit_rows", hit):
+                engine.execute(
+                    "INSERT INTO gps_zone_hits SELECT plate, ts, lat, lon, ?, ? FROM _zone_hit_rows",
+                    [shape.zone_id, shape.kind],
+                )
+    return int(engine.scalar("SELECT count(*) FROM gps_zone_hits") or 0)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coaltrace.config import default_db
+from coaltrace.engine.duckdb_engine import DuckDBEngine
 from coaltrace.errors import CannotWriteError, CoaltraceError, StoreBusyError, UsageError, is_no_space, refused_write
 from coaltrace.store.schema import full_ddl
 
@@ -97,13 +98,15 @@ class Store:
             )
         except duckdb.Error as e:
             raise self._cannot_open(e) from None
+        # Everything above the store speaks to the engine; only the store and the engine hold the connection.
+        self.engine = DuckDBEngine(self.con)
         self._open = True
         try:
             self._check_ours()
             if not read_only:
                 self._no_checkpoint_on_shutdown()
-                with self.transaction() as con:
-                    con.execute(full_ddl())
+                with self.transaction() as engine:
+                    engine.execute(full_ddl())
                     self._stamp_version()
         except BaseException:
             self.con.close()
@@ -218,7 +221,7 @@ class Store:
             os.truncate(self.path, size)
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self) -> Iterator[DuckDBEngine]:
         """All or nothing: commit when the block ends, roll back if it raises.
 
         Out of disk space, the store is closed and its file cut back to where it was, and
@@ -227,7 +230,7 @@ class Store:
         size = self._size()
         self.con.execute("BEGIN TRANSACTION")
         try:
-            yield self.con
+            yield self.engine
         except BaseException as e:
             self._rollback()
             if is_no_space(e):
@@ -254,9 +257,7 @@ class Store:
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         """Rows as dicts: for small results (summaries, reports), never for data."""
-        cur = self.con.execute(sql, params or [])
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return self.engine.query(sql, params)
 
     def close(self) -> None:
         """Fold the log into the file and close. Out of space, the log is kept and CannotWriteError raised."""

@@ -35,13 +35,11 @@ class StoreStatus(BaseModel):
 def store_status(store: Store) -> StoreStatus:
     tables: dict[str, TableStatus] = {}
     for t in TABLES.values():
-        rows = store.con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]  # type: ignore[index]
-        revs = store.con.execute(f"SELECT count(*) FROM {t.name}_revisions").fetchone()[0]  # type: ignore[index]
+        rows = int(store.engine.scalar(f"SELECT count(*) FROM {t.name}"))
+        revs = int(store.engine.scalar(f"SELECT count(*) FROM {t.name}_revisions"))
         first = last = None
         if t.time_column and rows:
-            lo, hi = store.con.execute(
-                f'SELECT min("{t.time_column}"), max("{t.time_column}") FROM {t.name}'
-            ).fetchone()  # type: ignore[misc]
+            lo, hi = store.engine.rows(f'SELECT min("{t.time_column}"), max("{t.time_column}") FROM {t.name}')[0]
             first, last = str(lo), str(hi)
         files = [
             LoadedFile(**r)

@@ -1,0 +1,62 @@
+"""The engine seam: what SQL an engine is given, and the DuckDB engine's part of the contract."""
+
+from __future__ import annotations
+
+import polars as pl
+import pyarrow as pa
+import pytest
+import sqlglot
+
+from coaltrace.engine.base import SOURCE_DIALECT, render_sql
+from coaltrace.period import Period
+from coaltrace.rules import load_rules
+from coaltrace.rules.sql import render
+from coaltrace.rules.views import view_sql
+from coaltrace.store import Store
+
+PACK = load_rules()
+RULE_SQL = {r.id: render(r.query, r.param_values()) for r in PACK}
+VIEW_SQL = view_sql(Period.parse("2021-12"))
+
+
+def test_the_duckdb_engine_is_given_rule_and_view_sql_as_written(fresh_db: Store) -> None:
+    assert fresh_db.engine.dialect == SOURCE_DIALECT
+    for sql in [*RULE_SQL.values(), *VIEW_SQL.values()]:
+        assert fresh_db.engine.render(sql) == sql
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULE_SQL))
+def test_every_rule_renders_for_spark_and_parses_back(rule_id: str) -> None:
+    spark = render_sql(RULE_SQL[rule_id], "spark")
+    assert sqlglot.parse_one(spark, read="spark") is not None
+
+
+def test_spark_is_given_its_own_forms() -> None:
+    # DuckDB's `x NOT IN (...)` is written `NOT x IN (...)` for Spark; a month list stays a literal IN.
+    spark = render_sql(RULE_SQL["trip_without_sale"], "spark")
+    assert "NOT t.trip_id IN (SELECT trip_id FROM by_waybill)" in spark
+    assert "t.trip_id NOT IN (SELECT trip_id FROM by_waybill)" in RULE_SQL["trip_without_sale"]
+    power = render_sql(VIEW_SQL["period_power"], "spark")
+    assert "WHERE month IN ('2021-12')" in power
+    # DuckDB's TIMESTAMP has no time zone: Spark's equivalent is TIMESTAMP_NTZ, not its zoned TIMESTAMP.
+    assert "CAST('2021-12-01 00:00:00' AS TIMESTAMP)" in VIEW_SQL["period_sales"]
+    assert "CAST('2021-12-01 00:00:00' AS TIMESTAMP_NTZ)" in render_sql(VIEW_SQL["period_sales"], "spark")
+
+
+def test_the_duckdb_engine_reads_writes_and_rolls_back(fresh_db: Store) -> None:
+    engine = fresh_db.engine
+    engine.execute("CREATE TABLE t (a INTEGER, b VARCHAR)")
+    with engine.registered("incoming", pa.table({"a": [1, 2, 3], "b": ["x", "y", None]})):
+        engine.execute("INSERT INTO t SELECT * FROM incoming")
+    assert not engine.has_table("incoming") and engine.has_table("t")
+    assert engine.rows("SELECT a FROM t WHERE b IS NOT NULL ORDER BY a") == [(1,), (2,)]
+    assert engine.query("SELECT a, b FROM t WHERE a = ?", [1]) == [{"a": 1, "b": "x"}]
+    assert engine.scalar("SELECT sum(a) FROM t") == 6 and engine.first("SELECT a FROM t WHERE a > 5") is None
+    assert engine.frame("SELECT a FROM t WHERE a >= $low ORDER BY a", {"low": 2})["a"].to_list() == [2, 3]
+    assert engine.arrow("SELECT b FROM t ORDER BY a").column("b").to_pylist() == ["x", "y", None]
+    with pytest.raises(RuntimeError), engine.transaction():
+        engine.execute("DELETE FROM t")
+        raise RuntimeError("the block fails: nothing of it stays")
+    assert engine.scalar("SELECT count(*) FROM t") == 3
+    engine.create_view("small", "SELECT a FROM t WHERE a < 3")
+    assert pl.DataFrame(engine.query("SELECT * FROM small ORDER BY a"))["a"].to_list() == [1, 2]
