@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
+
+T = TypeVar("T")
 
 TONNES_DECIMALS = 3
 SHARE_DECIMALS = 6
@@ -34,14 +36,18 @@ def round_to(value: float, decimals: int) -> float:
     return 0.0 if rounded == 0 else rounded  # no "-0.0" in a report
 
 
-def tidy(data: Any, name: str = "") -> Any:
-    """DATA with every float rounded for the field that holds it; dicts and lists walked."""
+def tidy(data: T, name: str = "") -> T:
+    """DATA with every float rounded for the field that holds it; dicts and lists walked (tuples become lists)."""
+    return cast(T, _tidy(data, name))
+
+
+def _tidy(data: Any, name: str) -> Any:
     if isinstance(data, bool) or data is None:
         return data
     if isinstance(data, float):
         return data if not math.isfinite(data) else round_to(data, decimals_for(name))
     if isinstance(data, Mapping):
-        return {k: tidy(v, str(k)) for k, v in data.items()}
+        return {k: _tidy(v, str(k)) for k, v in data.items()}
     if isinstance(data, list | tuple):
-        return [tidy(v, name) for v in data]
+        return [_tidy(v, name) for v in data]
     return data

@@ -50,7 +50,8 @@ class DuckDBEngine(Engine):
     def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
         rel = self._con.sql(sql, params=params)
         assert rel is not None, "frame() runs queries that return rows"
-        return rel.pl()
+        frame: pl.DataFrame = rel.pl()
+        return frame
 
     def numpy(self, sql: str, params: Params = None) -> dict[str, Any]:
         return dict(self._con.execute(sql, params if params is not None else []).fetchnumpy())

@@ -160,4 +160,4 @@ def inflow_recorded(
         .filter(~pl.col("any_inflow") & (pl.col("shippers") >= config.min_unrecorded_facilities))
     )["kind"]
     kind_ok = ~frame["kind"].is_in(kinds.to_list()).fill_null(False).to_numpy()
-    return kind_ok & ~nodes["county_inflow_missing"].fill_null(False).to_numpy()
+    return np.asarray(kind_ok & ~nodes["county_inflow_missing"].fill_null(False).to_numpy())

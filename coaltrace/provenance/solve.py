@@ -57,7 +57,7 @@ class Network:
         return np.bincount(self.seller, self.tonnes, minlength=self.n)
 
     def total(self) -> np.ndarray:
-        return self.sources.sum(axis=1) + self.yield_factor * self.inflow()
+        return np.asarray(self.sources.sum(axis=1) + self.yield_factor * self.inflow())
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def _solver(q: sp.csr_matrix, direct: bool) -> Callable[[np.ndarray], np.ndarray
             step = float(np.abs(nxt - c).max()) if c.size else 0.0
             c = nxt
             if step <= _CONVERGED:
-                return c
+                return np.asarray(c)
         for j in range(b.shape[1]):
             col, info = gmres(m, b[:, j], x0=c[:, j], rtol=1e-14, atol=0.0, restart=200, maxiter=50)
             if info != 0:

@@ -87,7 +87,7 @@ def _key_line(root: yaml.Node, key: str, offset: int | None) -> int | None:
         if k.value == key:
             if offset is None:
                 return _line(k)
-            return v.start_mark.line + (1 if v.style in ("|", ">") else 0) + offset
+            return int(v.start_mark.line) + (1 if v.style in ("|", ">") else 0) + offset
     return None
 
 

@@ -110,7 +110,7 @@ class Edges:
 
     def sample(self, rng: np.random.Generator, seller: np.ndarray) -> np.ndarray:
         q = self.rank[seller] + rng.random(len(seller))
-        return self.buyer[np.searchsorted(self.key, q, side="right")]
+        return np.asarray(self.buyer[np.searchsorted(self.key, q, side="right")])
 
 
 def trucks(rng: np.random.Generator, seller: int, buyer: int, tonnes: float, d0: int, d1: int) -> TripBatch:

@@ -12,7 +12,7 @@ def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.
     dp = p2 - p1
     dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return np.asarray(2 * EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
 
 
 def offset(lat: np.ndarray, lon: np.ndarray, km: np.ndarray, bearing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -27,7 +27,7 @@ def min_distance_km(lat: np.ndarray, lon: np.ndarray, to_lat: np.ndarray, to_lon
     d = haversine_km(
         np.asarray(lat)[:, None], np.asarray(lon)[:, None], np.asarray(to_lat)[None, :], np.asarray(to_lon)[None, :]
     )
-    return d.min(axis=1)
+    return np.asarray(d.min(axis=1))
 
 
 def square_wkt(lat: float, lon: float, half_km: float) -> str:

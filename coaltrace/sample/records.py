@@ -7,6 +7,7 @@ writer turns them into the formats offices really send.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -131,7 +132,7 @@ def zones(rng: np.random.Generator, world: World, month: Month) -> tuple[pl.Data
     """
     lat, lon, kind = world.col("lat"), world.col("lon"), world.col("kind")
     county = world.col("county")
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     used: dict[str, list[int]] = {}
 
     def free_spot(near_lat: float, near_lon: float, lo: float, hi: float, clearance: float) -> tuple[float, float]:
@@ -354,7 +355,7 @@ def power(
         },
         schema_overrides={"facility_id": pl.String, "case": pl.String},
     )
-    planted: list[dict] = []
+    planted: list[dict[str, Any]] = []
     for case_no in range(world.n_cases):
         z = zone_df.row(zone_use[f"c20.{case_no}"][0], named=True)
         near_l, near_o = offset(

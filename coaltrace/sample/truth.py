@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -34,7 +35,7 @@ def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame
     in_t = np.zeros(world.fac.height)
     np.add.at(out_t, seller, tonnes)
     np.add.at(in_t, buyer, tonnes)
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
 
     def row(case: str, rule: str, kind: str, entity: str, facility: str | None, t: float | None, note: str) -> None:
         rows.append(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -168,21 +169,21 @@ def build_world(rng: np.random.Generator, scale: float, province: bool) -> World
     mothballed = reg.filter(pl.col("status") == "Mothballed")
     closed_reg = reg.filter(pl.col("status") == "Closed")
 
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     roles: dict[str, list[int]] = {}
     op_used = 0
 
-    def take_operating() -> dict:
+    def take_operating() -> dict[str, Any]:
         nonlocal op_used
         row = op.row(op_used, named=True)
         op_used += 1
         return row
 
-    def add(role: str, row: dict) -> None:
+    def add(role: str, row: dict[str, Any]) -> None:
         roles.setdefault(role, []).append(len(rows))
         rows.append({**row, "role": role})
 
-    def mine_row(r: dict) -> dict:
+    def mine_row(r: dict[str, Any]) -> dict[str, Any]:
         return {
             "kind": "mine",
             "name": r["name"],
@@ -359,7 +360,7 @@ def _status_and_licences(
         _day(int(rng.integers(2006, 2021)), int(rng.integers(1, 13)), int(rng.integers(1, 29))) for _ in range(n)
     ]
     cap: list[float] = [0.0] * n
-    lic: list[dict] = []
+    lic: list[dict[str, Any]] = []
     kinds = fac["kind"].to_list()
     reg_cap = fac["registry_cap_tpa"].to_list()
     role = fac["role"].to_list()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -42,7 +43,7 @@ class Output:
     root: Path
     files: dict[str, list[str]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
-    quarantine: list[dict] = field(default_factory=list)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
 
     def path(self, table: str, rel: str, n_rows: int) -> Path:
         self.files.setdefault(table, []).append(rel)
