@@ -14,6 +14,7 @@ from coaltrace.cli.app import app
 from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, printable, state, styled
 from coaltrace.errors import UsageError
 from coaltrace.i18n import catalogue, say
+from coaltrace.labels import label
 
 if TYPE_CHECKING:
     from coaltrace.config import ProvenanceConfig
@@ -106,16 +107,6 @@ LABELS = catalogue(
         "taint_share": ("污染原则占比", "taint share"),
     }
 )
-CLASS_LABELS = catalogue(
-    {
-        "licensed": ("合法产量", "licensed production"),
-        "over_capacity": ("超能力生产", "over capacity"),
-        "unlicensed": ("无证/失效生产", "unlicensed production"),
-        "unsourced": ("无来源", "unsourced"),
-        "data_gap": ("数据缺口（未判断）", "data gap (not judged)"),
-        "opening_stock": ("期初库存", "opening stock"),
-    }
-)
 
 PeriodOption = Annotated[
     str | None,
@@ -155,7 +146,7 @@ def _origin_name(row: dict[str, Any]) -> str:
 
 def _origin_cells(row: dict[str, Any]) -> list[str]:
     return [
-        say(CLASS_LABELS, row["origin_class"], state.lang),
+        label("origin_class", row["origin_class"], state.lang),
         _origin_name(row),
         _num(row["tonnes"]),
         _pct(row["share"]),
@@ -385,7 +376,7 @@ def trace(
             table.add_column(_t(key), justify="left" if key in ("class", "origin") else "right")
         for r in result["origins"]:
             table.add_row(
-                say(CLASS_LABELS, r["origin_class"], state.lang),
+                label("origin_class", r["origin_class"], state.lang),
                 _origin_name(r),
                 _num(r["proportional_t"]),
                 _pct(r["proportional_share"]),
