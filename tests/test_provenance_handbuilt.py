@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -221,3 +222,20 @@ def test_a_period_without_shipments_builds_empty_tables(store: Store) -> None:
     assert ensure_current(store, DEC) is True
     assert store.query("SELECT count(*) AS n FROM origin_shares WHERE period = '2021-12'") == [{"n": 0}]
     assert store.query("SELECT count(*) AS n FROM balances WHERE period = '2021-12'") == [{"n": 0}]
+
+
+def test_a_load_that_revises_a_record_rebuilds_the_provenance(tmp_path: Path) -> None:
+    # Same row counts, other tonnes: the stamp the load writes, not the counts, says the data changed.
+    from coaltrace.ingest.loader import load_paths
+    from tests.conftest import write_csv
+
+    header = ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量"]
+    with Store(tmp_path / "a.duckdb") as s:
+        mine(s, "M")
+        facility(s, "Y", "yard")
+        load_paths(s, [write_csv(tmp_path / "s1.csv", header, [["S1", "2021-12-02", "M", "Y", "100"]])])
+        assert ensure_current(s, DEC) is True
+        assert ensure_current(s, DEC) is False
+        load_paths(s, [write_csv(tmp_path / "s2.csv", header, [["S1", "2021-12-02", "M", "Y", "130"]])])
+        assert ensure_current(s, DEC) is True
+        assert s.query("SELECT inflow_t FROM balances WHERE facility_id = 'Y'") == [{"inflow_t": 130.0}]

@@ -49,6 +49,7 @@ from coaltrace.ingest.readers import (
 )
 from coaltrace.ingest.reasons import SKIP_REASONS
 from coaltrace.store import Store
+from coaltrace.store.schema import mark_data_changed
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -496,6 +497,8 @@ def load_paths(
                 r.rows_present = c.get("present", 0)
                 r.rows_superseded = c.get("superseded", 0)
         _record_files(engine, reports, load_id)
+        if any(r.rows_loaded or r.rows_superseded for r in reports):
+            mark_data_changed(engine, load_id)
     if progress:
         progress("", len(files), len(files))
     return LoadReport(load_id=load_id, db=str(store.path), files=reports, skipped=skipped)

@@ -20,6 +20,7 @@ from coaltrace.provenance.running import running_breaches
 from coaltrace.provenance.solve import solve
 from coaltrace.provenance.storage import create_tables, has_tables, replace_period
 from coaltrace.store import Store
+from coaltrace.store.schema import data_version
 
 if TYPE_CHECKING:
     import polars as pl
@@ -70,11 +71,16 @@ def compute(store: Store, period: Period, config: ProvenanceConfig | None = None
 
 
 def data_fingerprint(store: Store, period: Period) -> str:
-    """Changes whenever an input table's content, the period or the model version changes."""
-    digest = hashlib.sha256(f"{MODEL_VERSION}|{period.label}".encode())
+    """Changes whenever the input tables, the period or the model version change.
+
+    Cheap enough for every page an inspector opens: the stamp every load that keeps a row
+    writes (`coaltrace.store.schema.mark_data_changed`) and each input table's row count
+    (which also catches rows written without a load, as rule cases and tests do), never
+    a hash of every row.
+    """
+    digest = hashlib.sha256(f"{MODEL_VERSION}|{period.label}|{data_version(store.engine)}".encode())
     for table in _INPUTS:
-        row = store.engine.first(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {table} t")
-        digest.update(f"|{table}:{row}".encode())
+        digest.update(f"|{table}:{store.engine.scalar(f'SELECT count(*) FROM {table}')}".encode())
     return digest.hexdigest()[:32]
 
 

@@ -13,7 +13,12 @@ the loader keeps keys unique itself (see `coaltrace.ingest.merge`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from coaltrace.contract import TABLES, Table
+
+if TYPE_CHECKING:
+    from coaltrace.engine import Engine
 
 LINEAGE = (
     ("_load_id", "VARCHAR"),
@@ -36,6 +41,18 @@ CREATE TABLE IF NOT EXISTS quarantine (
 );
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
 """
+
+
+def mark_data_changed(engine: Engine, stamp: str) -> None:
+    """Record that the contract tables changed (a load that kept rows): what the provenance's
+    fingerprint reads instead of hashing every row on every read."""
+    engine.execute("DELETE FROM meta WHERE key = 'data_version'")
+    engine.execute("INSERT INTO meta VALUES ('data_version', ?)", [stamp])
+
+
+def data_version(engine: Engine) -> str | None:
+    row = engine.first("SELECT value FROM meta WHERE key = 'data_version'")
+    return None if row is None else str(row[0])
 
 
 def column_defs(table: Table) -> list[tuple[str, str]]:
