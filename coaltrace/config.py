@@ -92,11 +92,13 @@ class ProvenanceConfig(_Section):
     )
     running_kinds: tuple[str, ...] = ("yard", "washery", "trader")
     min_unrecorded_facilities: int = Field(
-        3,
+        10,
         ge=1,
         description="When no facility of a kind received anything in the period while at least this many of "
         "them shipped coal, the data does not record that kind's inflows: their shortfalls are a data gap "
-        "(`data_gap`), not unsourced coal. Fewer shippers with no inflow are judged one by one.",
+        "(`data_gap`), not unsourced coal. Fewer shippers with no inflow are judged one by one (a ring of "
+        "fronts is a handful of facilities; a data set without a kind's inflows leaves out dozens), and the "
+        "report says so (`inflows_maybe_unrecorded`).",
     )
     tolerance_t: float = Field(
         0.5, ge=0, description="Running stock must fall below -tolerance_t to count as a breach."

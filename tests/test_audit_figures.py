@@ -110,19 +110,19 @@ def test_each_tonne_at_risk_is_counted_once_at_its_origin(tmp_path: Path) -> Non
 
 
 def test_a_kind_without_recorded_inflows_is_one_data_gap_not_critical_findings(tmp_path: Path) -> None:
-    # As in a public data set that records no flows into preparation plants: five washeries
+    # As in a public data set that records no flows into preparation plants: a dozen washeries
     # ship coal to power plants and none of them is recorded receiving any.
     facilities = [["M1", "甲煤矿", "煤矿", "泽州县", "正常", ""], ["P1", "甲电厂", "电厂", "高平市", "正常", ""]]
-    facilities += [[f"W{i}", f"第{i}洗煤厂", "洗煤厂", "阳城县", "正常", ""] for i in range(1, 6)]
+    facilities += [[f"W{i}", f"第{i}洗煤厂", "洗煤厂", "阳城县", "正常", ""] for i in range(1, 13)]
     sales = [["S0", "2021-12-02", "M1", "P1", "原煤", "3000"]]
-    sales += [[f"S{i}", "2021-12-03", f"W{i}", "P1", "精煤", str(400 * i)] for i in range(1, 6)]
+    sales += [[f"S{i}", "2021-12-03", f"W{i}", "P1", "精煤", str(400 * i)] for i in range(1, 13)]
     db = load(tmp_path, facilities, [["C1", "M1", "采矿许可证", "煤", "2019-01-01", "2030-12-31", "120"]], sales)
     summary = audit(db)
     gaps = [g for g in summary["data_gaps"] if g["code"] == "inflows_unrecorded"]
     assert len(gaps) == 1
     gap = gaps[0]
-    assert gap["subject"] == "washery" and gap["facilities"] == 5
-    assert gap["tonnes"] == pytest.approx(400 * 15)
+    assert gap["subject"] == "washery" and gap["facilities"] == 12
+    assert gap["tonnes"] == pytest.approx(400 * 78)
     assert "facility_unsourced_output" in gap["rules"] and "washery" in gap["message"]["en"]
     assert "洗煤厂" in gap["message"]["zh"]
     serious = [f for f in findings(db) if f["severity"] in ("critical", "high")]
@@ -153,10 +153,36 @@ def test_a_lone_washery_with_no_inflow_is_still_a_finding(tmp_path: Path) -> Non
     ]
     db = load(tmp_path, facilities, [["C1", "M1", "采矿许可证", "煤", "2019-01-01", "2030-12-31", "120"]], sales)
     summary = audit(db)
-    assert not [g for g in summary["data_gaps"] if g["code"] == "inflows_unrecorded"]
+    assert not [g for g in summary["data_gaps"] if g["code"].startswith("inflows_")]
     found = {(f["rule_id"], f["entity_id"]) for f in findings(db)}
     assert ("facility_unsourced_output", "W3") in found
     assert summary["tonnes_at_risk_by_class"]["unsourced"] == pytest.approx(600)
+
+
+def test_a_ring_of_fronts_none_of_which_received_coal_is_judged_and_the_report_says_why(tmp_path: Path) -> None:
+    # Three village fronts of kind "other" sell coal and none is recorded receiving any: too few to be
+    # a data set that leaves their inflows out, so each is a finding, and the gaps say what to change
+    # if the data really has no inflows for that kind.
+    facilities = [["M1", "甲煤矿", "煤矿", "泽州县", "正常", ""], ["P1", "甲电厂", "电厂", "高平市", "正常", ""]]
+    facilities += [[f"F{i}", f"{i}号村发煤点", "其他", "阳城县", "正常", ""] for i in range(1, 4)]
+    sales = [["S0", "2021-12-02", "M1", "P1", "原煤", "3000"]]
+    sales += [[f"S{i}", "2021-12-03", f"F{i}", "P1", "原煤", str(300 * i)] for i in range(1, 4)]
+    db = load(tmp_path, facilities, [["C1", "M1", "采矿许可证", "煤", "2019-01-01", "2030-12-31", "120"]], sales)
+    summary = audit(db)
+    assert not [g for g in summary["data_gaps"] if g["code"] == "inflows_unrecorded"]
+    (note,) = [g for g in summary["data_gaps"] if g["code"] == "inflows_maybe_unrecorded"]
+    assert note["subject"] == "other" and note["facilities"] == 3 and note["rules"] == []
+    assert note["shipped"] == pytest.approx(1800)
+    assert "min_unrecorded_facilities" in note["message"]["en"] and "其他单位" in note["message"]["zh"]
+    found = {(f["rule_id"], f["entity_id"]) for f in findings(db)}
+    assert {("facility_unsourced_output", f"F{i}") for i in range(1, 4)} <= found
+    assert summary["tonnes_at_risk_by_class"]["unsourced"] == pytest.approx(1800)
+    # The same data with the threshold lowered to three: one gap, no finding against the fronts.
+    config = tmp_path / "three.toml"
+    config.write_text("[provenance]\nmin_unrecorded_facilities = 3\n", encoding="utf-8")
+    summary = audit(db, "2021-12", "--config", str(config))
+    assert [g["facilities"] for g in summary["data_gaps"] if g["code"] == "inflows_unrecorded"] == [3]
+    assert summary["tonnes_at_risk"] == 0
 
 
 def test_a_month_without_records_gives_no_findings_and_says_why(tmp_path: Path) -> None:

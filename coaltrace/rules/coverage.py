@@ -89,6 +89,15 @@ MESSAGES: dict[str, Text] = catalogue(
             "{tonnes} t of it beyond what they had; that is a gap in the data, not judged as coal with no "
             "source ({rules}).",
         ),
+        "inflows_maybe_unrecorded": (
+            "本期 {facilities} 个发煤的{subject_zh}均没有进煤记录（共发出 {shipped} 吨）：数量少于"
+            "[provenance] min_unrecorded_facilities，因此仍逐一判断。若数据本身不含{subject_zh}的进煤，"
+            "请把该参数调到 {facilities} 或以下后重新稽核。",
+            "none of the {facilities} facilities of kind {subject} that shipped coal ({shipped} t) is recorded "
+            "receiving any: "
+            "fewer than [provenance] min_unrecorded_facilities, so each is judged on its own. If the data does "
+            "not hold inflows to this kind, set that parameter to {facilities} or less and audit again.",
+        ),
         "shut_without_date": (
             "{facilities} 个单位在登记中为关闭、停产或吊销，但没有状态日期：视为整个期间均已关停，"
             "其本期发出 {shipped} 吨。请核实状态日期。",
@@ -295,25 +304,28 @@ def _mining_licence_gap(store: Store, period: Period, rules: list[Rule]) -> list
 
 
 def _kind_gaps(store: Store, period: Period, balance_rules: list[str]) -> list[DataGap]:
+    """Kinds whose inflows the data does not record (a gap that keeps their shortfalls unjudged), and kinds
+    where no shipper received anything but too few shipped to call it a gap (judged one by one, and said so)."""
     if not balance_rules or not _exists(store, "balances"):
         return []
     rows = _rows(
         store,
-        """SELECT kind, count(*), sum(outflow_t), sum(data_gap_t) FROM balances
-           WHERE period = ? AND kind IS NOT NULL AND kind <> 'mine' AND outflow_t > 0
-           GROUP BY kind HAVING bool_and(NOT inflow_recorded) AND sum(inflow_t) = 0 ORDER BY kind""",
+        """SELECT kind, count(*) FILTER (WHERE outflow_t > 0), COALESCE(sum(outflow_t), 0), sum(data_gap_t),
+                  bool_and(NOT inflow_recorded) FILTER (WHERE outflow_t > 0)
+           FROM balances WHERE period = ? AND kind IS NOT NULL AND kind <> 'mine'
+           GROUP BY kind HAVING sum(inflow_t) = 0 AND count(*) FILTER (WHERE outflow_t > 0) >= 2 ORDER BY kind""",
         [period.label],
     )
     return [
         DataGap(
-            "inflows_unrecorded",
+            "inflows_unrecorded" if unrecorded else "inflows_maybe_unrecorded",
             subject=kind,
-            rules=tuple(balance_rules),
+            rules=tuple(balance_rules) if unrecorded else (),
             facilities=int(n),
             shipped=float(shipped),
-            tonnes=float(gap),
+            tonnes=float(gap) if unrecorded else 0.0,
         )
-        for kind, n, shipped, gap in rows
+        for kind, n, shipped, gap, unrecorded in rows
     ]
 
 
