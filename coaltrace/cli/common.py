@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sys
 import traceback
@@ -105,6 +106,11 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             _fail(e)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # The reader stopped reading (`coaltrace findings -f csv | head`): nothing is wrong, and
+            # Python must not complain about stdout again when it flushes it at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except Exception as e:
             refused = refused_write(e)
             if refused is not None:

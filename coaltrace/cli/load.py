@@ -11,8 +11,10 @@ from rich.table import Table
 
 from coaltrace.cli.app import app
 from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state, styled
+from coaltrace.cli.output import FormatOption, OutOption, emit, resolve_format
 from coaltrace.i18n import catalogue, say
 from coaltrace.ingest.reasons import QUARANTINE_REASONS, SKIP_REASONS
+from coaltrace.labels import label
 
 MESSAGES = catalogue(
     {
@@ -158,27 +160,50 @@ def load(
 
 @app.command()
 @handle_errors
-def status(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """What the database holds: rows, dates and files per table, quarantine. 数据库现状。"""
+def status(
+    db: DbOption = None, as_json: JsonOption = False, fmt: FormatOption = "table", out_path: OutOption = None
+) -> None:
+    """What the database holds: rows, dates and files per table, quarantine. 数据库现状。
+
+    `--json` prints the whole status as one object; `--format` gives the table of tables."""
     from coaltrace.store import Store
     from coaltrace.store.status import store_status
 
+    fmt = "json_object" if as_json else resolve_format(fmt, out_path, what="status")
     with Store(db, read_only=True) as store:
         s = store_status(store)
-    if as_json:
+    if fmt == "json_object":
         data: dict[str, object] = {name: t.model_dump(mode="json") for name, t in s.tables.items()}
         data["quarantine"] = s.quarantine
         data["db"] = s.db
         print_json(data)
         return
-    grid = Table(title=s.db, title_justify="left")
-    for key in ("table", "rows", "revisions", "range", "files"):
-        grid.add_column(_t(key), justify="right" if key in ("rows", "revisions", "files") else "left")
-    for name, t in s.tables.items():
-        rng = f"{t.first} … {t.last}" if t.first else ""
-        grid.add_row(name, f"{t.rows:,}", f"{t.revisions:,}", rng, str(len(t.files)))
-    out.print(grid)
-    if s.quarantine:
+    rows = [
+        {
+            "table": name,
+            "table_name": label("table", name, state.lang),
+            "rows": t.rows,
+            "revisions": t.revisions,
+            "first": t.first,
+            "last": t.last,
+            "files": len(t.files),
+            "quarantined": sum(s.quarantine.get(f.file, 0) for f in t.files),
+        }
+        for name, t in s.tables.items()
+    ]
+
+    def table() -> Table:
+        grid = Table(title=s.db, title_justify="left")
+        for key in ("table", "rows", "revisions", "range", "files"):
+            grid.add_column(_t(key), justify="right" if key in ("rows", "revisions", "files") else "left")
+        for r in rows:
+            rng = f"{r['first']} … {r['last']}" if r["first"] else ""
+            name = r["table"] if state.lang == "en" else f"{r['table_name']} {r['table']}"
+            grid.add_row(str(name), f"{r['rows']:,}", f"{r['revisions']:,}", rng, str(r["files"]))
+        return grid
+
+    emit(rows, fmt, out_path, table=table, sheet="status")
+    if fmt == "table" and s.quarantine:
         out.print(_t("quarantine_hint", n=sum(s.quarantine.values())))
 
 
@@ -191,29 +216,32 @@ def quarantine(
     ] = 200,
     db: DbOption = None,
     as_json: JsonOption = False,
+    fmt: FormatOption = "table",
+    out_path: OutOption = None,
 ) -> None:
     """Rows that could not be read: file, sheet, line, column, raw value, reason. 隔离区（无法读取的行）。"""
     from coaltrace.store import Store
     from coaltrace.store.status import quarantined_rows
 
+    fmt = resolve_format(fmt, out_path, what="quarantine", json_flag=as_json)
     with Store(db, read_only=True) as store:
         rows = quarantined_rows(store, file=file, limit=limit or None)
-    if as_json:
-        print_json(rows)
-        return
-    if not rows:
-        err.print(_t("no_quarantine"))
-        return
-    grid = Table()
-    for key in ("file", "sheet", "line", "column", "value", "reason"):
-        grid.add_column(_t(key))
     for r in rows:
-        grid.add_row(
-            str(r["file"]),
-            str(r["sheet"] or ""),
-            str(r["line"]),
-            str(r["column_name"]),
-            str(r["raw_value"] or ""),
-            reason_label(str(r["reason"])),
-        )
-    out.print(grid)
+        r["reason_text"] = reason_label(str(r["reason"]))
+
+    def table() -> Table:
+        grid = Table()
+        for key in ("file", "sheet", "line", "column", "value", "reason"):
+            grid.add_column(_t(key))
+        for r in rows:
+            grid.add_row(
+                str(r["file"]),
+                str(r["sheet"] or ""),
+                str(r["line"]),
+                str(r["column_name"]),
+                str(r["raw_value"] or ""),
+                str(r["reason_text"]),
+            )
+        return grid
+
+    emit(rows, fmt, out_path, table=table, sheet="quarantine", empty=_t("no_quarantine"))

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from coaltrace.cli.app import app
 from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, printable, state, styled
+from coaltrace.cli.output import FormatOption, OutOption, emit, resolve_format
 from coaltrace.errors import UsageError
 from coaltrace.i18n import catalogue, say
 from coaltrace.labels import label
@@ -193,52 +194,76 @@ def _open_for(db: Path | None, period: str | None, setting: ProvenanceConfig | N
 def balance(
     period: PeriodOption = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", help="Only facilities of this kind (mine, yard, washery, trader, ...).")
+        str | None,
+        typer.Option(
+            "--kind", help="Only facilities of this kind (mine, yard, washery, trader, ... or 煤场, 洗煤厂 ...)."
+        ),
     ] = None,
     config: ConfigOption = None,
     json: JsonOption = False,
+    fmt: FormatOption = "table",
+    out_path: OutOption = None,
     db: DbOption = None,
 ) -> None:
     """The mass balance of every facility in a period. 各单位物料平衡。"""
     from coaltrace.config import load_config
     from coaltrace.provenance.queries import balance_rows
 
+    fmt = resolve_format(fmt, out_path, what="balance", json_flag=json)
+    kind_code = _kind(kind)
     settings = load_config(config)
     setting, source = settings.provenance_setting(), settings.source
     store, p = _open_for(db, period, setting)
     with store:
-        rows = balance_rows(store, p, kind, setting, source=source)
-    if json:
-        print_json(rows)
-        return
-    table = Table(title=_t("balance_title", period=p.label))
-    for key in (
-        "facility",
-        "kind",
-        "opening",
-        "inflow",
-        "usable",
-        "production",
-        "outflow",
-        "unsourced",
-        "data_gap",
-        "licence",
-    ):
-        table.add_column(_t(key))
-    for r in rows:
-        table.add_row(
-            r["facility_id"],
-            r["kind"] or "",
-            _num(r["opening_stock_t"]),
-            _num(r["inflow_t"]),
-            _num(r["usable_inflow_t"]),
-            _num(r["production_t"]),
-            _num(r["outflow_t"]),
-            _num(r["unsourced_t"]),
-            _num(r["data_gap_t"]),
-            r["licence_state"] or "",
-        )
-    out.print(table)
+        rows = balance_rows(store, p, kind_code, setting, source=source)
+
+    def table() -> Table:
+        grid = Table(title=_t("balance_title", period=p.label))
+        for key in (
+            "facility",
+            "kind",
+            "opening",
+            "inflow",
+            "usable",
+            "production",
+            "outflow",
+            "unsourced",
+            "data_gap",
+            "licence",
+        ):
+            grid.add_column(_t(key), justify="left" if key in ("facility", "kind", "licence") else "right")
+        for r in rows:
+            grid.add_row(
+                f"{r['facility_id']} {r.get('name') or ''}".strip(),
+                label("facility_kind", r["kind"], state.lang),
+                _num(r["opening_stock_t"]),
+                _num(r["inflow_t"]),
+                _num(r["usable_inflow_t"]),
+                _num(r["production_t"]),
+                _num(r["outflow_t"]),
+                _num(r["unsourced_t"]),
+                _num(r["data_gap_t"]),
+                label("licence_state", r["licence_state"], state.lang),
+            )
+        return grid
+
+    emit(rows, fmt, out_path, table=table, sheet="balance")
+
+
+def _kind(text: str | None) -> str | None:
+    """--kind as its code: the code, or its label in either language (煤场, yard)."""
+    from coaltrace.labels import LABELS, parse
+
+    if text is None:
+        return None
+    try:
+        return parse("facility_kind", text)
+    except ValueError:
+        kinds = LABELS["facility_kind"]
+        raise UsageError(
+            f"--kind {text!r}: use one of {', '.join(kinds)}",
+            zh=f"--kind {text!r}：只能是 {'、'.join(f'{k}（{t.zh}）' for k, t in kinds.items())} 之一",
+        ) from None
 
 
 @app.command()
