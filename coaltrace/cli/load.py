@@ -12,7 +12,7 @@ from rich.table import Table
 from coaltrace.cli.app import app
 from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state, styled
 from coaltrace.cli.output import FormatOption, OutOption, emit, resolve_format
-from coaltrace.i18n import catalogue, say
+from coaltrace.i18n import Text, catalogue, say
 from coaltrace.ingest.reasons import QUARANTINE_REASONS, SKIP_REASONS
 from coaltrace.labels import label
 
@@ -169,7 +169,7 @@ def status(
     from coaltrace.store import Store
     from coaltrace.store.status import store_status
 
-    fmt = "json_object" if as_json else resolve_format(fmt, out_path, what="status")
+    fmt = "json_object" if as_json else resolve_format(fmt, out_path, what=Text("数据库现状", "status"))
     with Store(db, read_only=True) as store:
         s = store_status(store)
     if fmt == "json_object":
@@ -223,7 +223,7 @@ def quarantine(
     from coaltrace.store import Store
     from coaltrace.store.status import quarantined_rows
 
-    fmt = resolve_format(fmt, out_path, what="quarantine", json_flag=as_json)
+    fmt = resolve_format(fmt, out_path, what=Text("隔离区", "quarantine"), json_flag=as_json)
     with Store(db, read_only=True) as store:
         rows = quarantined_rows(store, file=file, limit=limit or None)
     for r in rows:

@@ -18,7 +18,7 @@ import typer
 
 from coaltrace.cli.common import err, out, state
 from coaltrace.errors import UsageError
-from coaltrace.i18n import catalogue, say
+from coaltrace.i18n import Text, catalogue, say
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -59,9 +59,10 @@ def human_size(n: int) -> str:
 
 
 def resolve_format(
-    fmt: str, out_path: Path | None, *, what: str, allowed: Sequence[str] = LIST_FORMATS, json_flag: bool = False
+    fmt: str, out_path: Path | None, *, what: Text, allowed: Sequence[str] = LIST_FORMATS, json_flag: bool = False
 ) -> str:
-    """The format asked for (`--json` is `--format json`), checked before any work is done."""
+    """The format asked for (`--json` is `--format json`), checked before any work is done; WHAT names the
+    list in both languages (`Text("问题", "findings")`)."""
     from coaltrace.export.formats import check_format
 
     choice = check_format("json" if json_flag else fmt, allowed, what=what, out=out_path)

@@ -14,6 +14,7 @@ from coaltrace.cli.app import app
 from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, printable, state, styled
 from coaltrace.cli.output import FormatOption, OutOption, emit, resolve_format
 from coaltrace.errors import ExitCode, RuleError, UsageError
+from coaltrace.i18n import Text as Words
 from coaltrace.i18n import catalogue, say
 from coaltrace.labels import label
 from coaltrace.severity import Severity
@@ -118,15 +119,9 @@ def _t(key: str, **kw: object) -> str:
 
 
 def _severity(value: str | None, option: str) -> Severity | None:
-    if value is None:
-        return None
-    try:
-        return Severity.parse(value)
-    except ValueError:
-        raise UsageError(
-            f"{option} {value!r}: use one of {', '.join(s.value for s in Severity)}",
-            zh=f"{option} {value!r}：只能是 {'、'.join(f'{s.value}（{s.label.zh}）' for s in Severity)} 之一",
-        ) from None
+    from coaltrace.severity import parse_option
+
+    return None if value is None else parse_option(value, option)
 
 
 @app.command()
@@ -263,7 +258,7 @@ def findings(
     from coaltrace.rules import FindingFilter, query_findings
     from coaltrace.store import Store
 
-    fmt = resolve_format(fmt, out_path, what="findings")
+    fmt = resolve_format(fmt, out_path, what=Words("问题列表", "findings"))
     label = Period.parse(period).label if period is not None else None
     min_severity = _severity(severity, "--severity")
     with Store(db, read_only=True) as store:
@@ -313,7 +308,7 @@ def list_rules(
     """List the rules. 列出规则。"""
     from coaltrace.rules import load_rules
 
-    fmt = resolve_format(fmt, out_path, what="rules", json_flag=as_json)
+    fmt = resolve_format(fmt, out_path, what=Words("规则列表", "rules list"), json_flag=as_json)
     ruleset = load_rules(rules)
     rows = [_rule_summary(r) for r in ruleset]
 

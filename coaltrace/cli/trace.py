@@ -14,6 +14,7 @@ from coaltrace.cli.app import app
 from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, printable, state, styled
 from coaltrace.cli.output import FormatOption, OutOption, emit, resolve_format
 from coaltrace.errors import UsageError
+from coaltrace.i18n import Text as Words
 from coaltrace.i18n import catalogue, say
 from coaltrace.labels import label
 
@@ -154,7 +155,7 @@ def _origin_cells(row: dict[str, Any]) -> list[str]:
     ]
 
 
-def _open_for(db: Path | None, period: str | None, setting: ProvenanceConfig | None) -> tuple[Store, Period]:
+def open_for_period(db: Path | None, period: str | None, setting: ProvenanceConfig | None) -> tuple[Store, Period]:
     """The store, read-only when the period's provenance is current (a read-only file, or beside
     an analyst's read-only connection, will do), for writing only when it must be built first;
     and the period, saying on stderr which one was taken when --period was left out."""
@@ -209,11 +210,11 @@ def balance(
     from coaltrace.config import load_config
     from coaltrace.provenance.queries import balance_rows
 
-    fmt = resolve_format(fmt, out_path, what="balance", json_flag=json)
+    fmt = resolve_format(fmt, out_path, what=Words("物料平衡", "balance"), json_flag=json)
     kind_code = _kind(kind)
     settings = load_config(config)
     setting, source = settings.provenance_setting(), settings.source
-    store, p = _open_for(db, period, setting)
+    store, p = open_for_period(db, period, setting)
     with store:
         rows = balance_rows(store, p, kind_code, setting, source=source)
 
@@ -281,7 +282,7 @@ def yard(
 
     settings = load_config(config)
     setting, source = settings.provenance_setting(), settings.source
-    store, p = _open_for(db, period, setting)
+    store, p = open_for_period(db, period, setting)
     with store:
         page = yard_page(store, facility, p, setting, source=source)
     if json:
@@ -389,7 +390,7 @@ def trace(
     direction = "downstream" if downstream else "upstream"
     settings = load_config(config)
     setting, source = settings.provenance_setting(), settings.source
-    store, p = _open_for(db, period, setting)
+    store, p = open_for_period(db, period, setting)
     with store:
         result = trace_report(store, facility, p, direction, depth, policy, setting, source=source)  # type: ignore[arg-type]
     if json:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from coaltrace.errors import UsageError
 from coaltrace.export.cells import spreadsheet_cell, write_csv
+from coaltrace.i18n import Text
 
 if TYPE_CHECKING:
     import polars as pl
@@ -51,20 +52,22 @@ _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MAX_WIDTH = 60
 
 
-def check_format(fmt: str, allowed: Sequence[str], *, what: str, out: Path | None = None) -> str:
-    """FMT, lower-cased, if ALLOWED has it and it can go where it is sent; UsageError naming the choices otherwise."""
+def check_format(fmt: str, allowed: Sequence[str], *, what: Text, out: Path | None = None) -> str:
+    """FMT, lower-cased, if ALLOWED has it and it can go where it is sent; UsageError naming the choices otherwise.
+
+    WHAT names the list or export in both languages (`Text("问题", "findings")`)."""
     choice = fmt.strip().lower()
     if choice not in allowed:
         raise UsageError(
-            f"--format {fmt!r} does not fit {what}: use one of {', '.join(allowed)}",
-            zh=f"--format {fmt!r} 不适用于{what}：只能是 {', '.join(allowed)} 之一",
+            f"--format {fmt!r} does not fit {what.en}: use one of {', '.join(allowed)}",
+            zh=f"--format {fmt!r} 不适用于{what.zh}：只能是 {', '.join(allowed)} 之一",
         )
     if choice in FILE_FORMATS and out is None:
         raise UsageError(
             f"--format {choice} writes a file: name it with --out PATH",
             zh=f"--format {choice} 会写出文件：请用 --out 路径 指定文件",
-            hint=f"e.g. --format {choice} --out {what.split()[0]}.{choice}",
-            hint_zh=f"例如 --format {choice} --out 文件名.{choice}",
+            hint=f"e.g. --format {choice} --out {what.en.split()[-1]}.{choice}",
+            hint_zh=f"例如 --format {choice} --out {what.en.split()[-1]}.{choice}",
         )
     return choice
 
