@@ -74,6 +74,9 @@ DbOption = Annotated[
     typer.Option("--db", help="Database file (default: $COALTRACE_DB or ./coaltrace.duckdb).", show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr; errors and warnings still.")
+]
 
 MESSAGES = catalogue(
     {

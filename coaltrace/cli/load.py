@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from coaltrace.cli.app import app
-from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state, styled
+from coaltrace.cli.common import DbOption, JsonOption, QuietOption, err, handle_errors, out, print_json, state, styled
 from coaltrace.cli.output import FormatOption, OutOption, emit, resolve_format
 from coaltrace.i18n import Text, catalogue, say
 from coaltrace.ingest.reasons import QUARANTINE_REASONS, SKIP_REASONS
 from coaltrace.labels import label
 
+if TYPE_CHECKING:
+    from coaltrace.ingest.loader import LoadReport
+
 MESSAGES = catalogue(
     {
         "loading": ("正在读取", "reading"),
+        "files_done": ("第 {done}/{total} 个文件", "file {done}/{total}"),
+        "stage_reading": ("读取中…", "reading…"),
+        "stage_read": ("已读 {rows:,} 行，规整中…", "read {rows:,} rows, normalising…"),
+        "stage_normalised": (
+            "已规整 {rows:,} 行（{bad:,} 行隔离），暂存中…",
+            "normalised {rows:,} rows ({bad:,} quarantined), staging…",
+        ),
+        "stage_staged": ("已暂存 {rows:,} 行", "staged {rows:,} rows"),
+        "stage_merging": ("合并 {table}：{rows:,} 行…", "merging {table}: {rows:,} rows…"),
+        "stage_merged": ("已合并 {table}：{rows:,} 行", "merged {table}: {rows:,} rows"),
+        "stage_done": ("完成", "done"),
         "summary": ("已载入 {db}（批次 {load_id}）", "loaded into {db} (load {load_id})"),
         "file": ("文件", "file"),
         "table": ("表", "table"),
@@ -92,9 +106,10 @@ def load(
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Load a month of records into the database, all or nothing. 载入数据（全部成功或全部不载入）。"""
-    from coaltrace.ingest.loader import load_paths
+    from coaltrace.ingest.loader import STAGE_DONE, LoadProgress, load_paths
     from coaltrace.store import Store
 
     with (
@@ -103,21 +118,33 @@ def load(
             # The description names the user's file: text, not markup.
             TextColumn("{task.description}", markup=False),
             BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("{task.fields[files]}", markup=False),
             TimeElapsedColumn(),
             console=err,
             transient=True,
-            disable=as_json,
+            # Quiet when asked, when the summary is JSON, and when stderr is not a terminal (a log file
+            # would fill with redrawn bars).
+            disable=as_json or quiet or not err.is_terminal,
         ) as bar,
     ):
-        task = bar.add_task(_t("loading"), total=None)
+        task = bar.add_task(_t("loading"), total=None, files="")
 
-        def progress(name: str, done: int, total: int) -> None:
-            bar.update(task, description=f"{_t('loading')} {name}", completed=done, total=total)
+        def progress(p: LoadProgress) -> None:
+            files = _t("files_done", done=min(p.files_done + 1, p.files_total), total=p.files_total)
+            if p.stage in STAGE_DONE:
+                done = p.files_done + STAGE_DONE[p.stage]
+                what = _t(f"stage_{p.stage}", rows=p.rows or 0, bad=p.quarantined or 0)
+                bar.update(task, description=f"{p.file}  {what}", completed=done, total=p.files_total, files=files)
+            else:
+                what = _t(f"stage_{p.stage}", rows=p.rows or 0, table=label("table", p.table, state.lang))
+                bar.update(task, description=what, completed=p.files_total, total=p.files_total, files="")
 
         report = load_paths(store, paths, table=table, sheet=sheet, encoding=encoding, progress=progress)
     if as_json:
         print_json(report.model_dump(mode="json"))
+        return
+    if quiet:
+        _warnings(report)
         return
     grid = Table(title=_t("summary", db=report.db, load_id=report.load_id), title_justify="left")
     for key in ("file", "sheet", "table", "read", "loaded", "present", "revised", "quarantined", "reasons"):
@@ -148,6 +175,11 @@ def load(
             err.print(_t("ignored", file=f.file, cols=", ".join(f.ignored_columns)))
         if f.encoding_detected:
             err.print(_t("encoding_detected", file=f.file, encoding=f.encoding))
+    _warnings(report)
+
+
+def _warnings(report: LoadReport) -> None:
+    """What was not read and what was quarantined: said even with --quiet."""
     if report.skipped:
         err.print(styled(_t("not_read"), "yellow"))
     for s in report.skipped:

@@ -11,7 +11,18 @@ from rich.table import Table
 from rich.text import Text
 
 from coaltrace.cli.app import app
-from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, printable, state, styled
+from coaltrace.cli.common import (
+    DbOption,
+    JsonOption,
+    QuietOption,
+    err,
+    handle_errors,
+    out,
+    print_json,
+    printable,
+    state,
+    styled,
+)
 from coaltrace.cli.output import FormatOption, OutOption, emit, resolve_format
 from coaltrace.errors import ExitCode, RuleError, UsageError
 from coaltrace.i18n import Text as Words
@@ -147,6 +158,7 @@ def audit(
     rule_timeout: RuleTimeoutOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run every enabled rule for a period and store the findings. 运行规则，保存问题。"""
     from coaltrace.config import load_config
@@ -165,7 +177,7 @@ def audit(
     if as_json:
         print_json(result.summary())
     else:
-        _render_audit(result)
+        _render_audit(result, quiet=quiet)
     if threshold is not None:
         hits = sum(n for s, n in result.by_severity.items() if Severity.rank_of(s) >= threshold.rank)
         if hits:
@@ -186,7 +198,7 @@ def _rule_ids(only: str | None) -> list[str] | None:
     return ids
 
 
-def _render_audit(result: AuditResult) -> None:
+def _render_audit(result: AuditResult, *, quiet: bool = False) -> None:
     lang = state.lang
     for gap in result.data_gaps:
         err.print(Text(f"{_t('data_gap')}: {gap['message'][lang]}", style="yellow"))
@@ -226,17 +238,18 @@ def _render_audit(result: AuditResult) -> None:
                 f"{f['tonnes_at_risk']:,.3f}",
             )
         out.print(worst)
-    err.print(
-        _t(
-            "audit_done",
-            period=result.period,
-            rules=sum(r.status == "ran" for r in result.rules),
-            n=result.findings,
-            tonnes=result.tonnes_at_risk,
-            seconds=result.seconds,
-            run_id=result.run_id,
+    if not quiet:
+        err.print(
+            _t(
+                "audit_done",
+                period=result.period,
+                rules=sum(r.status == "ran" for r in result.rules),
+                n=result.findings,
+                tonnes=result.tonnes_at_risk,
+                seconds=result.seconds,
+                run_id=result.run_id,
+            )
         )
-    )
 
 
 @app.command()
