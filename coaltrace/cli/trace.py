@@ -606,7 +606,9 @@ def trace(
         print_json(result)
         return
     if direction == "upstream" and policy == "both":
-        table = Table(title=_t("trace_up", facility=facility, period=result["period"], policy="proportional | taint"))
+        table = Table(
+            title=_t("trace_up", facility=facility, period=result["period"], policy=label("policy", "both", state.lang))
+        )
         for key in ("class", "origin", "prop_t", "prop_share", "taint_t", "taint_share"):
             table.add_column(_t(key), justify="left" if key in ("class", "origin") else "right")
         for r in result["origins"]:
@@ -619,7 +621,9 @@ def trace(
                 _pct(r["taint_share"]),
             )
     elif direction == "upstream":
-        table = Table(title=_t("trace_up", facility=facility, period=result["period"], policy=policy))
+        table = Table(
+            title=_t("trace_up", facility=facility, period=result["period"], policy=label("policy", policy, state.lang))
+        )
         for key in ("class", "origin", "tonnes", "share"):
             table.add_column(_t(key))
         for r in result["origins"]:
