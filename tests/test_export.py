@@ -221,3 +221,8 @@ def test_filters_keep_what_they_name(month: Path) -> None:
 def test_a_format_or_filter_that_does_not_fit_is_a_usage_error(month: Path, args: list[str], words: str) -> None:
     code, out, err = run(*args, "--db", str(month / "coaltrace.duckdb"))
     assert code == ExitCode.USAGE and words in err and not out
+
+
+def test_out_naming_a_folder_is_a_usage_error_not_a_crash(month: Path, tmp_path: Path) -> None:
+    code, out, err = run("export", "flows", "-f", "csv", "-o", str(tmp_path), "--db", str(month / "coaltrace.duckdb"))
+    assert code == ExitCode.USAGE and "is a folder" in err

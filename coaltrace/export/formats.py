@@ -62,6 +62,11 @@ def check_format(fmt: str, allowed: Sequence[str], *, what: Text, out: Path | No
             f"--format {fmt!r} does not fit {what.en}: use one of {', '.join(allowed)}",
             zh=f"--format {fmt!r} 不适用于{what.zh}：只能是 {', '.join(allowed)} 之一",
         )
+    if out is not None and out.is_dir():
+        raise UsageError(
+            f"--out {out} is a folder: name the file to write, e.g. {out / ('data.' + choice)}",
+            zh=f"--out {out} 是文件夹：请指定要写出的文件，如 {out / ('data.' + choice)}",
+        )
     if choice in FILE_FORMATS and out is None:
         raise UsageError(
             f"--format {choice} writes a file: name it with --out PATH",
