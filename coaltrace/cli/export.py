@@ -21,6 +21,7 @@ MESSAGES = catalogue(
             "exported {what} ({period}, {fmt}) to {path}: {rows}, {size}, {seconds:.1f} s",
         ),
         "rows": ("{part} {n:,} 行", "{part} {n:,} rows"),
+        "sep": ("、", ", "),
         "facilities": ("单位", "facilities"),
         "flows": ("流向", "flows"),
         "findings": ("问题", "findings"),
@@ -104,7 +105,7 @@ def _export(
     with store:
         result = export(store, what, p, fmt, out_path, f, lang=state.lang, config=setting, source=source)
     if result.path is not None:
-        rows = ", ".join(_t("rows", part=_t(part), n=n) for part, n in result.rows.items())
+        rows = _t("sep").join(_t("rows", part=_t(part), n=n) for part, n in result.rows.items())
         err.print(
             _t(
                 "written",
