@@ -63,6 +63,10 @@ _OWN: dict[str, dict[str, Text]] = {
         "no_data": Text("无数据未运行", "no data"),
         "disabled": Text("已停用", "disabled"),
     },
+    "rule_release": {
+        "stable": Text("正式", "stable"),
+        "experimental": Text("试行", "experimental"),
+    },
     "policy": {
         "proportional": Text("按比例混合", "proportional"),
         "taint": Text("混入即污染", "taint"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from coaltrace.errors import UsageError
 from coaltrace.i18n import Text
 
 
@@ -57,6 +58,17 @@ _LABELS = {
     Severity.high: Text("高", "high"),
     Severity.critical: Text("严重", "critical"),
 }
+
+
+def parse_option(text: str, option: str = "--severity") -> Severity:
+    """A severity typed on the command line (`high`, `高`, `严重`); a UsageError naming the choices otherwise."""
+    try:
+        return Severity.parse(text)
+    except ValueError:
+        raise UsageError(
+            f"{option} {text!r}: use one of {', '.join(s.value for s in _ORDER)}",
+            zh=f"{option} {text!r}：只能是 {'、'.join(f'{s.value}（{s.label.zh}）' for s in _ORDER)} 之一",
+        ) from None
 
 
 def rank_sql(column: str = "severity") -> str:

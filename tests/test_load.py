@@ -81,6 +81,7 @@ def test_xlsx_first_sheet_named_sheet_and_extra_columns(tmp_path: Path, db_path:
         "状态",
         "状态日期",
         "法定代表人",
+        "备注",
     ]
     f = write_xlsx(
         tmp_path / "单位.xlsx",
@@ -98,15 +99,17 @@ def test_xlsx_first_sheet_named_sheet_and_extra_columns(tmp_path: Path, db_path:
                     "关闭",
                     "2021年11月30日",
                     "王某",
+                    "已关闭",
                 ],
-                ["Y1", "某某储煤场", "储煤场", None, "高平市", 35.8, 112.9, "正常", None, "李某"],
+                ["Y1", "某某储煤场", "储煤场", None, "高平市", 35.8, 112.9, "正常", None, "李某", None],
             ],
             "说明": [["本表由县能源局填报"]],
         },
     )
     res = load(runner, db_path, str(f))
     assert res.exit_code == 0, res.output
-    assert "法定代表人" in res.output  # reported as ignored, not an error
+    assert "备注" in res.output  # reported as ignored, not an error
+    assert rows(db_path, "SELECT legal_rep FROM facilities ORDER BY 1") == [("李某",), ("王某",)]
     assert rows(
         db_path, "SELECT facility_id, kind, county, status, status_since, _sheet FROM facilities ORDER BY 1"
     ) == [

@@ -8,7 +8,9 @@ inside the commands, so `coaltrace --help` stays instant.
 from __future__ import annotations
 
 from coaltrace.cli import demo as _demo  # noqa: F401
+from coaltrace.cli import export as _export  # noqa: F401
 from coaltrace.cli import load as _load  # noqa: F401
+from coaltrace.cli import query as _query  # noqa: F401
 from coaltrace.cli import report as _report  # noqa: F401
 from coaltrace.cli import rules as _rules  # noqa: F401
 from coaltrace.cli import sample as _sample  # noqa: F401

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sys
 import traceback
@@ -73,6 +74,9 @@ DbOption = Annotated[
     typer.Option("--db", help="Database file (default: $COALTRACE_DB or ./coaltrace.duckdb).", show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr; errors and warnings still.")
+]
 
 MESSAGES = catalogue(
     {
@@ -105,6 +109,11 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             _fail(e)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # The reader stopped reading (`coaltrace findings -f csv | head`): nothing is wrong, and
+            # Python must not complain about stdout again when it flushes it at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except Exception as e:
             refused = refused_write(e)
             if refused is not None:

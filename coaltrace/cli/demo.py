@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from coaltrace.cli.app import app
-from coaltrace.cli.common import err, handle_errors, out, state
+from coaltrace.cli.common import QuietOption, err, handle_errors, out, state
 from coaltrace.i18n import catalogue, say
 
 MESSAGES = catalogue(
@@ -39,6 +39,7 @@ def demo(
         float, typer.Option("--scale", help="Size of the month: 1.0 is a Jincheng-sized city (~300,000 trips).")
     ] = 0.1,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the sample generator, 0 or more.")] = 42,
+    quiet: QuietOption = False,
 ) -> None:
     """Sample month → load → audit → report, in OUTDIR (default ./demo). 演示：生成、载入、审计、报告。"""
     from coaltrace.demo import run_demo
@@ -46,7 +47,10 @@ def demo(
     def step(what: str) -> None:
         err.print(say(MESSAGES, what, state.lang))
 
-    result = run_demo(outdir, scale=scale, seed=seed, lang=state.lang, step=step)
+    result = run_demo(outdir, scale=scale, seed=seed, lang=state.lang, step=None if quiet else step)
+    if quiet:
+        out.print(say(MESSAGES, "report_at", state.lang, paths=", ".join(result.report)))
+        return
     err.print(
         say(
             MESSAGES,

@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from coaltrace.cli.app import app
-from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, state, styled
-from coaltrace.i18n import catalogue, say
+from coaltrace.cli.common import DbOption, JsonOption, QuietOption, err, handle_errors, out, print_json, state, styled
+from coaltrace.cli.output import FormatOption, OutOption, emit, resolve_format
+from coaltrace.i18n import Text, catalogue, say
 from coaltrace.ingest.reasons import QUARANTINE_REASONS, SKIP_REASONS
+from coaltrace.labels import label
+
+if TYPE_CHECKING:
+    from coaltrace.ingest.loader import LoadReport
 
 MESSAGES = catalogue(
     {
         "loading": ("正在读取", "reading"),
+        "files_done": ("第 {done}/{total} 个文件", "file {done}/{total}"),
+        "stage_reading": ("读取中…", "reading…"),
+        "stage_read": ("已读 {rows:,} 行，规整中…", "read {rows:,} rows, normalising…"),
+        "stage_normalised": (
+            "已规整 {rows:,} 行（{bad:,} 行隔离），暂存中…",
+            "normalised {rows:,} rows ({bad:,} quarantined), staging…",
+        ),
+        "stage_staged": ("已暂存 {rows:,} 行", "staged {rows:,} rows"),
+        "stage_merging": ("合并 {table}：{rows:,} 行…", "merging {table}: {rows:,} rows…"),
+        "stage_merged": ("已合并 {table}：{rows:,} 行", "merged {table}: {rows:,} rows"),
+        "stage_done": ("完成", "done"),
         "summary": ("已载入 {db}（批次 {load_id}）", "loaded into {db} (load {load_id})"),
         "file": ("文件", "file"),
         "table": ("表", "table"),
@@ -90,9 +106,10 @@ def load(
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Load a month of records into the database, all or nothing. 载入数据（全部成功或全部不载入）。"""
-    from coaltrace.ingest.loader import load_paths
+    from coaltrace.ingest.loader import STAGE_DONE, LoadProgress, load_paths
     from coaltrace.store import Store
 
     with (
@@ -101,21 +118,33 @@ def load(
             # The description names the user's file: text, not markup.
             TextColumn("{task.description}", markup=False),
             BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("{task.fields[files]}", markup=False),
             TimeElapsedColumn(),
             console=err,
             transient=True,
-            disable=as_json,
+            # Quiet when asked, when the summary is JSON, and when stderr is not a terminal (a log file
+            # would fill with redrawn bars).
+            disable=as_json or quiet or not err.is_terminal,
         ) as bar,
     ):
-        task = bar.add_task(_t("loading"), total=None)
+        task = bar.add_task(_t("loading"), total=None, files="")
 
-        def progress(name: str, done: int, total: int) -> None:
-            bar.update(task, description=f"{_t('loading')} {name}", completed=done, total=total)
+        def progress(p: LoadProgress) -> None:
+            files = _t("files_done", done=min(p.files_done + 1, p.files_total), total=p.files_total)
+            if p.stage in STAGE_DONE:
+                done = p.files_done + STAGE_DONE[p.stage]
+                what = _t(f"stage_{p.stage}", rows=p.rows or 0, bad=p.quarantined or 0)
+                bar.update(task, description=f"{p.file}  {what}", completed=done, total=p.files_total, files=files)
+            else:
+                what = _t(f"stage_{p.stage}", rows=p.rows or 0, table=label("table", p.table, state.lang))
+                bar.update(task, description=what, completed=p.files_total, total=p.files_total, files="")
 
         report = load_paths(store, paths, table=table, sheet=sheet, encoding=encoding, progress=progress)
     if as_json:
         print_json(report.model_dump(mode="json"))
+        return
+    if quiet:
+        _warnings(report)
         return
     grid = Table(title=_t("summary", db=report.db, load_id=report.load_id), title_justify="left")
     for key in ("file", "sheet", "table", "read", "loaded", "present", "revised", "quarantined", "reasons"):
@@ -146,6 +175,11 @@ def load(
             err.print(_t("ignored", file=f.file, cols=", ".join(f.ignored_columns)))
         if f.encoding_detected:
             err.print(_t("encoding_detected", file=f.file, encoding=f.encoding))
+    _warnings(report)
+
+
+def _warnings(report: LoadReport) -> None:
+    """What was not read and what was quarantined: said even with --quiet."""
     if report.skipped:
         err.print(styled(_t("not_read"), "yellow"))
     for s in report.skipped:
@@ -158,27 +192,50 @@ def load(
 
 @app.command()
 @handle_errors
-def status(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """What the database holds: rows, dates and files per table, quarantine. 数据库现状。"""
+def status(
+    db: DbOption = None, as_json: JsonOption = False, fmt: FormatOption = "table", out_path: OutOption = None
+) -> None:
+    """What the database holds: rows, dates and files per table, quarantine. 数据库现状。
+
+    `--json` prints the whole status as one object; `--format` gives the table of tables."""
     from coaltrace.store import Store
     from coaltrace.store.status import store_status
 
+    fmt = "json_object" if as_json else resolve_format(fmt, out_path, what=Text("数据库现状", "status"))
     with Store(db, read_only=True) as store:
         s = store_status(store)
-    if as_json:
+    if fmt == "json_object":
         data: dict[str, object] = {name: t.model_dump(mode="json") for name, t in s.tables.items()}
         data["quarantine"] = s.quarantine
         data["db"] = s.db
         print_json(data)
         return
-    grid = Table(title=s.db, title_justify="left")
-    for key in ("table", "rows", "revisions", "range", "files"):
-        grid.add_column(_t(key), justify="right" if key in ("rows", "revisions", "files") else "left")
-    for name, t in s.tables.items():
-        rng = f"{t.first} … {t.last}" if t.first else ""
-        grid.add_row(name, f"{t.rows:,}", f"{t.revisions:,}", rng, str(len(t.files)))
-    out.print(grid)
-    if s.quarantine:
+    rows = [
+        {
+            "table": name,
+            "table_name": label("table", name, state.lang),
+            "rows": t.rows,
+            "revisions": t.revisions,
+            "first": t.first,
+            "last": t.last,
+            "files": len(t.files),
+            "quarantined": sum(s.quarantine.get(f.file, 0) for f in t.files),
+        }
+        for name, t in s.tables.items()
+    ]
+
+    def table() -> Table:
+        grid = Table(title=s.db, title_justify="left")
+        for key in ("table", "rows", "revisions", "range", "files"):
+            grid.add_column(_t(key), justify="right" if key in ("rows", "revisions", "files") else "left")
+        for r in rows:
+            rng = f"{r['first']} … {r['last']}" if r["first"] else ""
+            name = r["table"] if state.lang == "en" else f"{r['table_name']} {r['table']}"
+            grid.add_row(str(name), f"{r['rows']:,}", f"{r['revisions']:,}", rng, str(r["files"]))
+        return grid
+
+    emit(rows, fmt, out_path, table=table, sheet="status")
+    if fmt == "table" and s.quarantine:
         out.print(_t("quarantine_hint", n=sum(s.quarantine.values())))
 
 
@@ -191,29 +248,32 @@ def quarantine(
     ] = 200,
     db: DbOption = None,
     as_json: JsonOption = False,
+    fmt: FormatOption = "table",
+    out_path: OutOption = None,
 ) -> None:
     """Rows that could not be read: file, sheet, line, column, raw value, reason. 隔离区（无法读取的行）。"""
     from coaltrace.store import Store
     from coaltrace.store.status import quarantined_rows
 
+    fmt = resolve_format(fmt, out_path, what=Text("隔离区", "quarantine"), json_flag=as_json)
     with Store(db, read_only=True) as store:
         rows = quarantined_rows(store, file=file, limit=limit or None)
-    if as_json:
-        print_json(rows)
-        return
-    if not rows:
-        err.print(_t("no_quarantine"))
-        return
-    grid = Table()
-    for key in ("file", "sheet", "line", "column", "value", "reason"):
-        grid.add_column(_t(key))
     for r in rows:
-        grid.add_row(
-            str(r["file"]),
-            str(r["sheet"] or ""),
-            str(r["line"]),
-            str(r["column_name"]),
-            str(r["raw_value"] or ""),
-            reason_label(str(r["reason"])),
-        )
-    out.print(grid)
+        r["reason_text"] = reason_label(str(r["reason"]))
+
+    def table() -> Table:
+        grid = Table()
+        for key in ("file", "sheet", "line", "column", "value", "reason"):
+            grid.add_column(_t(key))
+        for r in rows:
+            grid.add_row(
+                str(r["file"]),
+                str(r["sheet"] or ""),
+                str(r["line"]),
+                str(r["column_name"]),
+                str(r["raw_value"] or ""),
+                str(r["reason_text"]),
+            )
+        return grid
+
+    emit(rows, fmt, out_path, table=table, sheet="quarantine", empty=_t("no_quarantine"))

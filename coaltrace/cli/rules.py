@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,9 +11,23 @@ from rich.table import Table
 from rich.text import Text
 
 from coaltrace.cli.app import app
-from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, printable, state, styled
+from coaltrace.cli.common import (
+    DbOption,
+    JsonOption,
+    QuietOption,
+    err,
+    handle_errors,
+    out,
+    print_json,
+    printable,
+    state,
+    styled,
+)
+from coaltrace.cli.output import FormatOption, OutOption, emit, resolve_format
 from coaltrace.errors import ExitCode, RuleError, UsageError
+from coaltrace.i18n import Text as Words
 from coaltrace.i18n import catalogue, say
+from coaltrace.labels import label
 from coaltrace.severity import Severity
 
 if TYPE_CHECKING:
@@ -119,15 +130,9 @@ def _t(key: str, **kw: object) -> str:
 
 
 def _severity(value: str | None, option: str) -> Severity | None:
-    if value is None:
-        return None
-    try:
-        return Severity.parse(value)
-    except ValueError:
-        raise UsageError(
-            f"{option} {value!r}: use one of {', '.join(s.value for s in Severity)}",
-            zh=f"{option} {value!r}：只能是 {'、'.join(f'{s.value}（{s.label.zh}）' for s in Severity)} 之一",
-        ) from None
+    from coaltrace.severity import parse_option
+
+    return None if value is None else parse_option(value, option)
 
 
 @app.command()
@@ -153,6 +158,7 @@ def audit(
     rule_timeout: RuleTimeoutOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run every enabled rule for a period and store the findings. 运行规则，保存问题。"""
     from coaltrace.config import load_config
@@ -171,7 +177,7 @@ def audit(
     if as_json:
         print_json(result.summary())
     else:
-        _render_audit(result)
+        _render_audit(result, quiet=quiet)
     if threshold is not None:
         hits = sum(n for s, n in result.by_severity.items() if Severity.rank_of(s) >= threshold.rank)
         if hits:
@@ -192,7 +198,7 @@ def _rule_ids(only: str | None) -> list[str] | None:
     return ids
 
 
-def _render_audit(result: AuditResult) -> None:
+def _render_audit(result: AuditResult, *, quiet: bool = False) -> None:
     lang = state.lang
     for gap in result.data_gaps:
         err.print(Text(f"{_t('data_gap')}: {gap['message'][lang]}", style="yellow"))
@@ -204,7 +210,7 @@ def _render_audit(result: AuditResult) -> None:
         table.add_row(
             r.rule_id,
             r.title.say(lang),
-            r.severity.value,
+            label("severity", r.severity.value, lang),
             _t(f"status_{r.status}")
             + ("" if ran else f" ({r.reason})")
             + (f" ({_t('unjudged')}: {', '.join(r.unjudged_counties)})" if r.unjudged_counties else ""),
@@ -232,20 +238,18 @@ def _render_audit(result: AuditResult) -> None:
                 f"{f['tonnes_at_risk']:,.3f}",
             )
         out.print(worst)
-    err.print(
-        _t(
-            "audit_done",
-            period=result.period,
-            rules=sum(r.status == "ran" for r in result.rules),
-            n=result.findings,
-            tonnes=result.tonnes_at_risk,
-            seconds=result.seconds,
-            run_id=result.run_id,
+    if not quiet:
+        err.print(
+            _t(
+                "audit_done",
+                period=result.period,
+                rules=sum(r.status == "ran" for r in result.rules),
+                n=result.findings,
+                tonnes=result.tonnes_at_risk,
+                seconds=result.seconds,
+                run_id=result.run_id,
+            )
         )
-    )
-
-
-FORMATS = ("table", "json", "jsonl", "csv")
 
 
 @app.command()
@@ -253,10 +257,13 @@ FORMATS = ("table", "json", "jsonl", "csv")
 def findings(
     period: Annotated[str | None, typer.Option("--period", "-p", help="Only this period (as given to audit).")] = None,
     rule: Annotated[str | None, typer.Option("--rule", help="Only this rule id.")] = None,
-    severity: Annotated[str | None, typer.Option("--severity", help="Only at or above this severity.")] = None,
+    severity: Annotated[
+        str | None, typer.Option("--severity", help="Only at or above this severity (high, 高, ...).")
+    ] = None,
     facility: Annotated[str | None, typer.Option("--facility", help="Only findings about this facility id.")] = None,
     county: Annotated[str | None, typer.Option("--county", help="Only findings in this county.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, jsonl or csv.")] = "table",
+    fmt: FormatOption = "table",
+    out_path: OutOption = None,
     db: DbOption = None,
 ) -> None:
     """Show stored findings, worst first. 查看已保存的问题（严重的在前）。"""
@@ -264,95 +271,76 @@ def findings(
     from coaltrace.rules import FindingFilter, query_findings
     from coaltrace.store import Store
 
-    if fmt not in FORMATS:
-        raise UsageError(
-            f"--format {fmt!r}: use one of {', '.join(FORMATS)}",
-            zh=f"--format {fmt!r}：只能是 {', '.join(FORMATS)} 之一",
-        )
+    fmt = resolve_format(fmt, out_path, what=Words("问题列表", "findings"))
     label = Period.parse(period).label if period is not None else None
+    min_severity = _severity(severity, "--severity")
     with Store(db, read_only=True) as store:
         rows = query_findings(
             store,
-            FindingFilter(
-                period=label,
-                rule_id=rule,
-                min_severity=_severity(severity, "--severity"),
-                facility_id=facility,
-                county=county,
-            ),
+            FindingFilter(period=label, rule_id=rule, min_severity=min_severity, facility_id=facility, county=county),
         )
     for r in rows:
         r["created_at"] = r["created_at"].isoformat() if r["created_at"] else None
         r["title"] = r.pop("title_en") if state.lang == "en" else r.pop("title_zh")
         r.pop("title_en", None)
         r.pop("title_zh", None)
-    if fmt == "json":
-        print_json(rows)
-    elif fmt == "jsonl":
-        for r in rows:
-            sys.stdout.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
-    elif fmt == "csv":
-        _write_csv(rows)
-    elif not rows:
-        err.print(_t("no_findings"))
-    else:
-        # Ids must stay whole to be copied into a ledger: fold long cells instead of cutting them.
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-        for key in ("finding_id", "rule", "severity", "entity", "entity_id", "facility", "county", "period", "tonnes"):
-            table.add_column(
-                _t(key),
-                overflow="fold",
-                no_wrap=key in ("finding_id", "entity_id"),
-                justify="right" if key == "tonnes" else "left",
-            )
-        for r in rows:
-            tonnes = "" if r["tonnes_at_risk"] is None else f"{r['tonnes_at_risk']:,.3f}"
-            table.add_row(
-                r["finding_id"],
-                r["rule_id"],
-                r["severity"],
-                r["entity_kind"],
-                r["entity_id"],
-                r["facility_id"] or "",
-                r["county"] or "",
-                r["period"],
-                tonnes,
-            )
-        out.print(table)
+    emit(rows, fmt, out_path, table=lambda: _findings_table(rows), sheet="findings", empty=_t("no_findings"))
 
 
-def _write_csv(rows: list[dict[str, Any]]) -> None:
-    from coaltrace.export import write_csv
-
-    if rows:
-        buf = io.StringIO()
-        write_csv(rows, list(rows[0]), buf)
-        sys.stdout.write(buf.getvalue())
+def _findings_table(rows: list[dict[str, Any]]) -> Table:
+    # Ids must stay whole to be copied into a ledger: fold long cells instead of cutting them.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for key in ("finding_id", "rule", "severity", "entity", "entity_id", "facility", "county", "period", "tonnes"):
+        table.add_column(
+            _t(key),
+            overflow="fold",
+            no_wrap=key in ("finding_id", "entity_id"),
+            justify="right" if key == "tonnes" else "left",
+        )
+    for r in rows:
+        tonnes = "" if r["tonnes_at_risk"] is None else f"{r['tonnes_at_risk']:,.3f}"
+        table.add_row(
+            r["finding_id"],
+            r["rule_id"],
+            label("severity", r["severity"], state.lang),
+            label("entity", r["entity_kind"], state.lang),
+            r["entity_id"],
+            r["facility_id"] or "",
+            r["county"] or "",
+            r["period"],
+            tonnes,
+        )
+    return table
 
 
 @rules_app.command("list")
 @handle_errors
-def list_rules(rules: RulesOption = None, as_json: JsonOption = False) -> None:
+def list_rules(
+    rules: RulesOption = None, as_json: JsonOption = False, fmt: FormatOption = "table", out_path: OutOption = None
+) -> None:
     """List the rules. 列出规则。"""
     from coaltrace.rules import load_rules
 
+    fmt = resolve_format(fmt, out_path, what=Words("规则列表", "rules list"), json_flag=as_json)
     ruleset = load_rules(rules)
-    if as_json:
-        print_json([_rule_summary(r) for r in ruleset])
-        return
-    table = Table()
-    for key in ("rule", "title", "severity", "status", "entity", "checks"):
-        table.add_column(_t(key))
-    for r in ruleset:
-        table.add_row(
-            r.id,
-            r.title.say(state.lang),
-            r.severity.value,
-            r.status.value,
-            r.entity.value,
-            ",".join(str(c) for c in r.checks.check),
-        )
-    out.print(table)
+    rows = [_rule_summary(r) for r in ruleset]
+
+    def table() -> Table:
+        grid = Table()
+        for key in ("rule", "title", "severity", "status", "entity", "checks"):
+            grid.add_column(_t(key))
+        for r in rows:
+            grid.add_row(
+                r["id"],
+                r["title"],
+                label("severity", r["severity"], state.lang),
+                label("rule_release", r["status"], state.lang),
+                label("entity", r["entity"], state.lang),
+                ",".join(str(c) for c in r["checks"]),
+            )
+        return grid
+
+    emit(rows, fmt, out_path, table=table, sheet="rules")
 
 
 def _rule_summary(r: Rule) -> dict[str, Any]:

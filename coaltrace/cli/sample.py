@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from coaltrace.cli.app import app
-from coaltrace.cli.common import err, handle_errors, state
+from coaltrace.cli.common import QuietOption, err, handle_errors, state
 from coaltrace.i18n import catalogue, say
 
 MESSAGES = catalogue(
@@ -45,11 +45,14 @@ def sample(
         bool, typer.Option("--province", help="All 784 Shanxi mines and about ten times the facilities.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite a previous sample in OUTDIR.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Write a synthetic month of coal records with planted violations, and the findings a correct rule pack must report."""
     from coaltrace.sample import write_sample
 
     summary = write_sample(outdir, seed=seed, scale=scale, province=province, force=force)
+    if quiet:
+        return
     lang = state.lang
     err.print(say(MESSAGES, "done", lang, seed=summary.seed, scale=summary.scale, outdir=summary.outdir))
     for table, files in summary.files.items():

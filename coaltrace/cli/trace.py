@@ -3,16 +3,32 @@ more than they had."""
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from coaltrace.cli.app import app
-from coaltrace.cli.common import DbOption, JsonOption, err, handle_errors, out, print_json, printable, state, styled
+from coaltrace.cli.common import (
+    DbOption,
+    JsonOption,
+    TextConsole,
+    err,
+    handle_errors,
+    out,
+    print_json,
+    printable,
+    state,
+    styled,
+)
+from coaltrace.cli.output import FormatOption, OutOption, emit, resolve_format
 from coaltrace.errors import UsageError
+from coaltrace.i18n import Text as Words
 from coaltrace.i18n import catalogue, say
 from coaltrace.labels import label
 
@@ -90,6 +106,48 @@ LABELS = catalogue(
         "findings_title": ("未结问题（{n} 条）", "Open findings ({n})"),
         "supplier": ("供货单位", "supplier"),
         "trips": ("车次", "trips"),
+        "found_as": ("“{text}”即 {id}", "{text!r} is {id}"),
+        "address_line": ("地址：{where}", "address: {where}"),
+        "contact_line": ("法定代表人：{rep}；联系电话：{phone}", "legal representative: {rep}; phone: {phone}"),
+        "share_line": (
+            "合法来源占比 {share}；在本单位进入链条的涉险煤 {here} 吨",
+            "licensed share {share}; coal at risk entering the chain here {here} t",
+        ),
+        "stock_title": ("库存核对", "Stock check"),
+        "stock_line": (
+            "期初库存 {opening} + 购入 {inflow} × 折算 {factor} + 产量 {production} − 销出 {outflow} "
+            "= 计算期末库存 {closing} 吨",
+            "opening {opening} + inflow {inflow} × yield {factor} + production {production} − outflow {outflow} "
+            "= computed closing stock {closing} t",
+        ),
+        "stock_counted": ("期末盘点记录：{t} 吨", "stock count on record at the period's end: {t} t"),
+        "stock_blank": (
+            "现场盘点：____________ 吨    差额：____________ 吨",
+            "counted on site: ____________ t    difference: ____________ t",
+        ),
+        "buyers_title": ("去向单位", "Buyers"),
+        "rest_title": (
+            "其余来源（合法来源占 {share}，其余从何处进入链条）",
+            "Where the rest entered the chain (licensed: {share})",
+        ),
+        "round_trips_title": (
+            "循环倒卖（煤在几家单位间转圈买卖）",
+            "Round trips (coal sold round a ring of facilities)",
+        ),
+        "round_trip_line": ("{ring} → {first}：每圈至少 {t} 吨", "{ring} → {first}: at least {t} t round"),
+        "counterparty": ("对方 {id}", "other party {id}"),
+        "finding_line": (
+            "对象：{entity}；涉及：{tonnes}；规则：{rule}；编号：{id}",
+            "about: {entity}; tonnes: {tonnes}; rule: {rule}; id: {id}",
+        ),
+        "evidence_more": (
+            "……另有 {n} 条记录（coaltrace findings --format json 可查全部）",
+            "... and {n} more records (coaltrace findings --format json has them all)",
+        ),
+        "false_positive": ("可能误报：{text}", "possible false positive: {text}"),
+        "checklist_title": ("现场检查（八查）", "On-site checklist (the eight checks)"),
+        "check_findings": ("（相关问题：{ids}）", "(findings: {ids})"),
+        "sign_title": ("签字", "Signatures"),
         "supplier_share": ("其合法来源占比", "its licensed share"),
         "finding": ("问题编号", "finding"),
         "severity": ("级别", "severity"),
@@ -153,7 +211,7 @@ def _origin_cells(row: dict[str, Any]) -> list[str]:
     ]
 
 
-def _open_for(db: Path | None, period: str | None, setting: ProvenanceConfig | None) -> tuple[Store, Period]:
+def open_for_period(db: Path | None, period: str | None, setting: ProvenanceConfig | None) -> tuple[Store, Period]:
     """The store, read-only when the period's provenance is current (a read-only file, or beside
     an analyst's read-only connection, will do), for writing only when it must be built first;
     and the period, saying on stderr which one was taken when --period was left out."""
@@ -193,155 +251,331 @@ def _open_for(db: Path | None, period: str | None, setting: ProvenanceConfig | N
 def balance(
     period: PeriodOption = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", help="Only facilities of this kind (mine, yard, washery, trader, ...).")
+        str | None,
+        typer.Option(
+            "--kind", help="Only facilities of this kind (mine, yard, washery, trader, ... or 煤场, 洗煤厂 ...)."
+        ),
     ] = None,
     config: ConfigOption = None,
     json: JsonOption = False,
+    fmt: FormatOption = "table",
+    out_path: OutOption = None,
     db: DbOption = None,
 ) -> None:
     """The mass balance of every facility in a period. 各单位物料平衡。"""
     from coaltrace.config import load_config
     from coaltrace.provenance.queries import balance_rows
 
+    fmt = resolve_format(fmt, out_path, what=Words("物料平衡", "balance"), json_flag=json)
+    kind_code = _kind(kind)
     settings = load_config(config)
     setting, source = settings.provenance_setting(), settings.source
-    store, p = _open_for(db, period, setting)
+    store, p = open_for_period(db, period, setting)
     with store:
-        rows = balance_rows(store, p, kind, setting, source=source)
-    if json:
-        print_json(rows)
-        return
-    table = Table(title=_t("balance_title", period=p.label))
-    for key in (
-        "facility",
-        "kind",
-        "opening",
-        "inflow",
-        "usable",
-        "production",
-        "outflow",
-        "unsourced",
-        "data_gap",
-        "licence",
-    ):
-        table.add_column(_t(key))
-    for r in rows:
-        table.add_row(
-            r["facility_id"],
-            r["kind"] or "",
-            _num(r["opening_stock_t"]),
-            _num(r["inflow_t"]),
-            _num(r["usable_inflow_t"]),
-            _num(r["production_t"]),
-            _num(r["outflow_t"]),
-            _num(r["unsourced_t"]),
-            _num(r["data_gap_t"]),
-            r["licence_state"] or "",
-        )
-    out.print(table)
+        rows = balance_rows(store, p, kind_code, setting, source=source)
+
+    def table() -> Table:
+        grid = Table(title=_t("balance_title", period=p.label))
+        for key in (
+            "facility",
+            "kind",
+            "opening",
+            "inflow",
+            "usable",
+            "production",
+            "outflow",
+            "unsourced",
+            "data_gap",
+            "licence",
+        ):
+            grid.add_column(_t(key), justify="left" if key in ("facility", "kind", "licence") else "right")
+        for r in rows:
+            grid.add_row(
+                f"{r['facility_id']} {r.get('name') or ''}".strip(),
+                label("facility_kind", r["kind"], state.lang),
+                _num(r["opening_stock_t"]),
+                _num(r["inflow_t"]),
+                _num(r["usable_inflow_t"]),
+                _num(r["production_t"]),
+                _num(r["outflow_t"]),
+                _num(r["unsourced_t"]),
+                _num(r["data_gap_t"]),
+                label("licence_state", r["licence_state"], state.lang),
+            )
+        return grid
+
+    emit(rows, fmt, out_path, table=table, sheet="balance")
+
+
+def _kind(text: str | None) -> str | None:
+    """--kind as its code: the code, or its label in either language (煤场, yard)."""
+    from coaltrace.labels import LABELS, parse
+
+    if text is None:
+        return None
+    try:
+        return parse("facility_kind", text)
+    except ValueError:
+        kinds = LABELS["facility_kind"]
+        raise UsageError(
+            f"--kind {text!r}: use one of {', '.join(kinds)}",
+            zh=f"--kind {text!r}：只能是 {'、'.join(f'{k}（{t.zh}）' for k, t in kinds.items())} 之一",
+        ) from None
+
+
+# The inspector's page prints at most this wide, on a terminal and piped alike: A4 portrait holds about 90.
+PAGE_WIDTH = 100
+
+
+def _page_console() -> TextConsole:
+    import shutil
+
+    width = shutil.get_terminal_size((PAGE_WIDTH, 24)).columns if sys.stdout.isatty() else PAGE_WIDTH
+    return TextConsole(width=min(width, PAGE_WIDTH))
 
 
 @app.command()
 @handle_errors
 def yard(
-    facility: Annotated[str, typer.Argument(help="facility_id (单位编码) of the yard, washery or any facility.")],
+    facility: Annotated[
+        str,
+        typer.Argument(help="facility_id (单位编码, any case) or part of the name (昌顺) of the yard or any facility."),
+    ],
     period: PeriodOption = None,
     config: ConfigOption = None,
     json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """The inspector's page of one facility: status, licences, suppliers, origins, open findings. 现场检查页。"""
+    """The inspector's page of one facility: who it is, suppliers, buyers, stock, findings, checklist. 现场检查页。"""
     from coaltrace.config import load_config
     from coaltrace.yard.page import yard_page
 
     settings = load_config(config)
     setting, source = settings.provenance_setting(), settings.source
-    store, p = _open_for(db, period, setting)
+    store, p = open_for_period(db, period, setting)
     with store:
-        page = yard_page(store, facility, p, setting, source=source)
+        facility_id = _lookup(store, facility)
+        page = yard_page(store, facility_id, p, setting, source=source)
     if json:
         print_json(page)
         return
-    heading = _t(
-        "yard_title",
-        facility="",
-        period=page["period"],
-        share=_pct(page["licensed_share"]),
-        unsourced=_num(page["tonnes_at_risk"]),
-    ).strip()
-    out.print(
+    render_page(page, _page_console())
+
+
+def _lookup(store: Store, text: str) -> str:
+    from coaltrace.yard.lookup import find_facility
+
+    found = find_facility(store, text)
+    if found != text:
+        err.print(_t("found_as", text=text, id=found))
+    return found
+
+
+def _money(v: Any) -> str:
+    return "—" if v is None else f"{v:,.3f}"
+
+
+def _rule(con: TextConsole, title: str) -> None:
+    con.rule(styled(title, "bold"), align="left", characters="─")
+
+
+def _say(con: TextConsole, text: str, indent: int = 0, hang: int = 0) -> None:
+    """TEXT wrapped to the console's width by display cells: Chinese breaks between any two characters,
+    other text at spaces. INDENT starts the first line, INDENT + HANG the others."""
+    from rich.cells import cell_len
+
+    width = con.width - indent
+    tokens = re.findall(r"[\x00-\u2e7f]+?(?=\s|[^\x00-\u2e7f]|$)\s*|[^\x00-\u2e7f]", text)
+    lines: list[str] = []
+    line = ""
+    for tok in tokens:
+        room = width - (hang if lines else 0)
+        if line and cell_len(line + tok.rstrip()) > room:
+            lines.append(line.rstrip())
+            line = tok.lstrip()
+        else:
+            line += tok
+    lines.append(line.rstrip())
+    for i, part in enumerate(lines):
+        con.print(" " * (indent + (hang if i else 0)) + part, overflow="fold")
+
+
+def render_page(page: dict[str, Any], con: TextConsole) -> None:
+    """The yard page as text for the terminal (or a file), at most PAGE_WIDTH columns wide."""
+    lang = state.lang
+    kind = label("facility_kind", page.get("kind"), lang)
+    con.print(
         Text.assemble(
-            styled(f"{facility} {page.get('name') or ''}", "bold"),
-            printable(f" ({page.get('kind') or ''}) — {heading}"),
+            styled(f"{page['facility_id']} {page.get('name') or ''}", "bold"),
+            printable(
+                f"  {kind}，{page.get('county') or '-'}，{page['period']}"
+                if lang == "zh"
+                else f"  {kind}, {page.get('county') or '-'}, {page['period']}"
+            ),
         )
     )
-    out.print(
+    where = page.get("address") or (
+        f"{page['lat']:.6f}, {page['lon']:.6f}" if page.get("lat") is not None and page.get("lon") is not None else "-"
+    )
+    con.print(_t("address_line", where=where))
+    con.print(_t("contact_line", rep=page.get("legal_rep") or "-", phone=page.get("phone") or "-"))
+    con.print(
         _t(
             "status_line",
-            status=page.get("status") or "-",
+            status=label("facility_status", page.get("status"), lang) or "-",
             since=page.get("status_since") or "-",
             county=page.get("county") or "-",
         )
     )
     if not page["licences"]:
-        out.print(_t("no_licence"))
+        con.print(_t("no_licence"))
     for lic in page["licences"]:
-        out.print(
+        con.print(
             _t(
                 "licence_line",
                 id=lic["licence_id"],
-                type=lic["licence_type"],
+                type=label("licence_type", lic["licence_type"], lang),
                 mineral=lic.get("mineral") or "",
                 start=lic["valid_from"],
                 end=lic["valid_to"],
                 valid=_t("yes" if lic["valid_at_end"] else "no"),
             )
         )
+    con.print(_t("share_line", share=_pct(page["licensed_share"]), here=_money(page["tonnes_at_risk"])))
     if not page["inflow_recorded"]:
-        out.print(_t("inflow_unrecorded", t=_num(page["data_gap_t"])))
-    suppliers = Table(title=_t("suppliers_title"), title_justify="left")
-    for key in ("supplier", "kind", "licence", "tonnes", "trips", "supplier_share"):
-        suppliers.add_column(_t(key), justify="right" if key in ("tonnes", "trips", "supplier_share") else "left")
-    for r in page["suppliers"]:
-        suppliers.add_row(
-            f"{r['seller_id']} {r.get('name') or ''}",
-            r.get("kind") or "",
-            r.get("licence_state") or "",
-            _num(r["tonnes"]),
-            str(r["trips"] or 0),
-            _pct(r.get("supplier_licensed_share")),
-        )
-    out.print(suppliers)
-    table = Table(title=_t("origins_title"), title_justify="left")
-    for key in ("class", "origin", "tonnes", "share"):
-        table.add_column(_t(key))
-    for r in page["origins"]:
-        table.add_row(*_origin_cells(r))
-    out.print(table)
+        con.print(_t("inflow_unrecorded", t=_num(page["data_gap_t"])))
+
+    st = page["stock"]
+    _rule(con, _t("stock_title"))
+    _say(
+        con,
+        _t(
+            "stock_line",
+            opening=_money(st["opening_t"]),
+            inflow=_money(st["inflow_t"]),
+            factor=f"{st['yield_factor']:.2f}",
+            production=_money(st["production_t"]),
+            outflow=_money(st["outflow_t"]),
+            closing=_money(st["closing_computed_t"]),
+        ),
+        hang=2,
+    )
+    if st.get("closing_counted_t") is not None:
+        con.print(_t("stock_counted", t=_money(st["closing_counted_t"])))
+    con.print(_t("stock_blank"))
     if page["running_breach"]:
         b = page["running_breach"]
-        out.print(_t("breach", at=b["first_negative_at"], min=b["min_balance_t"]))
-    findings = Table(title=_t("findings_title", n=len(page["findings"])), title_justify="left")
-    for key in ("finding", "severity", "rule", "entity", "tonnes"):
-        findings.add_column(_t(key), justify="right" if key == "tonnes" else "left")
-    for f in page["findings"]:
-        tonnes = _num(f["tonnes_at_risk"])
-        if tonnes and f.get("tonnes_role") in ("carried", "records"):
-            tonnes += " " + _t(f"role_{f['tonnes_role']}")
-        findings.add_row(
-            f["finding_id"],
-            f["severity"],
-            f"{f['rule_id']}: {f['title_zh' if state.lang == 'zh' else 'title_en']}",
-            f"{f['entity_kind']} {f['entity_id']}",
-            tonnes,
+        con.print(_t("breach", at=b["first_negative_at"], min=b["min_balance_t"]))
+
+    _rule(con, _t("suppliers_title"))
+    _parties(con, page["suppliers"], "seller_id", with_share=True)
+    _rule(con, _t("buyers_title"))
+    _parties(con, page["buyers"], "buyer_id", with_share=False)
+
+    _rule(con, _t("rest_title", share=_pct(page["licensed_share"])))
+    if not page["rest"]:
+        con.print(_t("none_rows"))
+    else:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+        for key in ("class", "origin", "tonnes", "share"):
+            table.add_column(_t(key), justify="right" if key in ("tonnes", "share") else "left", overflow="fold")
+        for r in page["rest"]:
+            table.add_row(*_origin_cells(r))
+        con.print(table)
+
+    if page["round_trips"]:
+        _rule(con, _t("round_trips_title"))
+        for c in page["round_trips"]:
+            ring = " → ".join(f"{i} {n or ''}".strip() for i, n in zip(c["facilities"], c["names"], strict=True))
+            con.print(_t("round_trip_line", ring=ring, first=c["facilities"][0], t=_money(c["tonnes_round"])))
+
+    _rule(con, _t("findings_title", n=len(page["findings"])))
+    if not page["findings"]:
+        con.print(_t("none_rows"))
+    for i, f in enumerate(page["findings"], start=1):
+        title = f["title_zh"] if lang == "zh" else f["title_en"]
+        con.print(styled(f"{i}. [{label('severity', f['severity'], lang)}] {title}", "bold"))
+        tonnes = ""
+        if f["tonnes_at_risk"] is not None and f.get("tonnes_role") != "none":
+            tonnes = f"{_money(f['tonnes_at_risk'])} t"
+            if f.get("tonnes_role") in ("carried", "records"):
+                tonnes += _t(f"role_{f['tonnes_role']}")
+        _say(
+            con,
+            _t(
+                "finding_line",
+                entity=f"{label('entity', f['entity_kind'], lang)} {f['entity_id']}",
+                tonnes=tonnes or "-",
+                rule=f["rule_id"],
+                id=f["finding_id"],
+            ),
+            indent=3,
         )
-    out.print(findings)
+        for e in f["evidence"]:
+            parts = [
+                label("table", e.get("table"), lang),
+                e.get("record_id") or "",
+                str(e.get("at") or "")[:16],
+                e.get("plate") or "",
+                f"{e['tonnes']:,.2f} t" if e.get("tonnes") is not None else "",
+                _t("counterparty", id=e["counterparty"]) if e.get("counterparty") else "",
+                _where(e),
+            ]
+            _say(con, " ".join(x for x in parts if x), indent=5, hang=2)
+        if f["evidence_more"]:
+            _say(con, _t("evidence_more", n=f["evidence_more"]), indent=5, hang=2)
+        for fp in f["false_positives"]:
+            _say(con, _t("false_positive", text=fp["zh"] if lang == "zh" else fp["en"]), indent=5, hang=2)
+
+    _rule(con, _t("checklist_title"))
+    for c in page["checklist"]:
+        words = c["title"]["zh"] if lang == "zh" else c["title"]["en"]
+        todo = c["what_to_do"]["zh"] if lang == "zh" else c["what_to_do"]["en"]
+        line = f"[ ] {c['check']}. {words}：{todo}" if lang == "zh" else f"[ ] {c['check']}. {words}: {todo}"
+        if c["findings"]:
+            line += _t("check_findings", ids=", ".join(c["findings"]))
+        _say(con, line, hang=4)
+
+    _rule(con, _t("sign_title"))
+    for s in page["sign"]:
+        con.print(f"{s['zh'] if lang == 'zh' else s['en']}{'：' if lang == 'zh' else ': '}{'_' * 30}")
+
+
+def _where(record: dict[str, Any]) -> str:
+    sheet = f"[{record['sheet']}]" if record.get("sheet") else ""
+    return f"{record.get('file') or ''}{sheet}:{record.get('line') or ''}"
+
+
+def _parties(con: TextConsole, rows: list[dict[str, Any]], key: str, *, with_share: bool) -> None:
+    if not rows:
+        con.print(_t("none_rows"))
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    keys = ["supplier" if with_share else "buyer", "kind", "licence", "tonnes", "trips"] + (
+        ["supplier_share"] if with_share else []
+    )
+    for k in keys:
+        table.add_column(
+            _t(k), justify="right" if k in ("tonnes", "trips", "supplier_share") else "left", overflow="fold"
+        )
+    for r in rows:
+        cells = [
+            f"{r[key]} {r.get('name') or ''}".strip(),
+            label("facility_kind", r.get("kind"), state.lang),
+            label("licence_state", r.get("licence_state"), state.lang),
+            _num(r["tonnes"]),
+            str(r.get("trips") or 0),
+        ]
+        if with_share:
+            cells.append(_pct(r.get("supplier_licensed_share")))
+        table.add_row(*cells)
+    con.print(table)
 
 
 @app.command()
 @handle_errors
 def trace(
-    facility: Annotated[str, typer.Argument(help="facility_id (单位编码) to trace.")],
+    facility: Annotated[str, typer.Argument(help="facility_id (单位编码, any case) or part of the name to trace.")],
     period: PeriodOption = None,
     upstream: Annotated[bool, typer.Option("--upstream", help="Where the coal came from (default).")] = False,
     downstream: Annotated[bool, typer.Option("--downstream", help="Where the coal went.")] = False,
@@ -364,14 +598,17 @@ def trace(
     direction = "downstream" if downstream else "upstream"
     settings = load_config(config)
     setting, source = settings.provenance_setting(), settings.source
-    store, p = _open_for(db, period, setting)
+    store, p = open_for_period(db, period, setting)
     with store:
+        facility = _lookup(store, facility)
         result = trace_report(store, facility, p, direction, depth, policy, setting, source=source)  # type: ignore[arg-type]
     if json:
         print_json(result)
         return
     if direction == "upstream" and policy == "both":
-        table = Table(title=_t("trace_up", facility=facility, period=result["period"], policy="proportional | taint"))
+        table = Table(
+            title=_t("trace_up", facility=facility, period=result["period"], policy=label("policy", "both", state.lang))
+        )
         for key in ("class", "origin", "prop_t", "prop_share", "taint_t", "taint_share"):
             table.add_column(_t(key), justify="left" if key in ("class", "origin") else "right")
         for r in result["origins"]:
@@ -384,7 +621,9 @@ def trace(
                 _pct(r["taint_share"]),
             )
     elif direction == "upstream":
-        table = Table(title=_t("trace_up", facility=facility, period=result["period"], policy=policy))
+        table = Table(
+            title=_t("trace_up", facility=facility, period=result["period"], policy=label("policy", policy, state.lang))
+        )
         for key in ("class", "origin", "tonnes", "share"):
             table.add_column(_t(key))
         for r in result["origins"]:

@@ -226,6 +226,10 @@ FACILITIES = Table(
         _c("lon", Kind.number, "经度", low=-180.0, high=180.0),
         _c("status", Kind.enum, "状态", "生产状态", enum=FacilityStatus),
         _c("status_since", Kind.date, "状态日期", "状态变更日期", earliest=_HISTORY),
+        # What an inspector needs to find the place and the person who answers for it.
+        _c("address", Kind.text, "地址", "单位地址", "详细地址", "注册地址", "经营地址"),
+        _c("legal_rep", Kind.text, "法定代表人", "法人", "法人代表", "负责人", zh="法定代表人"),
+        _c("phone", Kind.text, "联系电话", "电话", "联系方式", "手机"),
     ),
 )
 

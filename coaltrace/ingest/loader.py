@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,7 +56,26 @@ if TYPE_CHECKING:
 
     from coaltrace.engine import Engine
 
-Progress = Callable[[str, int, int], None]  # (file name, files done, files in all)
+
+@dataclass(frozen=True)
+class LoadProgress:
+    """Where a load is. A file is read by Polars (or fastexcel) in one call, so progress within a file is
+    by stage, each with its row count: `reading` (rows None), `read` (rows read), `normalised` (rows typed,
+    `quarantined` of them unreadable), `staged` (rows kept for the merge); then `merged` per table (rows
+    merged) and `done`. `files_done` counts files finished before this one."""
+
+    stage: str
+    file: str
+    files_done: int
+    files_total: int
+    rows: int | None = None
+    quarantined: int | None = None
+    table: str | None = None
+
+
+Progress = Callable[[LoadProgress], None]
+# Where a file is once a stage is over, as a fraction of the file's work (for a progress bar by stage).
+STAGE_DONE = {"reading": 0.0, "read": 0.4, "normalised": 0.8, "staged": 1.0}
 
 _FILE_SEQ = 1 << 32  # `_seq` stride per file: more than any file's last line
 _NEW_FILES = 1 << 20  # `_seq` files of this call come after: more than the files and sheets of any call
@@ -221,12 +240,22 @@ def _locate(opened: Opened, table: Table | None) -> tuple[int, HeaderMatch]:
     )
 
 
-def _prepare(opened: Opened, table: Table | None, located: tuple[int, HeaderMatch] | None = None) -> Prepared:
+Stage = Callable[[str, int, int | None, str | None], None]  # (stage, rows, quarantined, table)
+
+
+def _prepare(
+    opened: Opened,
+    table: Table | None,
+    located: tuple[int, HeaderMatch] | None = None,
+    stage: Stage | None = None,
+) -> Prepared:
     where = _where(opened)
     index, match = located or _locate(opened, table)
     _check_units(match, where)
     _check_readable(opened, match, where)
     raw = opened.read(index)
+    if stage:
+        stage("read", raw.frame.height, None, match.table.name)
     # The decoded file text lives in the opened file; let it go before normalising doubles the memory.
     del opened
     renamed = raw.frame.select(pl.col("_line"), *(pl.col(f"_c{i}").alias(col) for col, i in match.positions.items()))
@@ -234,6 +263,8 @@ def _prepare(opened: Opened, table: Table | None, located: tuple[int, HeaderMatc
     extra = _extra_cells(raw)
     if extra.height:
         problems = pl.concat([problems, extra]).sort("_line", maintain_order=True)
+    if stage:
+        stage("normalised", typed.height, problems.select("_line").n_unique(), match.table.name)
     # The file's text columns are not needed past here; holding them while staging costs a copy of the file.
     return replace(raw, frame=raw.frame.clear()), match, typed, problems
 
@@ -276,21 +307,26 @@ def _extra_cells(raw: RawFile) -> pl.DataFrame:
 
 
 def _read_units(
-    path: Path, sheet: str | None, encoding: str | None, table: Table | None, skipped: list[SkippedInput]
+    path: Path,
+    sheet: str | None,
+    encoding: str | None,
+    table: Table | None,
+    skipped: list[SkippedInput],
+    stage: Stage | None = None,
 ) -> Iterator[tuple[Prepared, bool]]:
     """Each table of PATH, prepared (a workbook may hold several), and whether its encoding was found by retrying."""
     kind = file_format(path)
     if kind == "excel":
-        for prepared in _workbook_units(path, sheet, table, skipped):
+        for prepared in _workbook_units(path, sheet, table, skipped, stage):
             yield prepared, False
     elif kind == "csv":
-        yield _csv_unit(path, encoding, table)
+        yield _csv_unit(path, encoding, table, stage)
     else:
-        yield _prepare(open_file(path), table), False
+        yield _prepare(open_file(path), table, stage=stage), False
 
 
 def _workbook_units(
-    path: Path, sheet: str | None, table: Table | None, skipped: list[SkippedInput]
+    path: Path, sheet: str | None, table: Table | None, skipped: list[SkippedInput], stage: Stage | None = None
 ) -> Iterator[Prepared]:
     """Every sheet of the workbook whose header fits a table (or only SHEET); the others into SKIPPED."""
     book = open_workbook(path)
@@ -323,7 +359,7 @@ def _workbook_units(
             )
             continue
         read += 1
-        yield _prepare(opened, table, located)
+        yield _prepare(opened, table, located, stage)
     if not read:
         raise InputFileError(
             "no sheet of the workbook holds a table of the data contract",
@@ -336,7 +372,9 @@ def _workbook_units(
     skipped.extend(passed)
 
 
-def _csv_unit(path: Path, encoding: str | None, table: Table | None) -> tuple[Prepared, bool]:
+def _csv_unit(
+    path: Path, encoding: str | None, table: Table | None, stage: Stage | None = None
+) -> tuple[Prepared, bool]:
     """The CSV prepared; a header that fits no table in a guessed encoding is tried in the others."""
     opened = open_csv(path, encoding)
     try:
@@ -353,7 +391,7 @@ def _csv_unit(path: Path, encoding: str | None, table: Table | None) -> tuple[Pr
             refused.hint = (refused.hint or "") + " If the file is in another encoding, name it with --encoding."
             refused.hint_zh = (refused.hint_zh or "") + "如果文件是其他编码，请用 --encoding 指定。"
             raise
-        return _prepare(*found), True
+        return _prepare(*found, stage), True
     index, _ = located
     if opened.encoding_doubt and all(c.isascii() for c in opened.candidates[index].cells):
         # The header is plain ASCII and fits in every encoding: only the text can tell, and it does not read as Chinese.
@@ -365,7 +403,7 @@ def _csv_unit(path: Path, encoding: str | None, table: Table | None) -> tuple[Pr
             hint=f"Name its encoding: --encoding {guesses[0]} (or --encoding gb18030 if the text is right).",
             hint_zh=f"请指定编码：--encoding {guesses[0]}（如果文字无误，可用 --encoding gb18030）。",
         )
-    return _prepare(opened, table, located), False
+    return _prepare(opened, table, located, stage), False
 
 
 def _in_another_encoding(
@@ -473,13 +511,33 @@ def load_paths(
             reports.append(report)
             fids[fid] = report
 
-        for done, path in enumerate(files):
+        def tell(
+            stage: str, name: str, done: int, rows: int | None = None, bad: int | None = None, t: str | None = None
+        ) -> None:
             if progress:
-                progress(shown(path.name), done, len(files))
+                progress(LoadProgress(stage, name, done, len(files), rows, bad, t))
+
+        for done, path in enumerate(files):
+            name = shown(path.name)
+            tell("reading", name, done)
+
+            def on_stage(
+                what: str, rows: int, bad: int | None, t: str | None, name: str = name, done: int = done
+            ) -> None:
+                tell(what, name, done, rows, bad, t)
+
             try:
-                for prepared, detected in _read_units(path, sheet, encoding, forced, skipped):
+                for prepared, detected in _read_units(path, sheet, encoding, forced, skipped, on_stage):
                     if not refused:  # nothing will be kept; still read the rest to report every refusal
                         stage(path, prepared, detected)
+                        tell(
+                            "staged",
+                            name,
+                            done,
+                            reports[-1].rows_read - reports[-1].rows_quarantined,
+                            None,
+                            reports[-1].table,
+                        )
             except CoaltraceError as e:
                 refused.append(e)
         if refused:
@@ -489,6 +547,8 @@ def load_paths(
                 causes=refused,
             )
         for name in sorted(staged):
+            rows_staged = sum(t.num_rows for t in staged[name])
+            tell("merging", "", len(files), rows_staged, None, name)
             merge.register_stage(engine, TABLES[name], staged.pop(name))
             for fid, c in merge.merge_stage(engine, TABLES[name], load_id, stale, absent).items():
                 r = fids[fid]
@@ -496,11 +556,11 @@ def load_paths(
                 r.rows_revised = c.get("revised", 0)
                 r.rows_present = c.get("present", 0)
                 r.rows_superseded = c.get("superseded", 0)
+            tell("merged", "", len(files), rows_staged, None, name)
         _record_files(engine, reports, load_id)
         if any(r.rows_loaded or r.rows_superseded for r in reports):
             mark_data_changed(engine, load_id)
-    if progress:
-        progress("", len(files), len(files))
+    tell("done", "", len(files))
     return LoadReport(load_id=load_id, db=str(store.path), files=reports, skipped=skipped)
 
 

@@ -176,7 +176,7 @@ def yard_report(
     )
 
 
-def _flow_graph(store: Store, period: Period) -> FlowGraph:
+def flow_graph(store: Store, period: Period) -> FlowGraph:
     nodes = store.query(
         "SELECT facility_id, total_t, yield_factor, "
         "production_t + unsourced_t + data_gap_t + circular_t + opening_stock_t AS own "
@@ -273,7 +273,7 @@ def trace_report(
             "AND f.seller_id <> f.buyer_id GROUP BY f.buyer_id ORDER BY tonnes DESC, f.buyer_id",
             [period.label, facility_id],
         )
-    g = _flow_graph(store, period)
+    g = flow_graph(store, period)
     paths: list[dict[str, Any]] = []
     if facility_id in g.ids:
         found = heaviest_paths(g, g.ids.index(facility_id), direction, depth)

@@ -9,6 +9,7 @@ loader can be checked against it.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -88,6 +89,17 @@ def full_width(s: pl.Expr) -> pl.Expr:
     return s.str.replace_many(list(FULL_WIDTH), list(FULL_WIDTH.values()))
 
 
+_VILLAGES = ("东沟村", "西岭村", "南庄村", "北坪村", "河底村", "下村", "上庄村", "石门村", "杨家岭村", "马沟村")
+
+
+def _contact(facility_id: str, county: str | None) -> tuple[str, str]:
+    """An address and a phone number for a facility, the same on every run, without drawing from the generator
+    (which would change every later draw, and so the whole month)."""
+    n = zlib.crc32(facility_id.encode())
+    village = _VILLAGES[n % len(_VILLAGES)]
+    return f"山西省晋城市{county or ''}{village}{n % 97 + 1}号", f"0356-{2000000 + n % 7999999}"
+
+
 def write_facilities(out: Output, fac: pl.DataFrame, rng: np.random.Generator) -> None:
     from openpyxl import Workbook
 
@@ -113,6 +125,9 @@ def write_facilities(out: Output, fac: pl.DataFrame, rng: np.random.Generator) -
             "状态",
             "状态日期",
             "法定代表人",
+            "单位地址",
+            "联系电话",
+            "备注",
         ]
     )
     bad_at = len(rows) // 2
@@ -131,11 +146,29 @@ def write_facilities(out: Output, fac: pl.DataFrame, rng: np.random.Generator) -
                     "正常",
                     date(2020, 5, 1),
                     "李某",
+                    "泽州县某村",
+                    None,
+                    None,
                 ]
             )
             out.bad_row(rel, i + 2, "kind", "unknown_value")
         fid, name, kind, code, county, lat, lon, status, since = r
-        ws.append([fid, name, KIND_ZH[kind], code, county, round(lat, 6), round(lon, 6), STATUS_ZH[status], since, rep])
+        ws.append(
+            [
+                fid,
+                name,
+                KIND_ZH[kind],
+                code,
+                county,
+                round(lat, 6),
+                round(lon, 6),
+                STATUS_ZH[status],
+                since,
+                rep,
+                *_contact(fid, county),
+                "年检合格" if i % 7 == 0 else None,
+            ]
+        )
     notes = wb.create_sheet("填表说明")
     for line in (
         "单位类型：煤矿、洗煤厂、焦化厂、储煤场、电厂、贸易公司、集运站、其他。",

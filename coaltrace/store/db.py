@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from coaltrace.config import default_db
 from coaltrace.engine.duckdb_engine import DuckDBEngine
 from coaltrace.errors import CannotWriteError, CoaltraceError, StoreBusyError, UsageError, is_no_space, refused_write
-from coaltrace.store.schema import full_ddl
+from coaltrace.store.schema import full_ddl, upgrade_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -107,6 +107,7 @@ class Store:
                 self._no_checkpoint_on_shutdown()
                 with self.transaction() as engine:
                     engine.execute(full_ddl())
+                    self._upgrade_columns()
                     self._stamp_version()
         except BaseException:
             self.con.close()
@@ -189,6 +190,17 @@ class Store:
             hint="Point --db / COALTRACE_DB at the database `coaltrace load` wrote, or at a new file.",
             hint_zh="请用 --db / COALTRACE_DB 指向由 coaltrace load 生成的数据库，或一个新文件。",
         )
+
+    def _upgrade_columns(self) -> None:
+        """Give the tables of a database made by an older coaltrace the contract's newer columns."""
+        columns: dict[str, list[str]] = {}
+        for table, column in self.con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
+        ).fetchall():
+            columns.setdefault(table, []).append(column)
+        for statement in upgrade_sql(columns):
+            self.con.execute(statement)
 
     def _stamp_version(self) -> None:
         row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()

@@ -71,3 +71,31 @@ def table_ddl(table: Table) -> str:
 
 def full_ddl() -> str:
     return META_DDL + "".join(table_ddl(t) for t in TABLES.values())
+
+
+def _expected(table: Table) -> dict[str, list[tuple[str, str]]]:
+    cols = [*column_defs(table), *LINEAGE]
+    return {
+        table.name: cols,
+        f"{table.name}_revisions": [*cols, ("_revised_at", "TIMESTAMP"), ("_revised_by", "VARCHAR")],
+    }
+
+
+def upgrade_sql(existing: dict[str, list[str]]) -> list[str]:
+    """Statements that give a table made by an older coaltrace the contract's newer columns (as NULL).
+
+    The loader inserts by position, so a new column cannot simply be added at the end: the table
+    is rebuilt in the contract's order. EXISTING: table name -> its columns, in order."""
+    out: list[str] = []
+    for table in TABLES.values():
+        for name, cols in _expected(table).items():
+            have = existing.get(name)
+            if have is None or have == [c for c, _ in cols]:
+                continue
+            select = ", ".join(f'"{c}"' if c in have else f'CAST(NULL AS {t}) AS "{c}"' for c, t in cols)
+            out += [
+                f"CREATE TABLE _upgrade_{name} AS SELECT {select} FROM {name}",
+                f"DROP TABLE {name}",
+                f"ALTER TABLE _upgrade_{name} RENAME TO {name}",
+            ]
+    return out
