@@ -65,7 +65,7 @@ def test_filters(audited: Path) -> None:
 def test_jsonl_and_csv_are_clean_on_stdout(audited: Path) -> None:
     lines = invoke(audited, "--format", "jsonl").stdout.splitlines()
     assert len(lines) == 3 and all(json.loads(line)["period"] == "2021-12" for line in lines)
-    rows = list(csv.DictReader(io.StringIO(invoke(audited, "--format", "csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(invoke(audited, "--format", "csv").stdout.removeprefix("\ufeff"))))
     assert len(rows) == 3
     assert json.loads(rows[0]["evidence"])["total_rows"] >= 1
 

@@ -110,7 +110,9 @@ def hostile_db(tmp_path: Path) -> Path:
 def test_findings_csv_neutralises_every_formula(hostile_db: Path, runner: CliRunner) -> None:
     res = runner.invoke(app, ["--lang", "en", "findings", "--format", "csv", "--db", str(hostile_db)])
     assert res.exit_code == 0, res.output
-    rows = list(csv.DictReader(io.StringIO(res.stdout_bytes.decode("utf-8"), newline="")))
+    # UTF-8 with a byte-order mark: Excel then reads the Chinese as Chinese.
+    assert res.stdout_bytes.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(res.stdout_bytes.decode("utf-8-sig"), newline="")))
     attacks = {r["finding_id"]: r for r in rows if r["rule_id"] == "attack_rule"}
     assert len(attacks) == len(FORMULAS)
     for i, value in enumerate(FORMULAS):

@@ -99,6 +99,7 @@ LABELS = catalogue(
             "库存先出后进：{at} 起为负，最低 {min:.1f} 吨",
             "shipped before received: negative from {at}, lowest {min:.1f} t",
         ),
+        "html_written": ("已写出检查单：{path}", "inspection sheet written: {path}"),
         "both": ("--upstream 与 --downstream 只能选一个", "choose one of --upstream and --downstream"),
         "policy": ("--policy 只能是 proportional、taint 或 both", "--policy must be proportional, taint or both"),
         "prop_t": ("按比例(吨)", "proportional (t)"),
@@ -248,6 +249,9 @@ def yard(
     period: PeriodOption = None,
     config: ConfigOption = None,
     json: JsonOption = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write the page as HTML to print and sign (A4) at this path.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """The inspector's page of one facility: status, licences, suppliers, origins, open findings. 现场检查页。"""
@@ -259,6 +263,12 @@ def yard(
     store, p = _open_for(db, period, setting)
     with store:
         page = yard_page(store, facility, p, setting, source=source)
+    if html is not None:
+        from coaltrace.yard.render import write_yard_html
+
+        write_yard_html([page], html, state.lang, settings.report_settings())
+        err.print(_t("html_written", path=str(html)))
+        return
     if json:
         print_json(page)
         return
