@@ -213,3 +213,36 @@ def test_the_yard_page_shows_fields_it_has_and_leaves_out_those_it_has_not() -> 
     for shown in ("某煤场&lt;b&gt;", "洗煤厂", "泽州县南村镇 1 号", "张三", "1,234.500", "某电厂", "电厂", "晋E12345",
                   "入库.csv:17", "运单补录延迟", "3 家无证供货", "power_accounts", "52000"):  # fmt: skip
         assert shown in page, shown
+
+
+def test_change_against_the_previous_audited_period_and_who_has_most(month: Path, tmp_path: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    db.write_bytes((month / "coaltrace.duckdb").read_bytes())
+    with Store(db) as s:
+        run_audit(s, "2021-11")  # a month with no records: no findings, a data gap
+        now = int(s.engine.scalar("SELECT count(*) FROM findings WHERE period = '2021-12'"))
+        # Among the facilities with a critical finding, the one with the most findings of any severity.
+        most = s.query(
+            "SELECT facility_id, count(*) AS n FROM findings WHERE period = '2021-12' AND facility_id IN "
+            "(SELECT facility_id FROM findings WHERE period = '2021-12' AND severity = 'critical') "
+            "GROUP BY 1 ORDER BY n DESC LIMIT 2"
+        )
+    assert most[0]["n"] > most[1]["n"]  # the sample month has one clear head
+    _report(db, tmp_path / "r", "zh")
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    card = page[page.index('id="change"') : page.index("</div>\n</div>", page.index('id="change"'))]
+    assert "与上一审计期间 2021-11 相比" in card and f"+{now:,}" in card
+    facilities = page[page.index('<section id="facilities">') :]
+    # The facility with the most critical findings heads the list, whatever its tonnes.
+    assert facilities.index(most[0]["facility_id"]) < facilities.index("</tr>", facilities.index("<tbody>"))
+
+
+def test_a_store_that_was_loaded_but_not_audited_has_a_report(month: Path, tmp_path: Path) -> None:
+    db = tmp_path / "loaded.duckdb"
+    res = CliRunner().invoke(app, ["load", str(month / "sample" / "data"), "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    _report(db, tmp_path / "r", "zh")
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "尚未运行审计" in page and 'class="chart-map"' in page  # the facilities are on the map still
+    wb = openpyxl.load_workbook(tmp_path / "r" / "report.xlsx")
+    assert wb.sheetnames == SHEETS["zh"]

@@ -26,6 +26,7 @@ from coaltrace.period import Period
 from coaltrace.report.ledger import LedgerState, ledger_state
 from coaltrace.rules.findings import SEVERITY_RANK_SQL
 from coaltrace.rules.load import collect
+from coaltrace.rules.summary import _ORIGINS as ORIGINS_SQL
 from coaltrace.rules.summary import counted_once
 from coaltrace.severity import Severity
 from coaltrace.store import Store
@@ -89,6 +90,7 @@ class Report(BaseModel):
     rules: list[RuleLine]
     config: str | None  # the config file the latest audit read
     worst_facilities: list[dict[str, Any]]
+    most_findings: list[dict[str, Any]]  # facilities by worst severity, then by how many findings, then tonnes
     counties: list[dict[str, Any]]
     unsourced: list[dict[str, Any]]  # facilities that shipped more than they had, largest first
     flow: list[dict[str, Any]]  # origin_class, via_kind, to_kind, tonnes
@@ -159,6 +161,30 @@ def _previous(store: Store, period: Period) -> Previous | None:
     )
 
 
+def _most_findings(store: Store, period: str) -> list[dict[str, Any]]:
+    """The facilities with the most serious findings and, among equals, the most of them: the ones to visit."""
+    # Its tonnes at origin as the audit's total counts them: once, however many rules found that coal.
+    origins = ORIGINS_SQL.replace("{scope}", "period = $p")
+    rows = store.engine.query(
+        f"""WITH here AS (SELECT facility_id, sum(tonnes) AS at_risk FROM ({origins}) GROUP BY 1)
+            SELECT f.facility_id, r.name, r.kind, COALESCE(min(f.county), any_value(r.county)) AS county,
+                   count(*) AS findings, max({SEVERITY_RANK_SQL}) AS worst_rank,
+                   any_value(here.at_risk) AS tonnes_at_origin
+            FROM findings f
+            LEFT JOIN (SELECT facility_id, any_value(name) AS name, any_value(kind) AS kind,
+                              any_value(county) AS county FROM facilities GROUP BY 1) r USING (facility_id)
+            LEFT JOIN here USING (facility_id)
+            WHERE f.period = $p AND f.facility_id IS NOT NULL
+            GROUP BY f.facility_id, r.name, r.kind
+            ORDER BY worst_rank DESC, findings DESC, tonnes_at_origin DESC NULLS LAST, f.facility_id
+            LIMIT {TOP}""",
+        {"p": period},
+    )
+    for r in rows:
+        r["worst_severity"] = (Severity.of_rank(int(r.pop("worst_rank") or 0)) or Severity.low).value
+    return rows
+
+
 def _flow(store: Store, period: str) -> list[dict[str, Any]]:
     """Coal that reached an end buyer (a facility that sold none on), by its origin class, the kind of
     facility that delivered it and the buyer's kind: each flow split by its seller's origin shares."""
@@ -196,7 +222,7 @@ def _places(store: Store, period: str, audited: bool) -> list[dict[str, Any]]:
             {worst}
             WHERE r.lat IS NOT NULL AND r.lon IS NOT NULL
             ORDER BY r.facility_id""",
-        {"p": period},
+        {"p": period} if audited else None,
     )
     for r in rows:
         rank = r.pop("worst_rank")
@@ -378,6 +404,7 @@ def build_report(
         rules=rules,
         config=last.get("config"),
         worst_facilities=figures["worst_facilities"],
+        most_findings=tidy(_most_findings(store, period.label)) if audited else [],
         counties=figures["counties"],
         unsourced=tidy(unsourced),
         flow=tidy(flow),
