@@ -19,6 +19,11 @@
     memory_limit = "2GB"            # DuckDB's own limit; it spills to temp_dir beyond it
     temp_dir = "/data/tmp"
 
+    [report]                        # what the pages people open carry (report, yard page)
+    letterhead = "晋城市能源局"      # printed at the top of every page
+    logo = "logo.png"               # PNG, JPEG or SVG, embedded in the page
+    template_dir = "templates/"     # templates here replace the shipped ones of the same name
+
 The file is `--config FILE`, else `./coaltrace.toml` if there is one. The
 environment (`COALTRACE_MEMORY_LIMIT`, `COALTRACE_TEMP_DIR`, `COALTRACE_DB`,
 `COALTRACE_LANG`) is read here and nowhere else. A wrong key or value is a
@@ -176,6 +181,18 @@ class EngineSettings(_Section):
         return v
 
 
+class ReportSettings(_Section):
+    """What the pages people open carry: a bureau's letterhead, its logo, its own templates.
+
+    A relative path is read from the config file's folder; the logo is embedded in the page, so
+    the page stays one file that needs no network.
+    """
+
+    letterhead: str | None = None
+    logo: Path | None = None
+    template_dir: Path | None = None
+
+
 class AuditConfig(_Section):
     """The whole config: what `audit` runs with, and what it records with each finding."""
 
@@ -184,6 +201,7 @@ class AuditConfig(_Section):
     provenance: ProvenanceConfig = Field(default_factory=ProvenanceConfig)
     rules: RulesSettings = Field(default_factory=RulesSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
     # The file it was read from; None when there was none (every setting at its default).
     source: str | None = Field(None, exclude=True)
 
@@ -234,6 +252,17 @@ class AuditConfig(_Section):
         """The provenance config a reading command builds with: the file's, or None when no file was read
         (then the stored build's, see `coaltrace.provenance.current.wanted_config`)."""
         return self.provenance if self.source else None
+
+    def report_settings(self, template_dir: Path | None = None) -> ReportSettings:
+        """[report] with its paths read from the config file's folder, and --template-dir over its own."""
+        base = Path(self.source).parent if self.source else Path(".")
+
+        def at(path: Path | None) -> Path | None:
+            return None if path is None else path if path.is_absolute() else base / path
+
+        return self.report.model_copy(
+            update={"logo": at(self.report.logo), "template_dir": template_dir or at(self.report.template_dir)}
+        )
 
     def with_overrides(self, **changes: Any) -> AuditConfig:
         """This config with settings changed from the command line (`rules.timeout_s=...`)."""
@@ -292,9 +321,9 @@ def _validated(data: Mapping[str, Any], source: str | None) -> AuditConfig:
             location=Location(file=source) if source else None,
             details=[f"{where}: {en}" for where, en, _ in problems],
             details_zh=[f"{where}：{zh}" for where, _, zh in problems],
-            hint="The config knows [params], [[disable]], [provenance], [rules] and [engine] "
+            hint="The config knows [params], [[disable]], [provenance], [rules], [engine] and [report] "
             "(coaltrace.example.toml shows each; docs/provenance.md the provenance settings).",
-            hint_zh="配置包括 [params]、[[disable]]、[provenance]、[rules] 和 [engine] 段"
+            hint_zh="配置包括 [params]、[[disable]]、[provenance]、[rules]、[engine] 和 [report] 段"
             "（示例见 coaltrace.example.toml，来源追溯的设置见 docs/provenance.md）。",
         ) from None
 

@@ -36,7 +36,7 @@ class DemoResult(BaseModel):
 
 def run_demo(outdir: Path, *, scale: float, seed: int, lang: str, step: Step | None = None) -> DemoResult:
     """Write the sample month into OUTDIR/sample, load it into OUTDIR/coaltrace.duckdb
-    (made anew), audit December 2021 and write OUTDIR/report.md and report.html."""
+    (made anew), audit December 2021 and write OUTDIR/report.html, report.xlsx and report.md."""
 
     def say(what: str) -> None:
         if step:

@@ -8,9 +8,11 @@ knows both places so nothing else has to.
 
 from __future__ import annotations
 
+import os
+from contextlib import suppress
 from pathlib import Path
 
-from coaltrace.errors import UsageError, refused_write
+from coaltrace.errors import CannotWriteError, UsageError, refused_write
 
 _PACKAGE = Path(__file__).resolve().parent
 _CHECKOUT = _PACKAGE.parent
@@ -40,3 +42,23 @@ def output_dir(path: Path) -> Path:
             hint_zh="请指定一个可写入的文件夹。",
         ) from None
     return path
+
+
+def write_whole(path: Path, data: str | bytes) -> None:
+    """All of DATA at PATH or nothing: a page cut short by a full disk must not pass for a whole one."""
+    part = path.with_name(f".{path.name}.part")
+    try:
+        if isinstance(data, str):
+            part.write_text(data, encoding="utf-8")
+        else:
+            part.write_bytes(data)
+        os.replace(part, path)
+    except OSError as e:
+        with suppress(OSError):
+            part.unlink(missing_ok=True)
+        raise refused_write(e) or CannotWriteError(
+            f"cannot write {path}: {e.strerror or e}",
+            zh=f"无法写入 {path}：{e.strerror or e}",
+            hint="Name a path you may write.",
+            hint_zh="请指定一个可写入的位置。",
+        ) from None

@@ -61,7 +61,7 @@ def test_a_huge_quarantine_limit_is_a_usage_error(month: Path, runner: CliRunner
 def test_a_report_into_a_folder_nobody_may_write(month: Path, runner: CliRunner) -> None:
     res = runner.invoke(app, ["--lang", "en", "report", "-p", "2021-12", "--out", "/proc/1", "--db", str(month)])
     assert res.exit_code == ExitCode.CANNOT_WRITE, res.output
-    assert "cannot write /proc/1/report.md" in res.output
+    assert "cannot write /proc/1/report.html" in res.output
 
 
 @pytest.mark.parametrize("command", [["sample", "{out}", "--scale", "0.01"], ["demo", "{out}"]], ids=lambda c: c[0])

@@ -10,7 +10,7 @@ import typer
 from coaltrace.cli.app import app
 from coaltrace.cli.common import DbOption, err, handle_errors, state
 from coaltrace.cli.output import OutOption, human_size
-from coaltrace.cli.trace import ConfigOption, PeriodOption
+from coaltrace.cli.reading import ConfigOption, PeriodOption
 from coaltrace.errors import UsageError
 from coaltrace.i18n import catalogue, say
 
@@ -86,7 +86,7 @@ def _export(
     config: Path | None,
     db: Path | None,
 ) -> None:
-    from coaltrace.cli.trace import open_for_period
+    from coaltrace.cli.reading import open_for_period
     from coaltrace.config import load_config
     from coaltrace.export.run import check_export, export
     from coaltrace.export.tables import ExportFilter

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
+
+from coaltrace.numbers import decimals_for, round_to
 
 if TYPE_CHECKING:
     import polars as pl
@@ -40,13 +43,24 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: TextIO) -> None:
-    """ROWS as CSV on OUT: a header of COLUMNS, then every cell through `spreadsheet_cell`."""
+def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: TextIO, *, bom: bool = False) -> None:
+    """ROWS as CSV on OUT: with BOM, a byte-order mark first (for a file: Excel then reads it as
+    UTF-8, not as the system's code page, and Chinese stays Chinese; a pipe feeds a program and gets
+    none), a header of COLUMNS, then every cell through
+    `spreadsheet_cell`, numbers rounded as measured for their column (`coaltrace.numbers`)."""
+    if bom:
+        out.write("\ufeff")
     # CRLF as RFC 4180 and Excel expect; it also makes the writer quote a cell holding a lone CR.
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow([spreadsheet_cell(c) for c in columns])
+    places = [decimals_for(c) for c in columns]
     for row in rows:
-        w.writerow([spreadsheet_cell(row.get(c)) for c in columns])
+        w.writerow(
+            [
+                spreadsheet_cell(round_to(v, d) if isinstance(v, float) and math.isfinite(v) else v)
+                for v, d in ((row.get(c), d) for c, d in zip(columns, places, strict=True))
+            ]
+        )
 
 
 def spreadsheet_frame(frame: pl.DataFrame) -> pl.DataFrame:

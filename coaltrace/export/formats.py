@@ -43,7 +43,6 @@ Rows = Sequence[Mapping[str, Any]]
 FORMATS = ("table", "json", "jsonl", "csv", "xlsx", "parquet")
 # Formats that are files (binary): written only with --out.
 FILE_FORMATS = frozenset({"xlsx", "parquet"})
-BOM = "\ufeff"
 
 # A column holding an identifier: stored as text in a workbook, whatever it looks like.
 _ID_COLUMN = re.compile(r"(^|_)(id|ids|no|uscc|plate|phone)$")
@@ -127,9 +126,7 @@ def write_text(
         for r in data:
             stream.write(json_line({c: r.get(c) for c in cols}) + "\n")
     elif fmt == "csv":
-        if bom:
-            stream.write(BOM)
-        write_csv(data, cols, stream)
+        write_csv(data, cols, stream, bom=bom)
     else:
         raise ValueError(f"not a text format: {fmt}")
 

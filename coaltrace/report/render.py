@@ -1,18 +1,26 @@
-"""The audit report as Markdown and as one self-contained HTML page (no script, no CDN).
+"""The audit report as one self-contained HTML page (charts as SVG inside, a print stylesheet, no
+script, nothing loaded) and as Markdown, both from the templates in `coaltrace/templates/`.
 
-Both say the same things, in the language asked for; every finding lists the
-source rows (file and line) an inspector can open to check it by hand.
+Both say the same things in the language asked for, data gaps first; every finding
+lists the source rows (file and line) an inspector can open to check it by hand,
+and its rule's known false positives.
 """
 
 from __future__ import annotations
 
-import html
-import json
 from typing import Any
 
-from coaltrace.i18n import catalogue, say
-from coaltrace.report.model import Report
-from coaltrace.severity import Severity
+from markupsafe import Markup
+
+from coaltrace.config import ReportSettings
+from coaltrace.i18n import catalogue
+from coaltrace.labels import label
+from coaltrace.pages import environment, md_text, num
+from coaltrace.report.charts import charts
+from coaltrace.report.model import REFS_SHOWN, Report
+
+# Flows at risk shown on the page; the workbook has them all.
+FLOWS_SHOWN = 20
 
 L = catalogue(
     {
@@ -20,12 +28,24 @@ L = catalogue(
         "meta": ("数据库 {db}；生成于 {at}；coaltrace {version}", "database {db}; generated {at}; coaltrace {version}"),
         "data": ("{period} 的数据", "Data for {period}"),
         "gaps": ("数据缺口（本期未能判断的部分）", "Data gaps: what this period's data could not judge"),
-        "gap": ("缺口", "gap"),
-        "status": ("状态", "status"),
-        "status_ran": ("已运行", "ran"),
-        "status_no_data": ("无数据未运行", "no data"),
-        "status_disabled": ("已停用", "disabled"),
-        "unjudged": ("未判断的县区", "not judged in"),
+        "no_gaps": ("本期数据未发现缺口：每条规则都有可判断的数据。", "No data gaps: every rule had data to judge."),
+        "headline": ("主要数字", "Headline figures"),
+        "figure": ("指标", "figure"),
+        "value": ("数值", "value"),
+        "traced": ("追溯吨数（到达终端买方的煤）", "tonnes traced (coal that reached an end buyer)"),
+        "licensed_share": ("合法来源占比", "share with a licensed source"),
+        "at_risk": ("涉险煤炭（按源头只计一次）", "coal at risk, each tonne counted once at its origin"),
+        "findings_n": ("问题线索", "findings"),
+        "change": ("与上一审计期间 {period} 相比（问题数）", "change against {period}, the previous audit (findings)"),
+        "change_tonnes": ("涉险吨数变化", "change in tonnes at risk"),
+        "no_previous": ("没有更早的审计期间可比较。", "No earlier audited period to compare with."),
+        "traced_note": (
+            "追溯吨数为本期到达终端买方（本期未再销出的单位）的煤，按供货单位的来源构成逐吨归到来源类别；"
+            "合法来源占比不计期初库存和数据缺口。",
+            "Tonnes traced: the coal that reached an end buyer (a facility that sold none on this period), each "
+            "tonne put to an origin class by its supplier's provenance; the licensed share leaves out opening stock "
+            "and data gaps.",
+        ),
         "roles": (
             "涉险吨数只在煤进入链条的源头计算一次；标“携带”的为已在源头计数、沿流向带到下游的吨数，"
             "标“记录”的为所涉记录上的吨数，二者均不计入总量。",
@@ -33,314 +53,159 @@ L = catalogue(
             "counted at their origin and travelled on, “on records” tonnes stand on the records found; "
             "neither is added to the total.",
         ),
+        "charts": ("图表", "Charts"),
+        "flow_from": ("来源类别", "origin class"),
+        "flow_via": ("交付单位类型", "delivered by"),
+        "flow_to": ("终端买方类型", "end buyer"),
+        "flow_caption": (
+            "煤的流向：来源类别 → 最后交付的单位类型 → 终端买方类型（宽度为吨数；很小的类别按最小高度画出，以便看见）。",
+            "Where the coal went: origin class → kind of facility that delivered it → kind of end buyer "
+            "(widths in tonnes; a very small class is drawn at a least height, so it can be seen).",
+        ),
+        "map_lon": ("经度", "longitude"),
+        "map_lat": ("纬度", "latitude"),
+        "map_flagged": ("有问题（最高：{severity}）", "flagged (worst: {severity})"),
+        "map_caption": (
+            "单位位置（按登记坐标）；圆圈为有问题线索的单位，箭头为有问题的流向，灰字为县区。",
+            "Facilities where the register places them; rings mark facilities with findings, arrows the flagged "
+            "flows, grey names the counties.",
+        ),
+        "counties_caption": (
+            "各县区涉险煤炭（按源头只计一次），旁注问题数和最高级别。",
+            "Coal at risk per county (counted once at its origin), with the findings and the worst severity.",
+        ),
+        "rules_caption": ("各规则发现的问题数，颜色为规则的严重程度。", "Findings per rule, coloured by its severity."),
+        "bar_note": ("{t}；{n} 条，最高 {severity}", "{t}; {n} findings, worst {severity}"),
+        "bar_tonnes": ("涉险吨数", "tonnes at risk"),
+        "bar_findings": ("问题数", "findings"),
+        "most": ("问题最严重、最多的单位", "Facilities with the most serious, then the most, findings"),
+        "worst_sev": ("最高级别", "worst"),
+        "at_origin": ("源头涉险 t", "at risk at origin t"),
+        "ledger": ("问题台账", "Problem ledger"),
+        "no_ledger": ("尚无问题台账。", "No ledger yet."),
+        "ledger_rows": ("{n} 项", "{n} items"),
+        "status": ("状态", "status"),
+        "unjudged": ("未判断的县区", "not judged in"),
         "role_carried": ("（携带）", "(carried)"),
         "role_records": ("（记录）", "(on records)"),
         "params": ("参数", "Parameters in force"),
         "config": ("配置文件：{file}", "config file: {file}"),
-        "class_unlicensed": ("无证或关停生产", "unlicensed or closed production"),
-        "class_over_capacity": ("超能力生产", "production over capacity"),
-        "class_unsourced": ("非煤矿单位凭空多出的煤", "shortfall at a non-mine"),
-        "worst_sev": ("最高级别", "worst"),
-        "at_risk_here": ("源头涉险吨数", "at risk at origin (t)"),
-        "counties": ("各县区", "By county"),
+        "checks": ("八查", "checks"),
         "table": ("表", "table"),
         "rows": ("行数", "rows"),
         "files_q": (
             "共 {files} 个文件；{q} 行无法读取已隔离。",
             "{files} files; {q} rows could not be read and are in quarantine.",
         ),
-        "summary": ("审计结果", "Findings"),
         "severity": ("严重程度", "severity"),
-        "count": ("数量", "count"),
-        "total": (
-            "共 {n} 条问题线索；涉险煤炭（按源头只计一次）{t} 吨：{by_class}。",
-            "{n} findings; coal at risk, each tonne counted once at its origin: {t} t ({by_class}).",
-        ),
-        "by_rule": ("按规则", "By rule"),
+        "by_rule": ("各规则", "Every rule"),
         "rule": ("规则", "rule"),
         "name": ("名称", "name"),
-        "version": ("版本", "version"),
         "findings": ("问题数", "findings"),
         "tonnes": ("涉及吨数", "tonnes at risk"),
-        "worst": ("问题最严重的单位", "Facilities with the most serious findings"),
         "facility": ("单位", "facility"),
         "kind": ("类型", "kind"),
         "county": ("县区", "county"),
-        "rules": ("规则", "rules"),
+        "no_county": ("未注明县区", "no county"),
+        "county_n": ("{n} 条问题线索", "{n} findings"),
         "unsourced": ("物料不平衡（销出多于来源）", "Mass balance: shipped more than it had"),
         "inflow": ("来煤 t", "inflow t"),
         "outflow": ("销出 t", "outflow t"),
         "shortfall": ("无来源 t", "unsourced t"),
-        "list": ("主要问题线索（前 {n} 条，共 {total} 条）", "Most serious findings (first {n} of {total})"),
+        "flows_at_risk": (
+            "携带涉险煤炭的流向（前 {n} 条，共 {total} 条）",
+            "Flows carrying coal at risk (first {n} of {total})",
+        ),
+        "flows_note": (
+            "按卖方的来源构成，流向中无合法来源的部分；这些吨数已在源头计数，此处不再相加。全部流向见 report.xlsx。",
+            "The part of each flow with no licensed source, by its seller's provenance; these tonnes were counted "
+            "where they entered the chain and are not added again. report.xlsx lists every flow.",
+        ),
+        "seller": ("卖方", "seller"),
+        "buyer": ("买方", "buyer"),
+        "flow_tonnes": ("流量 t", "tonnes"),
+        "at_risk_share": ("涉险占比", "share at risk"),
+        "carried": ("携带涉险 t", "carried at risk t"),
+        "flagged": ("已列问题", "flagged"),
+        "yes": ("是", "yes"),
+        "list": ("问题线索（按县区，列出 {n} 条，共 {total} 条）", "Findings by county ({n} listed of {total})"),
         "id": ("编号", "id"),
         "entity": ("对象", "entity"),
         "evidence": ("证据（文件:行）", "evidence (file:line)"),
+        "evidence_more": ("另 {n} 行", "{n} more rows"),
+        "fp": ("可能的误报（规则文件所列）：", "Known false positives (from the rule files):"),
         "none": ("无", "none"),
         "no_audit": ("尚未运行审计（coaltrace audit）。", "No audit has been run yet (coaltrace audit)."),
     }
 )
 
 
-def _t(key: str, lang: str, **kw: object) -> str:
-    return say(L, key, lang, **kw)
-
-
-def _num(x: float | None) -> str:
-    return "" if x is None else f"{x:,.3f}"
-
-
-def _refs(evidence: Any, limit: int = 3) -> str:
-    ev = json.loads(evidence) if isinstance(evidence, str) else (evidence or {})
-    rows = ev.get("rows", [])
-    refs = [f"{r.get('_file')}:{r.get('_line')}" for r in rows[:limit] if r.get("_file")]
-    more = int(ev.get("total_rows", len(rows))) - len(refs)
-    return ", ".join(refs) + (f" (+{more})" if more > 0 and refs else "")
-
-
-def _tonnes_cell(tonnes: float | None, role: str | None, lang: str) -> str:
+def _tonnes_cell(lang: str, tonnes: float | None, role: str | None) -> str:
     """Tonnes with what they are: counted at their origin, or carried and on records (never added)."""
     if tonnes is None or role == "none":
         return ""
     # A finding stored before tonnes had roles says nothing of its tonnes: they are its records'.
     role = role or "records"
-    label = "" if role == "origin" else " " + _t(f"role_{role}", lang)
-    return _num(tonnes) + label
+    return num(tonnes) + ("" if role == "origin" else " " + L[f"role_{role}"].say(lang))
 
 
-def _params(params: dict[str, Any]) -> str:
-    return ", ".join(f"{k} = {v}" for k, v in params.items())
+def _refs(lang: str, finding: dict[str, Any]) -> str:
+    """The first evidence rows as file:line, and how many more the finding has."""
+    ev = finding.get("evidence") or {}
+    rows = ev.get("rows", [])
+    refs = [f"{r.get('_file')}:{r.get('_line')}" for r in rows[:REFS_SHOWN] if r.get("_file")]
+    more = int(ev.get("total_rows", len(rows))) - len(refs)
+    return ", ".join(refs) + (f" ({L['evidence_more'].say(lang, n=more)})" if more > 0 and refs else "")
 
 
-def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]], str | None]]:
-    """(heading, column labels, rows, note) for each section, shared by both renderers."""
-    title = "title_zh" if lang == "zh" else "title_en"
-    out: list[tuple[str, list[str], list[list[str]], str | None]] = []
-    if r.data_gaps:
-        # Before any figure: what the data could not tell, so no figure is read without it.
-        out.append((_t("gaps", lang), [_t("gap", lang)], [[g["message"][lang]] for g in r.data_gaps], None))
-    out.append(
-        (
-            _t("data", lang, period=r.period),
-            [_t("table", lang), _t("rows", lang)],
-            [[n, f"{v:,}"] for n, v in r.rows.items()],
-            _t("files_q", lang, files=r.files, q=sum(r.quarantined.values())),
-        )
-    )
-    if not r.audited:
-        out.append((_t("summary", lang), [], [], _t("no_audit", lang)))
+def _change(now: float, before: float, decimals: int) -> str:
+    diff = now - before
+    return ("+" if diff > 0 else "±" if diff == 0 else "−") + num(abs(round(diff, decimals)), decimals)
+
+
+def _context(r: Report, lang: str, *, html: bool) -> dict[str, Any]:
+    def fp_notes(items: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+        """Each rule found in ITEMS that has known false positives: its title and them, once."""
+        out = []
+        for rule_id in dict.fromkeys(f["rule_id"] for f in items):
+            rule = r.rule(rule_id)
+            if rule and rule.false_positives:
+                out.append(
+                    (rule.title_zh if lang == "zh" else rule.title_en, [fp[lang] for fp in rule.false_positives])
+                )
         return out
-    by_class = "; ".join(f"{_t('class_' + c, lang)} {_num(t)}" for c, t in r.tonnes_at_risk_by_class.items())
-    out.append(
-        (
-            _t("summary", lang),
-            [_t("severity", lang), _t("count", lang)],
-            [[s.label.say(lang), str(r.by_severity.get(s.value, 0))] for s in Severity.worst_first()],
-            _t("total", lang, n=r.findings_total, t=_num(r.tonnes_at_risk), by_class=by_class),
-        )
-    )
-    out.append(
-        (
-            _t("by_rule", lang),
-            [
-                _t("rule", lang),
-                _t("name", lang),
-                _t("severity", lang),
-                _t("version", lang),
-                _t("status", lang),
-                _t("findings", lang),
-                _t("tonnes", lang),
-            ],
-            [
-                [
-                    x.rule_id,
-                    getattr(x, title),
-                    Severity(x.severity).label.say(lang),
-                    str(x.rule_version),
-                    _t(f"status_{x.status}", lang)
-                    + (f" ({x.reason})" if x.reason else "")
-                    + (f" ({_t('unjudged', lang)}: {', '.join(x.unjudged_counties)})" if x.unjudged_counties else ""),
-                    str(x.findings) if x.status == "ran" else "-",
-                    _tonnes_cell(x.tonnes_at_risk, x.tonnes_role, lang) if x.status == "ran" else "",
-                ]
-                for x in r.rules
-            ],
-            _t("roles", lang),
-        )
-    )
-    out.append(
-        (
-            _t("params", lang),
-            [_t("rule", lang), _t("params", lang)],
-            [[x.rule_id, _params(x.params)] for x in r.rules if x.params],
-            _t("config", lang, file=r.config or _t("none", lang)),
-        )
-    )
-    out.append(
-        (
-            _t("worst", lang),
-            [
-                _t("facility", lang),
-                _t("name", lang),
-                _t("kind", lang),
-                _t("county", lang),
-                _t("findings", lang),
-                _t("worst_sev", lang),
-                _t("at_risk_here", lang),
-            ],
-            [
-                [
-                    w["facility_id"],
-                    w.get("name") or "",
-                    w.get("kind") or "",
-                    w.get("county") or "",
-                    str(w["findings"]),
-                    Severity(w["worst_severity"]).label.say(lang),
-                    _num(w["tonnes_at_risk"]),
-                ]
-                for w in r.worst_facilities
-            ],
-            None,
-        )
-    )
-    out.append(
-        (
-            _t("counties", lang),
-            [_t("county", lang), _t("findings", lang), _t("worst_sev", lang), _t("at_risk_here", lang)],
-            [
-                [
-                    c["county"] or _t("none", lang),
-                    str(c["findings"]),
-                    Severity(c["worst_severity"]).label.say(lang),
-                    _num(c["tonnes_at_risk"]),
-                ]
-                for c in r.counties
-            ],
-            None,
-        )
-    )
-    if r.unsourced:
-        out.append(
-            (
-                _t("unsourced", lang),
-                [
-                    _t("facility", lang),
-                    _t("name", lang),
-                    _t("kind", lang),
-                    _t("inflow", lang),
-                    _t("outflow", lang),
-                    _t("shortfall", lang),
-                ],
-                [
-                    [
-                        u["facility_id"],
-                        u.get("name") or "",
-                        u.get("kind") or "",
-                        _num(u["inflow_t"]),
-                        _num(u["outflow_t"]),
-                        _num(u["unsourced_t"]),
-                    ]
-                    for u in r.unsourced
-                ],
-                None,
-            )
-        )
-    out.append(
-        (
-            _t("list", lang, n=len(r.findings), total=r.findings_total),
-            [
-                _t("id", lang),
-                _t("rule", lang),
-                _t("severity", lang),
-                _t("entity", lang),
-                _t("facility", lang),
-                _t("tonnes", lang),
-                _t("evidence", lang),
-            ],
-            [
-                [
-                    f["finding_id"],
-                    f"{f['rule_id']} v{f['rule_version']}: {f[title]}",
-                    Severity(f["severity"]).label.say(lang),
-                    f"{f['entity_kind']} {f['entity_id']}",
-                    f"{f.get('facility_id') or ''} {f.get('facility_name') or ''}".strip(),
-                    _tonnes_cell(f["tonnes_at_risk"], f["tonnes_role"], lang),
-                    _refs(f["evidence"]),
-                ]
-                for f in r.findings
-            ],
-            None,
-        )
-    )
-    return out
+
+    def status_cell(x: Any) -> str:
+        text = label("rule_status", x.status, lang) + (f": {x.reason}" if x.reason else "")
+        if x.unjudged_counties:
+            text += f" ({L['unjudged'].say(lang)}: {', '.join(x.unjudged_counties)})"
+        return text
+
+    drawn = {k: Markup(v) for k, v in charts(r, lang, lambda key: L[key].say(lang)).items()} if html else {}
+    return {
+        "r": r,
+        "charts": drawn,
+        "generated_at": r.generated_at.isoformat(sep=" "),
+        "quarantined": sum(r.quarantined.values()),
+        "top": FLOWS_SHOWN,
+        "refs": lambda f: _refs(lang, f),
+        "tonnes_cell": lambda tonnes, role: _tonnes_cell(lang, tonnes, role),
+        "change": _change,
+        "params": lambda p: ", ".join(f"{k} = {v}" for k, v in p.items()),
+        "entity": lambda e: str(e).replace(">", " → "),
+        "fp_notes": fp_notes,
+        "status_cell": status_cell,
+    }
 
 
-# Markdown that data could use to become something else: a link or image (`[`, `]`, which also
-# fetch a tracking pixel), code (`` ` ``), and the backslash that would undo an escape. Emphasis
-# (`*`, `_`) is left alone: it changes no meaning, and ids like mine_over_capacity stay searchable.
-_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`[]"})
+def to_html(r: Report, lang: str, settings: ReportSettings | None = None) -> str:
+    env = environment(lang, L, settings)
+    return env.get_template("report.html.j2").render(_context(r, lang, html=True))
 
 
-def md_text(text: str) -> str:
-    """Text from data as Markdown that renders exactly as that text: HTML escaped (no `<script>`,
-    no `<img onerror>`), Markdown links and code defused, one line, and no `|` to end a table cell."""
-    one_line = " ".join(text.splitlines())
-    return html.escape(one_line, quote=False).translate(_MARKDOWN_SPECIAL).replace("|", "\\|")
+def to_markdown(r: Report, lang: str, settings: ReportSettings | None = None) -> str:
+    env = environment(lang, L, settings, markdown=True)
+    return env.get_template("report.md.j2").render(_context(r, lang, html=False))
 
 
-def to_markdown(r: Report, lang: str) -> str:
-    lines = [
-        f"# {md_text(_t('title', lang, period=r.period))}",
-        "",
-        md_text(_t("meta", lang, db=r.db, at=r.generated_at.isoformat(sep=" "), version=r.version)),
-        "",
-    ]
-    for heading, cols, rows, note in _sections(r, lang):
-        lines += [f"## {md_text(heading)}", ""]
-        if note:
-            lines += [md_text(note), ""]
-        if cols:
-            lines.append("| " + " | ".join(map(md_text, cols)) + " |")
-            lines.append("|" + "---|" * len(cols))
-            lines += ["| " + " | ".join(map(md_text, row)) + " |" for row in rows]
-            lines.append("")
-    if r.credit:
-        lines += ["---", "", md_text(r.credit), ""]
-    return "\n".join(lines)
-
-
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei",system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:90%}
-th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}
-th{background:#f2f2f2}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-footer{color:#666;font-size:85%;border-top:1px solid #ccc;margin-top:2em;padding-top:.5em}
-"""
-
-
-def to_html(r: Report, lang: str) -> str:
-    esc = html.escape
-
-    def td(s: str) -> str:
-        numeric = s.replace(",", "").replace(".", "", 1).isdigit()
-        return f"<td class=n>{esc(s)}</td>" if numeric else f"<td>{esc(s)}</td>"
-
-    parts = [
-        "<!doctype html>",
-        f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
-        f"<title>{esc(_t('title', lang, period=r.period))}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{esc(_t('title', lang, period=r.period))}</h1>",
-        f"<p>{esc(_t('meta', lang, db=r.db, at=r.generated_at.isoformat(sep=' '), version=r.version))}</p>",
-    ]
-    for heading, cols, rows, note in _sections(r, lang):
-        parts.append(f"<h2>{esc(heading)}</h2>")
-        if note:
-            parts.append(f"<p>{esc(note)}</p>")
-        if cols:
-            parts.append("<table><tr>" + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr>")
-            parts += ["<tr>" + "".join(td(c) for c in row) + "</tr>" for row in rows]
-            parts.append("</table>")
-    if r.credit:
-        parts.append(f"<footer>{esc(r.credit)}</footer>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+__all__ = ["L", "md_text", "to_html", "to_markdown"]

@@ -188,6 +188,34 @@ def rule_files(dirs: Iterable[Path]) -> list[Path]:
     return files
 
 
+def rule_notes(dirs: Iterable[Path] | None = None) -> dict[str, tuple[list[int], list[dict[str, str]]]]:
+    """Per rule: the eight checks it serves and its known false positives, as the report and the
+    yard page print them beside its findings.
+
+    Read straight from the YAML files, not validated: two keys, not the whole pack (which parses
+    every query, and takes seconds an inspector waits for). A file that does not read loses its
+    notes; `rules validate` says what is wrong with it."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    notes: dict[str, tuple[list[int], list[dict[str, str]]]] = {}
+    for path in rule_files(list(dirs) if dirs else [shipped("rules")]):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        checks = (data.get("checks") or {}).get("check") or []
+        false_positives = [
+            {"zh": str(fp.get("zh", "")), "en": str(fp.get("en", ""))}
+            for fp in data.get("false_positives") or []
+            if isinstance(fp, dict)
+        ]
+        notes.setdefault(
+            str(data.get("id", path.stem)), ([int(c) for c in checks if isinstance(c, int)], false_positives)
+        )
+    return notes
+
+
 def collect(dirs: Iterable[Path] | None = None) -> tuple[RuleSet, list[Problem]]:
     """Every rule that reads, and every problem, including those across files."""
     folders = list(dirs) if dirs else [shipped("rules")]

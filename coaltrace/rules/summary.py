@@ -24,7 +24,7 @@ TOP = 10
 
 # Origin tonnes per facility and class: a rule's findings there add up (a rule may find several
 # records of one facility), and rules that found the same coal count it once (the largest).
-_ORIGINS = """
+ORIGINS_SQL = """
 SELECT facility_id, origin_class, max(tonnes) AS tonnes FROM (
     SELECT rule_id, facility_id, origin_class, sum(tonnes_at_risk) AS tonnes
     FROM findings
@@ -34,7 +34,7 @@ SELECT facility_id, origin_class, max(tonnes) AS tonnes FROM (
 """
 
 _FACILITIES = f"""
-WITH o AS ({_ORIGINS}),
+WITH o AS ({ORIGINS_SQL}),
 here AS (SELECT facility_id, sum(tonnes) AS at_risk FROM o GROUP BY 1),
 f AS (
     SELECT facility_id, count(*) AS findings, max({SEVERITY_RANK_SQL}) AS worst_rank, min(county) AS county
@@ -49,7 +49,7 @@ ORDER BY worst_rank DESC, tonnes_at_risk DESC, findings DESC, facility_id
 """
 
 _COUNTIES = f"""
-WITH o AS ({_ORIGINS}),
+WITH o AS ({ORIGINS_SQL}),
 risk AS (
     SELECT COALESCE(r.county, '') AS county, sum(o.tonnes) AS at_risk FROM o
     LEFT JOIN (SELECT facility_id, any_value(county) AS county FROM facilities GROUP BY 1) r USING (facility_id)
@@ -75,7 +75,7 @@ def at_origin(store: Store, period: str, facility_id: str) -> dict[str, float]:
     """The coal at risk that entered the chain at one facility, by class, as the period's findings count it."""
     by_class = {c.value: 0.0 for c in OriginClass}
     rows = store.engine.rows(
-        _ORIGINS.replace("{scope}", "period = $period AND facility_id = $facility"),
+        ORIGINS_SQL.replace("{scope}", "period = $period AND facility_id = $facility"),
         {"period": period, "facility": facility_id},
     )
     for _, origin_class, tonnes in rows:
@@ -91,7 +91,7 @@ def counted_once(store: Store, *, run_id: str | None = None, period: str | None 
     def sql(template: str) -> str:
         return template.replace("{scope}", scope)
 
-    origins = store.engine.rows(sql(_ORIGINS), params)
+    origins = store.engine.rows(sql(ORIGINS_SQL), params)
     by_class = {c.value: 0.0 for c in OriginClass}
     for _, origin_class, tonnes in origins:
         by_class[origin_class] = by_class.get(origin_class, 0.0) + float(tonnes)

@@ -53,10 +53,13 @@ from typing import Any
 
 from coaltrace.export.tables import register_columns
 from coaltrace.graph.network import facility_graph, round_trips
+from coaltrace.i18n import Text
+from coaltrace.labels import label
 from coaltrace.numbers import tidy
 from coaltrace.period import Period
 from coaltrace.provenance.queries import ConfigArg, yard_report
 from coaltrace.rules.findings import SEVERITY_RANK_SQL
+from coaltrace.rules.load import rule_notes
 from coaltrace.store import Store
 from coaltrace.yard.checklist import checklist, sign_lines
 
@@ -66,6 +69,25 @@ _RECORD_ID = ("intake_id", "trip_id", "sale_id", "record_id", "account_id")
 _AT = ("received_at", "departed_at", "sold_at", "happened_at", "arrived_at", "ts", "month")
 _TONNES = ("tonnes", "tonnes_loaded", "tonnes_unloaded")
 _COUNTERPARTY = ("supplier_id", "supplier_name", "seller_id", "buyer_id", "origin_id", "destination_id")
+
+
+_OTHER_PARTY = Text("对方 {id}", "other party {id}")
+
+
+def record_words(record: dict[str, Any] | Any, lang: str) -> list[str]:
+    """One record behind a finding (an item of a finding's `evidence`) as the inspector reads it, in
+    words: table, id, time, plate, tonnes, the other party, and where it is filed (file[sheet]:line)."""
+    sheet = f"[{record['sheet']}]" if record.get("sheet") else ""
+    words = [
+        label("table", record.get("table"), lang),
+        str(record.get("record_id") or ""),
+        str(record.get("at") or "")[:16],
+        str(record.get("plate") or ""),
+        f"{record['tonnes']:,.2f} t" if isinstance(record.get("tonnes"), int | float) else "",
+        _OTHER_PARTY.say(lang, id=record["counterparty"]) if record.get("counterparty") else "",
+        f"{record.get('file') or ''}{sheet}:{record.get('line') or ''}" if record.get("file") else "",
+    ]
+    return [w for w in words if w]
 
 
 def _has_findings(store: Store) -> bool:
@@ -100,33 +122,6 @@ def _records(evidence: Any, facility_id: str) -> tuple[list[dict[str, Any]], int
     out.sort(key=lambda r: (str(r["at"] or ""), str(r["record_id"])))
     total = int(evidence.get("total_rows") or len(rows))
     return out[:EVIDENCE_ROWS], total
-
-
-def _rule_notes() -> dict[str, tuple[list[int], list[dict[str, str]]]]:
-    """Per rule of the shipped pack: the checks it serves and its false-positive notes.
-
-    Read straight from the YAML files: the page needs two keys, not the whole pack validated (which
-    parses every query, and takes seconds an inspector waits for)."""
-    import yaml
-
-    from coaltrace.files import shipped
-
-    notes: dict[str, tuple[list[int], list[dict[str, str]]]] = {}
-    for path in sorted(shipped("rules").glob("*.yaml")):
-        try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue  # `rules validate` says what is wrong with it; the page does without its notes
-        if not isinstance(data, dict):
-            continue
-        checks = (data.get("checks") or {}).get("check") or []
-        false_positives = [
-            {"zh": str(fp.get("zh", "")), "en": str(fp.get("en", ""))}
-            for fp in data.get("false_positives") or []
-            if isinstance(fp, dict)
-        ]
-        notes[str(data.get("id", path.stem))] = ([int(c) for c in checks], false_positives)
-    return notes
 
 
 def yard_page(
@@ -179,7 +174,7 @@ def yard_page(
         "closing_computed_t": opening + usable + production - outflow,
         "closing_counted_t": row.get("closing_stock_t"),
     }
-    notes = _rule_notes()
+    notes = rule_notes()
     page["findings"] = []
     if _has_findings(store):
         # About the facility itself, or a flow into or out of it (ids 'seller>buyer').
