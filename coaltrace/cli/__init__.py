@@ -8,6 +8,7 @@ inside the commands, so `coaltrace --help` stays instant.
 from __future__ import annotations
 
 from coaltrace.cli import demo as _demo  # noqa: F401
+from coaltrace.cli import ledger as _ledger  # noqa: F401
 from coaltrace.cli import load as _load  # noqa: F401
 from coaltrace.cli import report as _report  # noqa: F401
 from coaltrace.cli import rules as _rules  # noqa: F401

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from coaltrace import __version__
+from coaltrace.ledger.queries import ledger_state
 from coaltrace.numbers import tidy
 from coaltrace.period import Period
 from coaltrace.rules.findings import SEVERITY_RANK_SQL
@@ -61,6 +62,8 @@ class Report(BaseModel):
     findings: list[dict[str, Any]]  # the most serious, with their evidence references
     findings_total: int
     credit: str | None = None
+    # The problem ledger for the period (coaltrace.ledger.queries.ledger_state); None without a ledger.
+    ledger: dict[str, Any] | None = None
 
 
 def _table_exists(store: Store, name: str) -> bool:
@@ -168,4 +171,5 @@ def build_report(store: Store, period: Period, *, credit: str | None = None) -> 
         findings=tidy(findings),
         findings_total=total,
         credit=credit,
+        ledger=ledger_state(store.engine, period),
     )

@@ -77,6 +77,20 @@ L = catalogue(
         "evidence": ("证据（文件:行）", "evidence (file:line)"),
         "none": ("无", "none"),
         "no_audit": ("尚未运行审计（coaltrace audit）。", "No audit has been run yet (coaltrace audit)."),
+        "ledger": ("问题台账", "Problem ledger"),
+        "ledger_note": (
+            "本期 {n} 项；销号率 {rate}（已销号 / 未排除的事项）；逾期 {overdue} 项；复发 {recurred} 项。截至 {as_of}；历史链末端 {head}。",
+            "{n} items this period; closure rate {rate} (closed / items not dismissed); {overdue} overdue; "
+            "{recurred} recurred. As of {as_of}; history chain head {head}.",
+        ),
+        "items": ("事项", "items"),
+        "overdue": ("逾期", "overdue"),
+        "closure_rate": ("销号率", "closure rate"),
+        "ledger_attention": ("逾期和复发的事项", "Overdue and recurring items"),
+        "deadline": ("整改时限", "deadline"),
+        "owner": ("责任人", "owner"),
+        "recurrences": ("复发次数", "recurrences"),
+        "problem": ("问题类型", "problem"),
     }
 )
 
@@ -111,6 +125,72 @@ def _params(params: dict[str, Any]) -> str:
     return ", ".join(f"{k} = {v}" for k, v in params.items())
 
 
+def _rate(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1%}"
+
+
+def _ledger(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]], str | None]]:
+    """The ledger's state for the period: by county and status, then the items overdue or recurring."""
+    from coaltrace.labels import label
+
+    g = r.ledger
+    if not g:
+        return []
+    statuses = list(g["by_status"])
+    note = _t(
+        "ledger_note",
+        lang,
+        n=g["items"],
+        rate=_rate(g["closure_rate"]),
+        overdue=len(g["overdue"]),
+        recurred=len(g["recurrences"]),
+        as_of=g["as_of"],
+        head=(g["chain_head"] or "-")[:16],
+    )
+    by_county = (
+        _t("ledger", lang),
+        [
+            _t("county", lang),
+            _t("items", lang),
+            *(label("ledger_status", s, lang) for s in statuses),
+            _t("overdue", lang),
+            _t("closure_rate", lang),
+        ],
+        [
+            [
+                c["county"] or _t("none", lang),
+                str(c["items"]),
+                *(str(c["by_status"][s]) for s in statuses),
+                str(c["overdue"]),
+                _rate(c["closure_rate"]),
+            ]
+            for c in g["counties"]
+        ],
+        note,
+    )
+    attention = {i["item_id"]: i for i in [*g["overdue"], *g["recurrences"]]}
+    if not attention:
+        return [by_county]
+    rows = [
+        [
+            i["item_id"],
+            i["county"] or "",
+            " ".join(x for x in (i["facility_id"], i["facility_name"]) if x),
+            label("ledger_problem", i["problem_type"], lang),
+            label("ledger_status", i["status"], lang),
+            i["deadline"],
+            i["owner"] or "",
+            str(i["recurrences"]),
+        ]
+        for i in list(attention.values())[:TOP_LEDGER]
+    ]
+    cols = ["id", "county", "facility", "problem", "status", "deadline", "owner", "recurrences"]
+    return [by_county, (_t("ledger_attention", lang), [_t(c, lang) for c in cols], rows, None)]
+
+
+TOP_LEDGER = 50
+
+
 def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]], str | None]]:
     """(heading, column labels, rows, note) for each section, shared by both renderers."""
     title = "title_zh" if lang == "zh" else "title_en"
@@ -128,7 +208,7 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
     )
     if not r.audited:
         out.append((_t("summary", lang), [], [], _t("no_audit", lang)))
-        return out
+        return out + _ledger(r, lang)
     by_class = "; ".join(f"{_t('class_' + c, lang)} {_num(t)}" for c, t in r.tonnes_at_risk_by_class.items())
     out.append(
         (
@@ -271,7 +351,7 @@ def _sections(r: Report, lang: str) -> list[tuple[str, list[str], list[list[str]
             None,
         )
     )
-    return out
+    return out + _ledger(r, lang)
 
 
 # Markdown that data could use to become something else: a link or image (`[`, `]`, which also
