@@ -51,6 +51,7 @@ _OWN: dict[str, dict[str, Text]] = {
         "power_account": Text("用电户", "power account"),
         "plate": Text("车牌", "plate"),
         "flow": Text("流向", "flow"),
+        "place": Text("地点", "place"),  # a ledger item known only by its coordinates
     },
     "tonnes_role": {
         "origin": Text("源头（计入总量）", "origin (counted)"),

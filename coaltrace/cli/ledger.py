@@ -58,6 +58,7 @@ MESSAGES = catalogue(
         "findings": ("问题线索（{n}）", "findings ({n})"),
         "history": ("变更记录（{n}）", "history ({n})"),
         "evidence": ("证据（文件:行）", "evidence (file:line)"),
+        "more_findings": ("……另有 {n} 条（--json 可查看全部）", "... and {n} more (--json shows them all)"),
         "rule": ("规则", "rule"),
         "period": ("期间", "period"),
         "entity": ("对象", "entity"),
@@ -374,7 +375,7 @@ def show(item_id: ItemArgument, db: DbOption = None, as_json: JsonOption = False
         table = Table(title=_t("findings", n=len(d["findings"])), box=box.SIMPLE_HEAD, pad_edge=False)
         for key in ("finding", "period", "rule", "severity", "entity", "tonnes", "evidence"):
             table.add_column(_t(key), overflow="fold")
-        for f in d["findings"]:
+        for f in d["findings"][:SHOWN]:
             rows = f["evidence"].get("rows", [])
             refs = ", ".join(f"{r.get('_file')}:{r.get('_line')}" for r in rows[:3] if r.get("_file"))
             more = int(f["evidence"].get("total_rows", len(rows))) - min(3, len(rows))
@@ -388,7 +389,13 @@ def show(item_id: ItemArgument, db: DbOption = None, as_json: JsonOption = False
                 refs + (f" (+{more})" if more > 0 and refs else ""),
             )
         out.print(table)
+        if len(d["findings"]) > SHOWN:
+            out.print(_t("more_findings", n=len(d["findings"]) - SHOWN))
     _print_history(d["history"])
+
+
+# Findings `show` lists in the terminal (--json gives them all).
+SHOWN = 50
 
 
 def _print_history(entries: list[dict[str, Any]]) -> None:

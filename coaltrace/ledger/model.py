@@ -182,31 +182,36 @@ class FieldCheck:
         return text + (f" {self.note}" if self.note else "")
 
 
-_CHECK_TEXT = re.compile(r"^\s*(?:第\s*)?([1-8])\s*(?:项|查)?\s*[:：\s]\s*(\S+?)\s*(?:[:：\s]\s*(.*))?$")
+_CHECK_NUMBER = re.compile(r"^\s*(?:第\s*)?([1-8])\s*(?:项|查)?\s*[:：\s]\s*")
+
+
+def _result_words() -> list[tuple[str, str]]:
+    """(word, result code), longest first: codes, their labels in both languages, and the short forms."""
+    words = {"未发现": "clear", "发现": "found", "无": "clear", "有": "found", "not done": "not_done"}
+    for code, t in LABELS["check_result"].items():
+        words |= {code: code, t.zh: code, t.en.lower(): code}
+    return sorted(words.items(), key=lambda kv: -len(kv[0]))
 
 
 def parse_check(text: str) -> FieldCheck:
-    """`2:clear`, `5:found:院内有筛分机`, `8 未查 无人在场`, `第2项 未发现问题`: a check, its result, a note.
+    """`2:clear`, `5:found:院内有筛分机`, `8 未查 无人在场`, `第2项 未发现问题`, `1 problem found meter
+    tampered`: a check, its result, a note.
 
-    Results are codes or their labels in either language (clear/未发现问题/未发现, found/发现问题/发现,
-    not_done/未查). A check not done needs a note saying why. ValueError otherwise.
+    Results are codes or their labels in either language (clear/未发现问题/nothing found, found/发现问题/
+    problem found, not_done/未查/not done). A check not done needs a note saying why. ValueError otherwise.
     """
-    m = _CHECK_TEXT.match(text)
+    m = _CHECK_NUMBER.match(text)
     if not m:
         raise ValueError(text)
-    word = m.group(2).strip().lower()
-    aliases = {"未发现": "clear", "发现": "found", "无": "clear", "有": "found"}
-    result: str | None = aliases.get(word)
-    if result is None:
-        for code, t in LABELS["check_result"].items():
-            if word in (code, t.zh, t.en.lower()):
-                result = code
-    if result is None:
-        raise ValueError(text)
-    note = (m.group(3) or "").strip() or None
-    if result == "not_done" and not note:
-        raise ValueError(text)
-    return FieldCheck(int(m.group(1)), CheckResult(result), note)
+    rest = text[m.end() :].strip()
+    for word, code in _result_words():
+        after = rest[len(word) :]
+        if rest[: len(word)].lower() == word and (not after or after[0] in ":： \t"):
+            note = after.lstrip(":： \t").strip() or None
+            if code == "not_done" and not note:
+                raise ValueError(text)
+            return FieldCheck(int(m.group(1)), CheckResult(code), note)
+    raise ValueError(text)
 
 
 def parse_checks(text: str) -> tuple[FieldCheck, ...]:

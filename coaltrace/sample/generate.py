@@ -16,7 +16,7 @@ from coaltrace.files import output_dir
 from coaltrace.sample import records
 from coaltrace.sample.month import RECTIFIABLE, Month, build_month
 from coaltrace.sample.truth import truth
-from coaltrace.sample.world import DECEMBER, JANUARY, MONTHS, World, build_world
+from coaltrace.sample.world import JANUARY, MONTHS, World, build_world
 from coaltrace.sample.writer import (
     Output,
     write_facilities,
@@ -130,7 +130,14 @@ def write_sample(
     write_gps(out, gps)
     if months == 2:
         later, zones = _january(
-            seed, world, closing_stock(world, month), zones, zone_use, intakes, outdir / DATA_DIR / JANUARY.label, region
+            seed,
+            world,
+            closing_stock(world, month),
+            zones,
+            zone_use,
+            intakes,
+            outdir / DATA_DIR / JANUARY.label,
+            region,
         )
         found = pl.concat([found, later.truth])
         for table, files in later.out.files.items():

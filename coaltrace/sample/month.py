@@ -304,7 +304,9 @@ def _finish(rng: np.random.Generator, world: World, trips: pl.DataFrame, stock: 
     )
     n = sales.height
     # Each month's waybills in a range of their own, as a platform numbers them.
-    first_waybill = 4_210_000_000 + (spec.start.year * 12 + spec.start.month - DECEMBER.start.year * 12 - 12) * 10_000_000
+    first_waybill = (
+        4_210_000_000 + (spec.start.year * 12 + spec.start.month - DECEMBER.start.year * 12 - 12) * 10_000_000
+    )
     sales = sales.with_columns(
         pl.format(f"XS{spec.long_tag}{{}}", (pl.col("sale_row") + 1).cast(pl.String).str.pad_start(7, "0")).alias(
             "sale_id"

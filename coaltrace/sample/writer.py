@@ -219,7 +219,7 @@ def write_sales(
         rel = f"sales/sales_{name[0]}.csv"
         if k == 0 and junk:
             # A tonnage nobody can read, and a row without its sale number.
-            junk = pl.DataFrame(
+            bad = pl.DataFrame(
                 [
                     ["XS2021129999901", body[0, 1], body[0, 2], body[0, 3], "原煤", "abc", "YD9999999901", "99999901"],
                     [None, body[1, 1], body[1, 2], body[1, 3], "原煤", "35.00", "YD9999999902", "99999902"],
@@ -228,7 +228,7 @@ def write_sales(
                 orient="row",
             )
             at = min(5, body.height)
-            body = pl.concat([body[:at], junk, body[at:]])
+            body = pl.concat([body[:at], bad, body[at:]])
             out.bad_row(rel, at + 2, "tonnes", "not_a_number")
             out.bad_row(rel, at + 3, "sale_id", "missing_value")
         write_csv(out.path("sales", rel, body.height), body, encoding)
