@@ -307,3 +307,20 @@ def test_dates_of_a_change_must_be_possible(audited: Audited, db: Path) -> None:
     assert late.exit_code == 2 and "in the future" in late.output
     past = cli(db, "ledger", "update", item, "--deadline", "2021-09-01", "--as", "A")
     assert past.exit_code == 2 and "already past" in past.output
+
+
+def test_a_sheet_older_than_the_next_audit_still_comes_back(db: Path, tmp_path: Path) -> None:
+    wb, rows = _sheet(db, tmp_path)
+    ok(db, "audit", "--period", "2022-01")
+    now = {r["item_id"]: r for r in items(db)}
+    grown = [r for r in rows[1:] if now[r[_col("台账编号")]]["version"] > r[_col("版本")]]
+    still = [r for r in rows[1:] if now[r[_col("台账编号")]]["version"] == r[_col("版本")]]
+    assert grown and still, "January filed evidence on some items and left others alone"
+    still[0][_col("责任人")] = "孙十一"
+    done = json.loads(
+        ok(db, "ledger", "import", str(_save(wb, rows, tmp_path / "old.xlsx")), "--as", "A", "--json").stdout
+    )
+    assert [a["item_id"] for a in done["applied"]] == [still[0][_col("台账编号")]]
+    grown[0][_col("责任人")] = "周十二"
+    late = cli(db, "ledger", "import", str(_save(wb, rows, tmp_path / "older.xlsx")), "--as", "A")
+    assert late.exit_code == 3 and f"conflict: item {grown[0][_col('台账编号')]}" in late.output

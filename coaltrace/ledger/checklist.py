@@ -52,7 +52,7 @@ SIGN = Text("抽查人（签字）：__________  日期：__________", "Inspecto
 
 
 def _rows(engine: Engine, sample: Sample, lang: str) -> list[list[Any]]:
-    found = titles(engine, [i.item_id for i in sample.items])
+    found = titles(engine)
     rows: list[list[Any]] = []
     ordered = sorted(sample.items, key=lambda i: (i.county or "\uffff", i.item_id))
     for n, i in enumerate(ordered, start=1):
@@ -64,7 +64,7 @@ def _rows(engine: Engine, sample: Sample, lang: str) -> list[list[Any]]:
                 i.facility_name or i.subject_id,
                 label("ledger_problem", i.problem_type, lang),
                 label("severity", i.severity, lang),
-                description(i, found.get(i.item_id), lang),
+                description(i, found, lang),
                 label("ledger_source", i.source.value, lang),
                 label("ledger_status", i.status.value, lang),
                 i.unit or "",

@@ -12,13 +12,14 @@ to distinct coal.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from coaltrace.engine import Engine
 from coaltrace.errors import UsageError
-from coaltrace.i18n import catalogue
+from coaltrace.i18n import Text, catalogue
 from coaltrace.labels import label
 from coaltrace.ledger.chain import head, history_rows, load_items
 from coaltrace.ledger.model import PROBLEM_ORDER, Item, Status, checks_text
@@ -117,24 +118,19 @@ def tonnes_by_item(engine: Engine) -> dict[str, float]:
     return {item_id: float(t) for item_id, t in engine.rows(_tonnes_sql())}
 
 
-def titles(engine: Engine, ids: list[str] | None = None) -> dict[str, dict[str, list[str]]]:
-    """item -> {zh: [...], en: [...]}: the titles of the rules whose findings an item holds."""
-    where, args = ("WHERE item_id IN (SELECT UNNEST(?::VARCHAR[]))", [ids]) if ids is not None else ("", [])
-    out: dict[str, dict[str, list[str]]] = {}
-    for item_id, zh, en in engine.rows(
-        f"SELECT item_id, title_zh, title_en FROM {FINDINGS} {where} GROUP BY ALL ORDER BY item_id, title_en", args
-    ):
-        entry = out.setdefault(item_id, {"zh": [], "en": []})
-        entry["zh"].append(zh)
-        entry["en"].append(en)
-    return out
+def titles(engine: Engine) -> dict[str, Text]:
+    """rule id -> its title, as the findings filed in the ledger carry it (the latest version's)."""
+    rows = engine.rows(
+        f"SELECT rule_id, arg_max(title_zh, rule_version), arg_max(title_en, rule_version) FROM {FINDINGS} GROUP BY 1"
+    )
+    return {rule_id: Text(zh, en) for rule_id, zh, en in rows}
 
 
-def description(item: Item, found: dict[str, list[str]] | None, lang: str) -> str:
-    """A person's words for a lead; for an audit item, what the rules found, in LANG."""
+def description(item: Item, rule_titles: Mapping[str, Text], lang: str) -> str:
+    """A person's words for a lead; for an audit item, the titles of the rules that found it, in LANG."""
     if item.description:
         return item.description
-    names = (found or {}).get(lang, [])
+    names = [rule_titles[r].say(lang) if r in rule_titles else r for r in item.rule_ids]
     return ("；" if lang == "zh" else "; ").join(names)
 
 
@@ -208,9 +204,7 @@ def get(engine: Engine, item_id: str) -> Item:
     )
 
 
-def row(
-    item: Item, lang: str, *, tonnes: float | None, found: dict[str, list[str]] | None, as_of: date
-) -> dict[str, Any]:
+def row(item: Item, lang: str, *, tonnes: float | None, found: Mapping[str, Text], as_of: date) -> dict[str, Any]:
     """An item as plain data for JSON, tables and sheets: codes and, beside them, their labels in LANG."""
     return tidy(
         {
@@ -263,9 +257,9 @@ def list_items(engine: Engine, f: ItemFilter, lang: str) -> list[dict[str, Any]]
     if not items:
         return []
     tonnes = tonnes_by_item(engine)
-    found = titles(engine, [i.item_id for i in items])
+    found = titles(engine)
     as_of = f.as_of or date.today()
-    return [row(i, lang, tonnes=tonnes.get(i.item_id, 0.0), found=found.get(i.item_id), as_of=as_of) for i in items]
+    return [row(i, lang, tonnes=tonnes.get(i.item_id, 0.0), found=found, as_of=as_of) for i in items]
 
 
 def history(engine: Engine, item_id: str, lang: str) -> list[dict[str, Any]]:
@@ -310,7 +304,7 @@ def detail(engine: Engine, item_id: str, lang: str, as_of: date | None = None) -
     """One item: its fields, the findings filed on it with their evidence, and its history."""
     item = get(engine, item_id)
     tonnes = tonnes_by_item(engine).get(item.item_id, 0.0)
-    found = titles(engine, [item.item_id]).get(item.item_id)
+    found = titles(engine)
     return row(item, lang, tonnes=tonnes, found=found, as_of=as_of or date.today()) | {
         "findings": findings_of(engine, item.item_id),
         "history": history(engine, item.item_id, lang),

@@ -25,7 +25,7 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -97,7 +97,7 @@ def _name(item: Item, lang: str) -> str:
     return f"{label('entity', item.subject_kind, lang)} {item.subject_id}"
 
 
-def sheet_values(item: Item, lang: str, db_id: str, found: dict[str, list[str]] | None) -> dict[str, Any]:
+def sheet_values(item: Item, lang: str, db_id: str, found: Mapping[str, Text]) -> dict[str, Any]:
     """An item as a row of the sheet (before spreadsheet safety): text, dates and numbers by column key."""
     return {
         "county": item.county or "",
@@ -216,11 +216,11 @@ def export_sheet(engine: Engine, path: Path, *, fmt: str, lang: str, where: Item
     db_id = database_id(engine)
     assert db_id is not None
     items = find(engine, where)
-    found = titles(engine, [i.item_id for i in items])
+    found = titles(engine)
     columns = [c.title.say(lang) for c in COLUMNS]
     rows = []
     for n, item in enumerate(items, start=1):
-        values = sheet_values(item, lang, db_id, found.get(item.item_id))
+        values = sheet_values(item, lang, db_id, found)
         values["seq"] = n
         rows.append([values[k] for k in KEYS])
     kept = head(engine)
@@ -527,7 +527,7 @@ def import_sheet(
             continue
         wanted.append((r, item_id, int(version_text)))
     current = load_items(engine, [item_id for _, item_id, _ in wanted])
-    found = titles(engine, list(current))
+    found = titles(engine)
     report = Imported(path=path, rows=len(rows), dry_run=dry_run)
     changes: list[tuple[Item, Entry]] = []
     at = now()
@@ -547,9 +547,9 @@ def import_sheet(
         then = item if version == item.version else state_at(engine, item_id, version)
         assert then is not None
         try:
-            edit = _edit(r, then, found.get(item_id), db_id)
+            edit = _edit(r, then, found, db_id)
             # A sheet imported again: what it asks is what the ledger already holds.
-            if edit is not None and version != item.version and _edit(r, item, found.get(item_id), db_id) is None:
+            if edit is not None and version != item.version and _edit(r, item, found, db_id) is None:
                 edit = None
         except _CellError as e:
             problems.append(RowProblem(r.line, e.column, e.en, e.zh, item_id))
@@ -625,7 +625,7 @@ def _title(key: str) -> str:
     return COLUMNS[KEYS.index(key)].title.zh
 
 
-def _edit(r: _Row, then: Item, found: dict[str, list[str]] | None, db_id: str) -> Update | None:
+def _edit(r: _Row, then: Item, found: Mapping[str, Text], db_id: str) -> Update | None:
     """What the row changes against the item as it was exported; None when it changes nothing."""
     shown = {lang: sheet_values(then, lang, db_id, found) for lang in ("zh", "en")}
     cells = r.cells
