@@ -51,6 +51,8 @@ def test_auditing_the_same_period_again_changes_nothing(db: Path) -> None:
     before = history_count(db)
     again = json.loads(ok(db, "audit", "--period", "2021-12", "--json").stdout)
     assert again["ledger"] == {"findings": 0, "created": 0, "attached": 0, "reopened": 0}
+    said = ok(db, "audit", "--period", "2021-12").output
+    assert "ledger: 0 new item(s), new evidence on 0, 0 reopened" in said
     assert history_count(db) == before
 
 
@@ -84,6 +86,13 @@ def test_the_full_cycle_and_a_recurrence_in_january(audited: Audited, db: Path) 
     shown = json.loads(ok(db, "ledger", "show", item, "--json").stdout)
     assert shown["status"] == "closed" and shown["signer"] == "李四" and shown["closed_on"]
     assert {c["check"] for c in shown["field_checks"]} == set(range(1, 9))
+    by_check = {c["check"]: c for c in shown["field_checks"]}
+    assert (by_check[5]["done"], by_check[5]["found"], by_check[5]["note"]) == (
+        True,
+        True,
+        "fresh coal dust at the shaft",
+    )
+    assert (by_check[7]["done"], by_check[7]["found"]) == (False, None) and by_check[1]["found"] is False
     assert [h["action"] for h in shown["history"]] == ["create", "status", "status", "status", "status"]
     assert [h["actor"] for h in shown["history"]][1:] == ["王局长", "张三", "李四", "王局长"]
     assert shown["findings"] and shown["findings"][0]["evidence"]["rows"][0]["_file"]
@@ -170,6 +179,9 @@ def test_messages_come_in_chinese_too(db: Path) -> None:
     )
     unknown = cli(db, "ledger", "show", "TZ-NOSUCHITEM", lang="zh")
     assert unknown.exit_code == 2 and "台账中没有事项" in unknown.output
+    for command in (["update", "TZ-NOSUCHITEM", "--owner", "O"], ["reopen", "TZ-NOSUCHITEM", "--note", "n"]):
+        done = cli(db, "ledger", *command, "--as", "A")
+        assert done.exit_code == 2 and "no item 'TZ-NOSUCHITEM' in the ledger" in done.output
     listed = ok(db, "ledger", "list", lang="zh").stdout
     assert "待交办" in listed and "数据审计" in listed
 

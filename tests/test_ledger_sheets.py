@@ -14,7 +14,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from coaltrace.ledger.sheets import COLUMNS
+from coaltrace.ledger.sheets import COLUMNS, check_code
 from tests.ledger_helpers import Audited, case_facility, cli, copy_db, history_count, item_of, items, ok, prepare
 
 pytestmark = pytest.mark.slow
@@ -233,6 +233,10 @@ def test_edited_ids_duplicates_and_unknown_items_are_refused_with_the_good_rows(
     wb, rows = _sheet(db, tmp_path)
     rows[1][_col("版本")] = 99
     _refused(db, tmp_path, wb, rows, "no item")
+    wb, rows = _sheet(db, tmp_path)
+    rows[1][_col("台账编号")] = "TZ-FFFFFFFFFF"
+    rows[1][_col("校验码")] = check_code(rows[1][_col("数据库编号")], "TZ-FFFFFFFFFF")
+    _refused(db, tmp_path, wb, rows, "no item TZ-FFFFFFFFFF (version 1) in this ledger")
     wb, rows = _sheet(db, tmp_path)
     rows[1][_col("整改状态")] = "已销号"
     _refused(db, tmp_path, wb, rows, "cannot go from open to closed")

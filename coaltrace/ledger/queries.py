@@ -241,7 +241,7 @@ def row(item: Item, lang: str, *, tonnes: float | None, found: Mapping[str, Text
             "periods": list(item.periods),
             "rule_ids": list(item.rule_ids),
             "checks_applicable": list(item.checks_applicable),
-            "field_checks": [c.as_record() for c in item.field_checks],
+            "field_checks": [c.as_record() | {"done": c.done, "found": c.found} for c in item.field_checks],
             "field_checks_text": checks_text(item.field_checks, lang),
             "samples": list(item.samples),
             "lookbacks": list(item.lookbacks),
