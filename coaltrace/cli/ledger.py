@@ -54,6 +54,7 @@ MESSAGES = catalogue(
         "note": ("备注", "note"),
         "samples": ("市级抽查", "spot checks"),
         "lookbacks": ("回头看", "look-backs"),
+        "seen": ("回头看所见", "activity seen"),
         "version": ("版本", "version"),
         "findings": ("问题线索（{n}）", "findings ({n})"),
         "history": ("变更记录（{n}）", "history ({n})"),
@@ -165,6 +166,10 @@ ItemArgument = Annotated[str, typer.Argument(help="The item id (TZ-...), as `led
 
 def _t(key: str, **kw: object) -> str:
     return say(MESSAGES, key, state.lang, **kw)
+
+
+def _sep() -> str:
+    return "；" if state.lang == "zh" else "; "
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -611,7 +616,7 @@ def _change(item_id: str, make: Any, config: Path | None, db: Path | None, as_js
     rest = [label("ledger_field", k, state.lang) for k in entry.fields if k != "status"]
     if rest:
         what.append(_t("fields_changed", fields=", ".join(rest)))
-    err.print(_t("updated", item=saved.item_id, what="; ".join(what) or entry.note or "", version=saved.version))
+    err.print(_t("updated", item=saved.item_id, what=_sep().join(what) or entry.note or "", version=saved.version))
 
 
 @ledger_app.command("update")
@@ -837,7 +842,7 @@ def lookback(
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for key in ("item", "county", "facility", "problem", "closed_on", "signer"):
         table.add_column(_t(key), overflow="fold")
-    table.add_column(_t("lookbacks"), overflow="fold")
+    table.add_column(_t("seen"), overflow="fold")
     for a in result.found:
         r = a.as_record()
         table.add_row(
@@ -923,7 +928,7 @@ def import_sheet(
         rest = [label("ledger_field", f, state.lang) for f in a["fields"] if f != "status"]
         if rest:
             what.append(_t("fields_changed", fields=", ".join(rest)))
-        out.print(_t("import_line", line=a["line"], item=a["item_id"], what="; ".join(what)))
+        out.print(_t("import_line", line=a["line"], item=a["item_id"], what=_sep().join(what)))
     err.print(
         _t("imported", path=sheet, rows=done.rows, applied=len(done.applied), unchanged=done.unchanged)
         + (" " + _t("dry_run") if dry_run else "")

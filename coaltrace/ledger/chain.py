@@ -159,23 +159,17 @@ def _item_schema() -> dict[str, Any]:
 
 
 def _item_row(item: Item) -> tuple[Any, ...]:
-    values = {
-        name: getattr(item, name)
-        for name in ITEM_NAMES
-        if name not in ("status", "source", "field_checks", "periods", "rule_ids", "checks_applicable")
-        and name not in ("samples", "lookbacks")
-    }
-    values |= {
+    """ITEM in the column order of `ledger_items`: codes for enums, lists for tuples, JSON for the checks."""
+    special: dict[str, Any] = {
         "status": item.status.value,
         "source": item.source.value,
         "field_checks": canonical([c.as_record() for c in item.field_checks]),
-        "periods": list(item.periods),
-        "rule_ids": list(item.rule_ids),
-        "checks_applicable": list(item.checks_applicable),
-        "samples": list(item.samples),
-        "lookbacks": list(item.lookbacks),
     }
-    return tuple(values[name] for name in ITEM_NAMES)
+    values = []
+    for name in ITEM_NAMES:
+        value = special[name] if name in special else getattr(item, name)
+        values.append(list(value) if isinstance(value, tuple) else value)
+    return tuple(values)
 
 
 def item_of(row: dict[str, Any]) -> Item:
