@@ -85,8 +85,11 @@ EDITABLE = ("requirement", "unit", "owner", "deadline", "status", "signer", "clo
 
 
 def check_code(db_id: str, item_id: str) -> str:
-    """Eight hex digits that fit one item id in one database: an edited id no longer fits its code."""
-    return hashlib.sha256(f"{db_id}|{item_id}".encode()).hexdigest()[:8]
+    """`K` and eight hex digits that fit one item id in one database: an edited id no longer fits its code.
+
+    The letter keeps a spreadsheet from reading the code as a number (`00123456`, `1234e567`) when a
+    county opens the CSV and saves it again."""
+    return "K" + hashlib.sha256(f"{db_id}|{item_id}".encode()).hexdigest()[:8].upper()
 
 
 def _name(item: Item, lang: str) -> str:
@@ -479,7 +482,7 @@ def import_sheet(
     wanted: list[tuple[_Row, str, int]] = []
     for r in rows:
         item_id = _text(r.cells["item_id"]).upper()
-        code = _text(r.cells["check_code"]).lower()
+        code = _text(r.cells["check_code"]).upper()
         version_text = _text(r.cells["version"])
         if not item_id:
             problems.append(
