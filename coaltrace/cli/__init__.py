@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from coaltrace.cli import demo as _demo  # noqa: F401
 from coaltrace.cli import export as _export  # noqa: F401
+from coaltrace.cli import ledger as _ledger  # noqa: F401
 from coaltrace.cli import load as _load  # noqa: F401
 from coaltrace.cli import query as _query  # noqa: F401
 from coaltrace.cli import report as _report  # noqa: F401

@@ -75,6 +75,11 @@ MESSAGES = catalogue(
             "audit of {period} done: {rules} rules ran, {n} findings, {tonnes:,.3f} t at risk ({seconds:.1f} s, run {run_id})",
         ),
         "by_severity": ("按级别：{text}", "by severity: {text}"),
+        "ledger_filed": (
+            "问题台账：新登记 {created} 项，{attached} 项追加证据，{reopened} 项复发重新打开（coaltrace ledger list）",
+            "ledger: {created} new item(s), new evidence on {attached}, {reopened} reopened as recurrences "
+            "(coaltrace ledger list)",
+        ),
         "worst_facilities": ("问题最多的单位", "worst facilities"),
         "fail_on": ("有 {n} 个问题达到或高于 {level} 级", "{n} finding(s) at or above {level}"),
         "valid": ("{n} 条规则全部有效。", "all {n} rules are valid."),
@@ -250,6 +255,8 @@ def _render_audit(result: AuditResult, *, quiet: bool = False) -> None:
                 run_id=result.run_id,
             )
         )
+    if result.ledger and not quiet:
+        err.print(_t("ledger_filed", **{k: result.ledger[k] for k in ("created", "attached", "reopened")}))
 
 
 @app.command()

@@ -1,71 +1,112 @@
-"""The problem ledger's part of the report: what the store holds of it for a period.
+"""The problem ledger's part of the report: the period's items by county and status, then the
+items overdue or recurring, from `coaltrace.ledger.queries.ledger_state`.
 
-The report asks this one function; the ledger's own module will answer it with its
-items and their follow-up. Until a store has ledger tables the section says there
-is no ledger yet; a store that has them is shown as it is: each `ledger*` table's
-rows of the period (all of them, when the table has no period), counted by status.
+Each part is a `Section` (heading, column labels, rows, note), which the HTML page, the Markdown
+file and the workbook lay out alike; a database with no ledger gets one section that says so.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from pydantic import BaseModel
+from coaltrace.i18n import catalogue
+from coaltrace.labels import label
 
-from coaltrace.numbers import tidy
-from coaltrace.period import Period
-from coaltrace.store import Store
+# Items listed as overdue or recurring; the counts above them cover every item.
+TOP_LEDGER = 50
 
-# Enough for a county's ledger on paper; the count says how many more the table holds.
-LEDGER_ROWS = 500
+T = catalogue(
+    {
+        "ledger": ("问题台账", "Problem ledger"),
+        "no_ledger": ("尚无问题台账（coaltrace audit 建账后在此列出）。", "No ledger yet (coaltrace audit files one)."),
+        "ledger_note": (
+            "本期 {n} 项；销号率 {rate}（已销号 / 未排除的事项）；逾期 {overdue} 项；复发 {recurred} 项。"
+            "截至 {as_of}；历史链末端 {head}。",
+            "{n} items this period; closure rate {rate} (closed / items not dismissed); {overdue} overdue; "
+            "{recurred} recurred. As of {as_of}; history chain head {head}.",
+        ),
+        "county": ("县区", "county"),
+        "items": ("事项", "items"),
+        "overdue": ("逾期", "overdue"),
+        "closure_rate": ("销号率", "closure rate"),
+        "ledger_attention": ("逾期和复发的事项", "Overdue and recurring items"),
+        "id": ("编号", "id"),
+        "facility": ("单位", "facility"),
+        "problem": ("问题类型", "problem"),
+        "status": ("状态", "status"),
+        "deadline": ("整改时限", "deadline"),
+        "owner": ("责任人", "owner"),
+        "recurrences": ("复发次数", "recurrences"),
+        "none": ("无", "none"),
+    }
+)
 
 
-class LedgerTable(BaseModel):
-    name: str
+class Section(NamedTuple):
+    heading: str
     columns: list[str]
-    rows: list[dict[str, Any]]
-    total: int
-    by_status: dict[str, int] = {}
+    rows: list[list[str | int]]  # counts stay numbers, for the workbook
+    note: str | None
 
 
-class LedgerState(BaseModel):
-    tables: list[LedgerTable] = []
-
-    @property
-    def exists(self) -> bool:
-        return bool(self.tables)
+def _rate(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1%}"
 
 
-def ledger_state(store: Store, period: Period) -> LedgerState:
-    """The ledger of PERIOD as the store holds it; no tables when there is no ledger yet."""
-    names = [
-        n
-        for (n,) in store.engine.rows(
-            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'ledger%' "
-            "AND table_type = 'BASE TABLE' AND table_name NOT LIKE '%\\_revisions' ESCAPE '\\' ORDER BY 1"
-        )
-    ]
-    tables = []
-    for name in names:
-        columns = [
-            c
-            for (c,) in store.engine.rows(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-                [name],
-            )
+def ledger_sections(ledger: dict[str, Any] | None, lang: str) -> list[Section]:
+    """The ledger's state for the period (`ledger_state`'s dict, None without a ledger) as sections."""
+
+    def t(key: str, **values: object) -> str:
+        return T[key].say(lang, **values)
+
+    if not ledger:
+        return [Section(t("ledger"), [], [], t("no_ledger"))]
+    statuses = list(ledger["by_status"])
+    note = t(
+        "ledger_note",
+        n=ledger["items"],
+        rate=_rate(ledger["closure_rate"]),
+        overdue=len(ledger["overdue"]),
+        recurred=len(ledger["recurrences"]),
+        as_of=ledger["as_of"],
+        head=(ledger["chain_head"] or "-")[:16],
+    )
+    by_county = Section(
+        t("ledger"),
+        [
+            t("county"),
+            t("items"),
+            *(label("ledger_status", s, lang) for s in statuses),
+            t("overdue"),
+            t("closure_rate"),
+        ],
+        [
+            [
+                c["county"] or t("none"),
+                c["items"],
+                *(c["by_status"][s] for s in statuses),
+                c["overdue"],
+                _rate(c["closure_rate"]),
+            ]
+            for c in ledger["counties"]
+        ],
+        note,
+    )
+    attention = {i["item_id"]: i for i in [*ledger["overdue"], *ledger["recurrences"]]}
+    if not attention:
+        return [by_county]
+    rows = [
+        [
+            i["item_id"],
+            i["county"] or "",
+            " ".join(x for x in (i["facility_id"], i["facility_name"]) if x),
+            label("ledger_problem", i["problem_type"], lang),
+            label("ledger_status", i["status"], lang),
+            i["deadline"],
+            i["owner"] or "",
+            i["recurrences"],
         ]
-        where, params = ("WHERE period = ?", [period.label]) if "period" in columns else ("", [])
-        total = int(store.engine.scalar(f'SELECT count(*) FROM "{name}" {where}', params))
-        rows = store.query(f'SELECT * FROM "{name}" {where} LIMIT {LEDGER_ROWS}', params)
-        by_status = (
-            {
-                str(s): int(n)
-                for s, n in store.engine.rows(
-                    f'SELECT status, count(*) FROM "{name}" {where} GROUP BY 1 ORDER BY 2 DESC, 1', params
-                )
-            }
-            if "status" in columns
-            else {}
-        )
-        tables.append(LedgerTable(name=name, columns=columns, rows=tidy(rows), total=total, by_status=by_status))
-    return LedgerState(tables=tables)
+        for i in list(attention.values())[:TOP_LEDGER]
+    ]
+    cols = ["id", "county", "facility", "problem", "status", "deadline", "owner", "recurrences"]
+    return [by_county, Section(t("ledger_attention"), [t(c) for c in cols], rows, None)]

@@ -21,9 +21,9 @@ from pydantic import BaseModel
 
 from coaltrace import __version__
 from coaltrace.errors import UsageError
+from coaltrace.ledger.queries import ledger_state
 from coaltrace.numbers import tidy
 from coaltrace.period import Period
-from coaltrace.report.ledger import LedgerState, ledger_state
 from coaltrace.rules.findings import SEVERITY_RANK_SQL
 from coaltrace.rules.load import rule_notes
 from coaltrace.rules.summary import ORIGINS_SQL, counted_once
@@ -98,8 +98,9 @@ class Report(BaseModel):
     flows_at_risk: list[dict[str, Any]]  # flows whose seller's coal is partly of no licensed source
     findings: list[dict[str, Any]]  # worst first, each with its evidence (parsed) and facility
     findings_total: int
-    ledger: LedgerState
     credit: str | None = None
+    # The problem ledger for the period (coaltrace.ledger.queries.ledger_state); None without a ledger.
+    ledger: dict[str, Any] | None = None
 
     def by_county(self) -> list[tuple[str | None, list[dict[str, Any]]]]:
         """The listed findings by county: the county with the worst, then the most, findings first."""
@@ -405,6 +406,6 @@ def build_report(
         flows_at_risk=tidy(flows_at_risk),
         findings=tidy(findings),
         findings_total=sum(counts.values()),
-        ledger=ledger_state(store, period),
         credit=credit,
+        ledger=ledger_state(store.engine, period),
     )

@@ -17,6 +17,7 @@ from coaltrace.i18n import catalogue
 from coaltrace.labels import label
 from coaltrace.pages import environment, md_text, num
 from coaltrace.report.charts import charts
+from coaltrace.report.ledger import ledger_sections
 from coaltrace.report.model import REFS_SHOWN, Report
 
 # Flows at risk shown on the page; the workbook has them all.
@@ -81,9 +82,6 @@ L = catalogue(
         "most": ("问题最严重、最多的单位", "Facilities with the most serious, then the most, findings"),
         "worst_sev": ("最高级别", "worst"),
         "at_origin": ("源头涉险 t", "at risk at origin t"),
-        "ledger": ("问题台账", "Problem ledger"),
-        "no_ledger": ("尚无问题台账。", "No ledger yet."),
-        "ledger_rows": ("{n} 项", "{n} items"),
         "status": ("状态", "status"),
         "unjudged": ("未判断的县区", "not judged in"),
         "role_carried": ("（携带）", "(carried)"),
@@ -194,6 +192,7 @@ def _context(r: Report, lang: str, *, html: bool) -> dict[str, Any]:
         "params": lambda p: ", ".join(f"{k} = {v}" for k, v in p.items()),
         "entity": lambda e: str(e).replace(">", " → "),
         "fp_notes": fp_notes,
+        "ledger": ledger_sections(r.ledger, lang),
         "status_cell": status_cell,
     }
 

@@ -23,6 +23,7 @@ from coaltrace.export import spreadsheet_cell
 from coaltrace.i18n import catalogue
 from coaltrace.labels import label
 from coaltrace.numbers import decimals_for
+from coaltrace.report.ledger import ledger_sections
 from coaltrace.report.model import Report
 from coaltrace.severity import Severity
 
@@ -32,7 +33,6 @@ X = catalogue(
         "findings": ("问题线索", "Findings"),
         "evidence": ("证据", "Evidence"),
         "flows": ("涉险流向", "Flows at risk"),
-        "ledger": ("台账", "Ledger"),
         "item": ("项目", "item"),
         "value": ("数值", "value"),
         "period": ("期间", "period"),
@@ -236,14 +236,16 @@ def to_xlsx(r: Report, lang: str) -> bytes:
         text_columns={0, 4},
         names=[None] * 7 + ["tonnes", None, "share", "tonnes"],
     )
-    for table in r.ledger.tables:
+    for sec in ledger_sections(r.ledger, lang):
+        if not sec.rows:
+            continue
         _sheet(
-            wb.create_sheet(f"{t('ledger')} {label('table', table.name, lang)}"[:31]),
-            table.columns,
-            [[row.get(c) for c in table.columns] for row in table.rows],
-            [_MID] * len(table.columns),
-            text_columns={i for i, c in enumerate(table.columns) if c.endswith("id") or c == "period"},
-            names=table.columns,
+            wb.create_sheet(sec.heading[:31]),
+            sec.columns,
+            sec.rows,
+            [_MID] * len(sec.columns),
+            text_columns={i for i, v in enumerate(sec.rows[0]) if isinstance(v, str)},
+            names=[None] * len(sec.columns),
         )
     buf = io.BytesIO()
     wb.save(buf)

@@ -100,6 +100,7 @@ class AuditResult:
     config: str | None = None  # the config file, if one was read
     seconds: float = 0.0
     prepare_seconds: float = 0.0
+    ledger: dict[str, int] = field(default_factory=dict)  # what the audit filed in the ledger (coaltrace.ledger)
 
     def worst_severity(self) -> Severity | None:
         present = [Severity(s) for s, n in self.by_severity.items() if n]
@@ -288,6 +289,11 @@ def run_audit(
         result.by_severity = figures["by_severity"]
         result.worst_facilities = figures["worst_facilities"]
         result.counties = figures["counties"]
+        if config.ledger.sync:
+            from coaltrace.ledger.sync import file_audit
+
+            checks = {r.id: tuple(r.checks.check) for r in selected}
+            result.ledger = file_audit(engine, run_id=run_id, rule_checks=checks, settings=config.ledger).as_record()
         result.seconds = time.perf_counter() - started
         engine.execute(
             "UPDATE audit_runs SET seconds = ?, summary = ?::JSON WHERE run_id = ?",

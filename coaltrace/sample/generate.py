@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +14,9 @@ from coaltrace.errors import UsageError
 from coaltrace.export import spreadsheet_frame
 from coaltrace.files import output_dir
 from coaltrace.sample import records
-from coaltrace.sample.month import Month, build_month
+from coaltrace.sample.month import RECTIFIABLE, Month, build_month
 from coaltrace.sample.truth import truth
-from coaltrace.sample.world import World, build_world
+from coaltrace.sample.world import JANUARY, MONTHS, World, build_world
 from coaltrace.sample.writer import (
     Output,
     write_facilities,
@@ -42,6 +43,7 @@ class SampleSummary(BaseModel):
     seed: int
     scale: float
     province: bool
+    months: list[str] = ["2021-12"]  # the periods written (a second month's records are in data/2022-01/)
     files: dict[str, list[str]]  # table -> files written, relative to outdir/data
     rows: dict[str, int]  # table -> data rows written (duplicates and unreadable rows included)
     quarantined: int  # rows the loader must quarantine
@@ -50,17 +52,31 @@ class SampleSummary(BaseModel):
 
 
 def write_sample(
-    outdir: Path, *, seed: int = 42, scale: float = 1.0, province: bool = False, force: bool = False
+    outdir: Path,
+    *,
+    seed: int = 42,
+    scale: float = 1.0,
+    province: bool = False,
+    force: bool = False,
+    months: int = 1,
 ) -> SampleSummary:
-    """Write a synthetic December 2021 of a Jincheng-sized city (or all of Shanxi) into OUTDIR.
+    """Write a synthetic December 2021 of a Jincheng-sized city (or all of Shanxi) into OUTDIR;
+    with MONTHS=2 also January 2022 (in OUTDIR/data/2022-01/), where some cases were put right and
+    the others go on, so a problem closed in December can come back.
 
-    Deterministic: the same seed, scale and province flag give the same files.
+    Deterministic: the same seed, scale, province flag and months give the same files; December's
+    are the same whether January is written or not.
     Refuses a non-empty OUTDIR unless FORCE, which first removes only the
     files and folders a sample consists of.
     """
     if not scale > 0 or scale > 50:
         raise UsageError(
             f"scale must be above 0 and at most 50, not {scale}", zh=f"--scale 须大于 0 且不超过 50，而不是 {scale}"
+        )
+    if months not in (1, 2):
+        raise UsageError(
+            f"--months {months}: the sample writes 1 month (December 2021) or 2 (and January 2022)",
+            zh=f"--months {months}：样例可写 1 个月（2021年12月）或 2 个月（再加 2022年1月）",
         )
     outdir = Path(outdir)
     if outdir.is_dir() and any(outdir.iterdir()):
@@ -112,6 +128,21 @@ def write_sample(
     write_stocks(out, stocks)
     write_power(out, power)
     write_gps(out, gps)
+    if months == 2:
+        later, zones = _january(
+            seed,
+            world,
+            closing_stock(world, month),
+            zones,
+            zone_use,
+            intakes,
+            outdir / DATA_DIR / JANUARY.label,
+            region,
+        )
+        found = pl.concat([found, later.truth])
+        for table, files in later.out.files.items():
+            out.files.setdefault(table, []).extend(f"{JANUARY.label}/{f}" for f in files)
+            out.rows[table] = out.rows.get(table, 0) + later.out.rows[table]
     write_zones(out, zones)
     spreadsheet_frame(found).write_csv(outdir / "truth.csv")
     spreadsheet_frame(
@@ -124,6 +155,7 @@ def write_sample(
         seed=seed,
         scale=scale,
         province=province,
+        months=[m.label for m in MONTHS[:months]],
         files=out.files,
         rows=out.rows,
         quarantined=len(out.quarantine),
@@ -132,6 +164,76 @@ def write_sample(
     )
     (outdir / "README.md").write_text(_readme(summary, world), encoding="utf-8")
     return summary
+
+
+# What January finds put right (see RECTIFIABLE); every other December case goes on.
+JANUARY_RECTIFIED = RECTIFIABLE
+
+
+@dataclass
+class _Later:
+    truth: pl.DataFrame
+    out: Output
+
+
+def closing_stock(world: World, month: Month) -> np.ndarray:
+    """What each yard holds at the month's end on its declared sales (rounded down, so a count of it
+    never makes the month's balance short): the next month's opening stock."""
+    n = world.fac.height
+    sales = month.sales
+    inflow = np.bincount(sales["buyer"].to_numpy(), sales["tonnes"].to_numpy(), minlength=n)
+    outflow = np.bincount(sales["seller"].to_numpy(), sales["tonnes"].to_numpy(), minlength=n)
+    held = np.floor((month.stock + inflow - outflow) * 10) / 10
+    return np.where(world.col("kind") == "yard", np.clip(held, 0, None), 0.0)
+
+
+def _january(
+    seed: int,
+    world: World,
+    closing: np.ndarray,
+    zones: pl.DataFrame,
+    zone_use: dict[str, list[int]],
+    december_intakes: pl.DataFrame,
+    folder: Path,
+    region: np.ndarray,
+) -> tuple[_Later, pl.DataFrame]:
+    """January 2022 of the same world, from a generator of its own (December's files do not change):
+    its records in FOLDER, its truth, and the zones with January's own appended."""
+    rng = np.random.default_rng([seed, JANUARY.start.year, JANUARY.start.month])
+    month = build_month(rng, world, JANUARY, JANUARY_RECTIFIED, opening=closing)
+    intakes = records.intakes(rng, world, month, JANUARY)
+    own, own_use = records.zones(rng, world, month, month_only=True, first_id=zones.height + 1)
+    gps = records.gps(rng, world, month, own, own_use, JANUARY)
+    power = records.power(rng, world, month, zones, zone_use, JANUARY)
+    stocks = records.stocks(world, month, JANUARY)
+    booked = pl.concat([december_intakes, intakes], how="diagonal_relaxed")
+    found = truth(world, month, intakes, power, JANUARY, JANUARY_RECTIFIED, booked)
+    ids = world.col("facility_id")
+    out = Output(folder)
+    write_sales(
+        out,
+        month.sales.with_columns(
+            pl.Series("seller_id", ids[month.sales["seller"].to_numpy()]),
+            pl.Series("buyer_id", ids[month.sales["buyer"].to_numpy()]),
+        ),
+        region,
+        JANUARY,
+        junk=False,
+    )
+    write_trips(
+        out,
+        month.trips.with_columns(
+            pl.Series("origin_id", ids[month.trips["seller"].to_numpy()]),
+            pl.Series("destination_id", ids[month.trips["buyer"].to_numpy()]),
+        ),
+        JANUARY,
+        junk=False,
+    )
+    write_intakes(out, intakes, dict(zip(ids.tolist(), region.tolist(), strict=True)))
+    write_stocks(out, stocks, junk=False)
+    write_power(out, power, JANUARY, junk=False)
+    write_gps(out, gps)
+    return _Later(found, out), pl.concat([zones, own])
 
 
 def _negative_sale(rng: np.random.Generator, world: World, month: Month) -> None:
@@ -157,6 +259,20 @@ def _readme(summary: SampleSummary, world: World) -> str:
     tables = "\n".join(
         f"- `{t}`: {', '.join(f'`{f}`' for f in fs[:4])}{' …' if len(fs) > 4 else ''} ({summary.rows[t]:,} rows)"
         for t, fs in summary.files.items()
+    )
+    second = (
+        """
+## January 2022
+
+`data/2022-01/` holds January 2022 of the same facilities (the registers in `data/` serve both months):
+the mine whose licence expired stopped selling, the over-capacity mine keeps to its capacity, the washery
+and coking plant ship what their intake yields, and the traders and the yard of cases 08 and 09 stopped
+trading; every other case goes on. So problems found in December come back in January (the ledger reopens
+an item closed in between). The yards' opening stock on 1 January is what they held at the end of December.
+`truth.csv` lists both months (column `period`).
+"""
+        if len(summary.months) > 1
+        else ""
     )
     return f"""# coaltrace sample month: December 2021
 
@@ -187,4 +303,4 @@ a second sheet of notes, and one week of trips exported twice (`trips_week2_rese
   origin), tonnes (the tonnes at risk, empty where not meaningful), period, note.
 - `quarantine_expected.csv`: the {summary.quarantined} rows a loader must quarantine (file, line with the
   header as line 1 in CSV and Excel and rows counted from 1 in Parquet, column, reason). They are not part of the ground truth.
-"""
+{second}"""

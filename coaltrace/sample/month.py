@@ -23,7 +23,12 @@ from coaltrace.sample.flows import (
     trucks,
 )
 from coaltrace.sample.geo import haversine_km, offset
-from coaltrace.sample.world import DAYS, PREFECTURES, World
+from coaltrace.sample.world import DAYS, DECEMBER, PREFECTURES, MonthSpec, World
+
+# Cases a later month may find put right: the mine with the expired licence stops, the over-capacity mine
+# keeps to its capacity, the washery and coking plant ship what their intake yields, the traders and the
+# yard that shipped before receipt stop trading. Every other case goes on (or comes back).
+RECTIFIABLE = frozenset({"c02_expired", "c04_overcap", "c05_washery", "c06_coking", "c08_traders", "c09_yard"})
 
 
 @dataclass
@@ -46,7 +51,18 @@ def _split(
     return [trucks(rng, seller, int(b), tonnes * w, d0, d1) for b, w in zip(pick, share, strict=True)]
 
 
-def build_month(rng: np.random.Generator, world: World) -> Month:
+def build_month(
+    rng: np.random.Generator,
+    world: World,
+    spec: MonthSpec = DECEMBER,
+    rectified: frozenset[str] = frozenset(),
+    opening: np.ndarray | None = None,
+) -> Month:
+    """SPEC's trips and sales, with the planted cases; those in RECTIFIED (of RECTIFIABLE) behave lawfully.
+
+    OPENING: the yards' opening stock (last month's closing); by default a few days of their intake.
+    """
+    assert rectified <= RECTIFIABLE, rectified - RECTIFIABLE
     kind, role = world.col("kind"), world.col("role")
     cap = np.nan_to_num(world.col("cap_tpa").astype(float))
     util = world.col("util")
@@ -55,6 +71,9 @@ def build_month(rng: np.random.Generator, world: World) -> Month:
     finals = np.flatnonzero(np.isin(kind, FINALS))
     clean_mines = np.flatnonzero((kind == "mine") & (role == "clean"))
     producing = np.concatenate([clean_mines, world.role("c21_lowkwh")]).astype(int)
+    if "c04_overcap" in rectified:
+        # Put right: it produces within its capacity, like any licensed mine.
+        producing = np.concatenate([producing, world.role("c04_overcap")]).astype(int)
     month_cap = cap * DAYS / 365
 
     # Planted flows that need clean coal come from the biggest clean mines, in turn.
@@ -91,14 +110,18 @@ def build_month(rng: np.random.Generator, world: World) -> Month:
         add(trucks(rng, donor(), c10, 1.0 * v0, 0, 27))
         # The rest of the suspect coal is diluted among the power plants and rail stations.
         add(_split(rng, c01, finals, 1.05 * v0, 0, 30))
-        add(_split(rng, c02, finals, 1.5 * v0, 0, 30))
+        if "c02_expired" not in rectified:
+            add(_split(rng, c02, finals, 1.5 * v0, 0, 30))
         add(_split(rng, c03, finals, 1.05 * v0, 0, 30))
-        add(_split(rng, c04, finals, month_cap[c04] * rng.uniform(1.55, 1.95), 0, 30))
+        if "c04_overcap" not in rectified:
+            add(_split(rng, c04, finals, month_cap[c04] * rng.uniform(1.55, 1.95), 0, 30))
         add(_split(rng, c07, finals, 0.45 * v0, 2, 30))
         a, b, y9 = world.role("c08_trader_a")[i], world.role("c08_trader_b")[i], world.role("c09_yard")[i]
-        add(trucks(rng, donor(), a, v0, 0, 6))
-        add(trucks(rng, donor(), b, v0, 0, 6))
-        add(trucks(rng, donor(), y9, v0, 6, 23))
+        if "c08_traders" not in rectified:
+            add(trucks(rng, donor(), a, v0, 0, 6))
+            add(trucks(rng, donor(), b, v0, 0, 6))
+        if "c09_yard" not in rectified:
+            add(trucks(rng, donor(), y9, v0, 6, 23))
 
     # Clean mines: 72-90% of capacity, less what they already sold to the planted cases.
     target = np.maximum(month_cap[producing] * util[producing] - donated[producing], 0)
@@ -117,16 +140,20 @@ def build_month(rng: np.random.Generator, world: World) -> Month:
     for layer in ("washery", "trader", "coking_plant", "yard"):
         sellers = np.flatnonzero((kind == layer) & np.isin(role, ["clean", "c10_yard"]))
         inflow = daily_inflow(world, TripBatch.concat(flows))
-        if layer == "yard":
+        if layer == "yard" and opening is not None:
+            stock[sellers] = opening[sellers]
+        elif layer == "yard":
             stock[sellers] = np.round(inflow[sellers].sum(axis=1) / DAYS * rng.uniform(2, 5, len(sellers)), 1)
         lo, hi = yields.get(layer, (1.0, 1.0))
         edges = Edges(rng, world, sellers, BUYERS[layer])
         flows.append(ship_from_budget(rng, sellers, inflow, stock, rng.uniform(lo, hi, len(sellers)), edges))
-        # Planted processors ship more than their intake can yield.
-        for case, ratio in (("c05_washery", 0.96), ("c06_coking", 0.90)):
+        # Planted processors ship more than their intake can yield; put right, well within it, from the second week.
+        for case, ratio, lawful in (("c05_washery", 0.96, 0.75), ("c06_coking", 0.90, 0.72)):
             for f in world.role(case):
                 if kind[f] == layer:
-                    flows.extend(_split(rng, f, finals, ratio * inflow[f].sum() / 0.997, 2, 30))
+                    fixed = case in rectified
+                    share = lawful if fixed else ratio
+                    flows.extend(_split(rng, f, finals, share * inflow[f].sum() / 0.997, 8 if fixed else 2, 30))
 
     def received(f: int) -> float:
         all_trips = TripBatch.concat(flows)
@@ -134,19 +161,22 @@ def build_month(rng: np.random.Generator, world: World) -> Month:
 
     for i in range(world.n_cases):
         a, b, y9 = world.role("c08_trader_a")[i], world.role("c08_trader_b")[i], world.role("c09_yard")[i]
-        # Round trip: A and B sell the same coal back and forth; B then sells more than it ever got.
-        qa, qb = received(a), received(b)
-        r1 = budget_trucks(rng, a, b, 0.5 * qa, 7, 8)
-        r2 = trucks(rng, b, a, r1.tonnes.sum(), 10, 11)
-        r3 = budget_trucks(rng, a, b, 0.5 * (qa - r1.tonnes.sum() + r2.tonnes.sum()), 14, 15)
-        left_a = qa - r1.tonnes.sum() + r2.tonnes.sum() - r3.tonnes.sum()
-        fa = budget_trucks(rng, a, int(rng.choice(finals)), 0.8 * left_a, 18, 26)
-        in_b = qb + r1.tonnes.sum() + r3.tonnes.sum()
-        fb = _split(rng, b, finals, 1.14 * (in_b - r2.tonnes.sum()), 18, 29)
-        # A yard that sells first and buys later: the month balances, the first week does not.
-        early = trucks(rng, y9, int(rng.choice(finals)), 0.4 * v0, 0, 4)
-        late = budget_trucks(rng, y9, int(rng.choice(finals)), 0.85 * (received(y9) - early.tonnes.sum()), 20, 29)
-        flows.extend([r1, r2, r3, fa, *fb, early, late])
+        if "c08_traders" not in rectified:
+            # Round trip: A and B sell the same coal back and forth; B then sells more than it ever got.
+            qa, qb = received(a), received(b)
+            r1 = budget_trucks(rng, a, b, 0.5 * qa, 7, 8)
+            r2 = trucks(rng, b, a, r1.tonnes.sum(), 10, 11)
+            r3 = budget_trucks(rng, a, b, 0.5 * (qa - r1.tonnes.sum() + r2.tonnes.sum()), 14, 15)
+            left_a = qa - r1.tonnes.sum() + r2.tonnes.sum() - r3.tonnes.sum()
+            fa = budget_trucks(rng, a, int(rng.choice(finals)), 0.8 * left_a, 18, 26)
+            in_b = qb + r1.tonnes.sum() + r3.tonnes.sum()
+            fb = _split(rng, b, finals, 1.14 * (in_b - r2.tonnes.sum()), 18, 29)
+            flows.extend([r1, r2, r3, fa, *fb])
+        if "c09_yard" not in rectified:
+            # A yard that sells first and buys later: the month balances, the first week does not.
+            early = trucks(rng, y9, int(rng.choice(finals)), 0.4 * v0, 0, 4)
+            late = budget_trucks(rng, y9, int(rng.choice(finals)), 0.85 * (received(y9) - early.tonnes.sum()), 20, 29)
+            flows.extend([early, late])
 
     batch = TripBatch.concat(flows)
     prefixes, weights = _plate_prefixes(world)
@@ -160,7 +190,7 @@ def build_month(rng: np.random.Generator, world: World) -> Month:
     trips = schedule(rng, world, batch, fleet).with_columns(pl.lit("n").alias("tag"))
     extras = list(made["all"][-extra_needed:])
     trips = pl.concat([trips, _fixed_trips(rng, world, extras)], how="diagonal_relaxed")
-    return _finish(rng, world, trips, stock)
+    return _finish(rng, world, trips, stock, spec)
 
 
 def _plate_prefixes(world: World) -> tuple[list[str], list[float]]:
@@ -242,12 +272,12 @@ def _fixed_trips(rng: np.random.Generator, world: World, extras: list[str]) -> p
     )
 
 
-def _finish(rng: np.random.Generator, world: World, trips: pl.DataFrame, stock: np.ndarray) -> Month:
+def _finish(rng: np.random.Generator, world: World, trips: pl.DataFrame, stock: np.ndarray, spec: MonthSpec) -> Month:
     """Group trips into sales, number everything, and plant the trip-level cases."""
     kind = world.col("kind")
     trips = trips.sort("dep", "seller", "plate", maintain_order=True).with_row_index("row")
     trips = trips.with_columns(
-        pl.format("YS2112{}", (pl.col("row") + 1).cast(pl.String).str.pad_start(8, "0")).alias("trip_id"),
+        pl.format(f"YS{spec.tag}{{}}", (pl.col("row") + 1).cast(pl.String).str.pad_start(8, "0")).alias("trip_id"),
         pl.lit(None, dtype=pl.String).alias("case"),
     )
     # Sales: a seller's trips to one buyer on one day, in lots of 1-3 trucks
@@ -273,9 +303,15 @@ def _finish(rng: np.random.Generator, world: World, trips: pl.DataFrame, stock: 
         .with_row_index("sale_row")
     )
     n = sales.height
+    # Each month's waybills in a range of their own, as a platform numbers them.
+    first_waybill = (
+        4_210_000_000 + (spec.start.year * 12 + spec.start.month - DECEMBER.start.year * 12 - 12) * 10_000_000
+    )
     sales = sales.with_columns(
-        pl.format("XS202112{}", (pl.col("sale_row") + 1).cast(pl.String).str.pad_start(7, "0")).alias("sale_id"),
-        pl.Series("waybill_no", [f"YD{x}" for x in (4_210_000_000 + rng.permutation(n) * 7 + 3).astype(str)]),
+        pl.format(f"XS{spec.long_tag}{{}}", (pl.col("sale_row") + 1).cast(pl.String).str.pad_start(7, "0")).alias(
+            "sale_id"
+        ),
+        pl.Series("waybill_no", [f"YD{x}" for x in (first_waybill + rng.permutation(n) * 7 + 3).astype(str)]),
         pl.Series("invoice_no", np.char.zfill((10_000_000 + rng.choice(89_000_000, n, replace=False)).astype(str), 8)),
         (pl.col("loaded") * (1 + pl.Series(rng.uniform(-0.002, 0.002, n)))).round(2).alias("tonnes"),
         pl.Series("product", [PRODUCT[k] for k in kind[sales["seller"].to_numpy()]]),

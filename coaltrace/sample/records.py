@@ -14,14 +14,14 @@ import polars as pl
 
 from coaltrace.sample.geo import corridor_wkt, min_distance_km, offset, square_wkt
 from coaltrace.sample.month import Month
-from coaltrace.sample.world import _SURNAMES, _VILLAGE_A, _VILLAGE_B, MONTH_START, TOWNS, World
+from coaltrace.sample.world import _SURNAMES, _VILLAGE_A, _VILLAGE_B, DECEMBER, TOWNS, MonthSpec, World
 
-EPOCH = datetime(MONTH_START.year, MONTH_START.month, MONTH_START.day)
 INTAKE_KINDS = ("yard", "washery", "coking_plant", "power_plant")
 
 
-def to_time(seconds: pl.Expr) -> pl.Expr:
-    return pl.lit(EPOCH) + pl.duration(seconds=seconds)
+def to_time(seconds: pl.Expr, epoch: datetime = DECEMBER.epoch) -> pl.Expr:
+    """Seconds since the month's first midnight (EPOCH) as a timestamp."""
+    return pl.lit(epoch) + pl.duration(seconds=seconds)
 
 
 def messy_plates(plate: pl.Expr, r: pl.Expr | pl.Series) -> pl.Expr:
@@ -38,7 +38,7 @@ def messy_plates(plate: pl.Expr, r: pl.Expr | pl.Series) -> pl.Expr:
     )
 
 
-def intakes(rng: np.random.Generator, world: World, month: Month) -> pl.DataFrame:
+def intakes(rng: np.random.Generator, world: World, month: Month, spec: MonthSpec = DECEMBER) -> pl.DataFrame:
     """One intake per trip into a yard, washery, coking plant or power plant, plus the odd ones."""
     ids, names, kind = world.col("facility_id"), world.col("name"), world.col("kind")
     t = month.trips
@@ -68,8 +68,8 @@ def intakes(rng: np.random.Generator, world: World, month: Month) -> pl.DataFram
         .with_row_index("i")
     )
     return out.with_columns(
-        pl.format("RK2112{}", (pl.col("i") + 1).cast(pl.String).str.pad_start(7, "0")).alias("intake_id"),
-        to_time(pl.col("received")).alias("received_at"),
+        pl.format(f"RK{spec.tag}{{}}", (pl.col("i") + 1).cast(pl.String).str.pad_start(7, "0")).alias("intake_id"),
+        to_time(pl.col("received"), spec.epoch).alias("received_at"),
         messy_plates(pl.col("plate_true"), pl.Series(rng.random(out.height))).alias("plate"),
     ).drop("i", "received", "plate_true")
 
@@ -125,10 +125,14 @@ def _odd_intakes(rng: np.random.Generator, world: World) -> pl.DataFrame:
     )
 
 
-def zones(rng: np.random.Generator, world: World, month: Month) -> tuple[pl.DataFrame, dict[str, list[int]]]:
+def zones(
+    rng: np.random.Generator, world: World, month: Month, *, month_only: bool = False, first_id: int = 1
+) -> tuple[pl.DataFrame, dict[str, list[int]]]:
     """Closed mines, outcrops, remote roads and a protected area, away from every facility.
 
-    Returns the zones and, per case, the zone rows it relies on.
+    Returns the zones and, per case, the zone rows it relies on. MONTH_ONLY: only the zones a later
+    month's own cases need (the outcrops its trucks load at, the remote roads they take at night),
+    numbered from FIRST_ID after the zones already written.
     """
     lat, lon, kind = world.col("lat"), world.col("lon"), world.col("kind")
     county = world.col("county")
@@ -174,11 +178,12 @@ def zones(rng: np.random.Generator, world: World, month: Month) -> tuple[pl.Data
         )
 
     mines = np.flatnonzero(kind == "mine")
-    for r in world.closed_registry.iter_rows(named=True):
+    static = 0 if month_only else 1
+    for r in world.closed_registry.iter_rows(named=True) if static else ():
         add("closed_mine", f"{r['name']}（已关闭）", r["lat"], r["lon"], radius=float(rng.integers(3, 6) * 100))
-    for f in world.role("c19_closed_power"):
+    for f in world.role("c19_closed_power") if static else ():
         add("closed_mine", f"{world.col('name')[f]}（已关闭）", lat[f], lon[f], radius=float(rng.integers(3, 8) * 100))
-    for _ in range(2 + world.n_cases):
+    for _ in range((2 + world.n_cases) * static):
         a = int(rng.choice(mines))
         zl, zo = free_spot(lat[a], lon[a], 4, 15, 3.0)
         add("closed_mine", f"{town_of(a)}{village()}煤矿（2017年关闭）", zl, zo, radius=float(rng.integers(3, 8) * 100))
@@ -188,7 +193,7 @@ def zones(rng: np.random.Generator, world: World, month: Month) -> tuple[pl.Data
         m = int(seller[pos])
         zl, zo = free_spot(lat[m], lon[m], 3, 5, 2.0)
         add("outcrop", f"{town_of(m)}{village()}露头煤区", zl, zo, wkt=square_wkt(zl, zo, 0.5), case=f"c17.{k}")
-    for k in range(3 + world.n_cases):
+    for k in range((3 + world.n_cases) * static):
         a = int(rng.choice(mines))
         zl, zo = free_spot(lat[a], lon[a], 4, 15, 3.0)
         circle = k < world.n_cases or k % 2 == 0
@@ -211,7 +216,7 @@ def zones(rng: np.random.Generator, world: World, month: Month) -> tuple[pl.Data
             wkt=corridor_wkt(via_lat[pos], via_lon[pos], float(rng.uniform(3, 6)), 0.4, float(rng.uniform(0, np.pi))),
             case=f"c18.{k}",
         )
-    for k in range(2 + world.n_cases):
+    for k in range((2 + world.n_cases) * static):
         a = int(rng.choice(mines))
         zl, zo = free_spot(lat[a], lon[a], 5, 20, 2.0)
         if k % 2:
@@ -224,19 +229,33 @@ def zones(rng: np.random.Generator, world: World, month: Month) -> tuple[pl.Data
                 zo,
                 wkt=corridor_wkt(zl, zo, float(rng.uniform(3, 8)), 0.3, float(rng.uniform(0, np.pi))),
             )
-    a = int(rng.choice(mines))
-    zl, zo = free_spot(lat[a], lon[a], 8, 25, 4.0)
-    add("protected", "蟒河省级自然保护区" if not world.province else "历山国家级自然保护区", zl, zo, radius=3000.0)
+    if static:
+        a = int(rng.choice(mines))
+        zl, zo = free_spot(lat[a], lon[a], 8, 25, 4.0)
+        add("protected", "蟒河省级自然保护区" if not world.province else "历山国家级自然保护区", zl, zo, radius=3000.0)
     out = pl.DataFrame(
-        rows, schema_overrides={"geometry": pl.String, "lat": pl.Float64, "lon": pl.Float64, "radius_m": pl.Float64}
+        rows,
+        schema={
+            "kind": pl.String,
+            "name": pl.String,
+            "geometry": pl.String,
+            "lat": pl.Float64,
+            "lon": pl.Float64,
+            "radius_m": pl.Float64,
+        },
     )
     return out.with_row_index("i").with_columns(
-        pl.format("ZN{}", (pl.col("i") + 1).cast(pl.String).str.pad_start(4, "0")).alias("zone_id")
+        pl.format("ZN{}", (pl.col("i") + first_id).cast(pl.String).str.pad_start(4, "0")).alias("zone_id")
     ).drop("i"), used
 
 
 def gps(
-    rng: np.random.Generator, world: World, month: Month, zone_df: pl.DataFrame, zone_use: dict[str, list[int]]
+    rng: np.random.Generator,
+    world: World,
+    month: Month,
+    zone_df: pl.DataFrame,
+    zone_use: dict[str, list[int]],
+    spec: MonthSpec = DECEMBER,
 ) -> pl.DataFrame:
     """Three to five positions per trip along the straight line, start and end at the sites."""
     lat, lon = world.col("lat"), world.col("lon")
@@ -283,16 +302,21 @@ def gps(
                 "speed_kmh": np.round(speed, 1),
             }
         )
-        .with_columns(to_time(pl.col("ts_s")).alias("ts"))
+        .with_columns(to_time(pl.col("ts_s"), spec.epoch).alias("ts"))
         .sort("ts_s", "plate", maintain_order=True)
         .unique(["plate", "ts_s"], keep="first", maintain_order=True)
     )
 
 
 def power(
-    rng: np.random.Generator, world: World, month: Month, zone_df: pl.DataFrame, zone_use: dict[str, list[int]]
+    rng: np.random.Generator,
+    world: World,
+    month: Month,
+    zone_df: pl.DataFrame,
+    zone_use: dict[str, list[int]],
+    spec: MonthSpec = DECEMBER,
 ) -> pl.DataFrame:
-    """One industrial account per producing site, and village households, in kWh for December."""
+    """One industrial account per producing site, and village households, in kWh for SPEC's month."""
     kind, role, ids = world.col("kind"), world.col("role"), world.col("facility_id")
     lat, lon, county = world.col("lat"), world.col("lon"), world.col("county")
     sales = month.sales.filter(pl.col("tonnes") > 0)
@@ -382,14 +406,14 @@ def power(
         how="diagonal_relaxed",
     )
     acct = 1_405_000_000 + rng.choice(900_000, out.height, replace=False)
-    return out.with_columns(pl.Series("account_id", acct.astype(str)), pl.lit("2021-12").alias("month")).sort(
+    return out.with_columns(pl.Series("account_id", acct.astype(str)), pl.lit(spec.label).alias("month")).sort(
         "account_id"
     )
 
 
-def stocks(world: World, month: Month) -> pl.DataFrame:
+def stocks(world: World, month: Month, spec: MonthSpec = DECEMBER) -> pl.DataFrame:
     have = np.flatnonzero(month.stock > 0)
     rows = np.concatenate([have, world.role("c09_yard")]).astype(int)
     return pl.DataFrame(
-        {"facility_id": world.col("facility_id")[rows], "as_of": MONTH_START, "tonnes": month.stock[rows]}
+        {"facility_id": world.col("facility_id")[rows], "as_of": spec.start, "tonnes": month.stock[rows]}
     )

@@ -15,20 +15,31 @@ import numpy as np
 import polars as pl
 
 from coaltrace.sample.month import Month
-from coaltrace.sample.world import DAYS, World
+from coaltrace.sample.world import DAYS, DECEMBER, MonthSpec, World
 
 WASHERY_MAX_YIELD = 0.85
 COKE_MAX_YIELD = 0.80
 TOLERANCE_T = 0.5  # weighbridge rounding the mass balance forgives
 FLOW_MIN_TONNES = 100.0  # flow_carries_unsourced's defaults
 FLOW_MIN_SHARE = 0.2
-END = datetime(2022, 1, 1)  # intakes booked after the month are next month's audit
 
 COLUMNS = ("case_id", "rule_id", "entity_kind", "entity_id", "facility_id", "tonnes", "period", "note")
 
 
-def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame) -> pl.DataFrame:
+def truth(
+    world: World,
+    month: Month,
+    intakes: pl.DataFrame,
+    power: pl.DataFrame,
+    spec: MonthSpec = DECEMBER,
+    rectified: frozenset[str] = frozenset(),
+    booked: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """SPEC's truth. RECTIFIED: the cases put right that month (they report nothing). BOOKED: every intake
+    written so far (an intake booked in this month may come from last month's trip); default INTAKES."""
     ids = world.col("facility_id")
+    booked = intakes if booked is None else booked
+    start, end = spec.epoch, datetime(spec.end.year, spec.end.month, spec.end.day)
     sales = month.sales
     seller, buyer, tonnes, day = (sales[c].to_numpy() for c in ("seller", "buyer", "tonnes", "day"))
     out_t = np.zeros(world.fac.height)
@@ -63,13 +74,14 @@ def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame
         f = world.role("c01_unlicensed")[k]
         fac("01" + c, "mine_unlicensed_sales", f, out_t[f], "mine with no coal mining licence sells coal")
         f = world.role("c02_expired")[k]
-        fac(
-            "02" + c,
-            "mine_unlicensed_sales",
-            f,
-            out_t[f],
-            "mining licence expired before December; the mine still sells",
-        )
+        if "c02_expired" not in rectified:
+            fac(
+                "02" + c,
+                "mine_unlicensed_sales",
+                f,
+                out_t[f],
+                "mining licence expired before December; the mine still sells",
+            )
         f = world.role("c03_closed")[k]
         status = world.col("status")[f]
         fac(
@@ -89,47 +101,52 @@ def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame
             f"consequence: the {status} mine that ships also draws power",
         )
         f = world.role("c04_overcap")[k]
-        fac(
-            "04" + c,
-            "mine_over_capacity",
-            f,
-            out_t[f] - cap[f] * DAYS / 365,
-            "sells 1.5-2x its prorated approved capacity",
-        )
+        if "c04_overcap" not in rectified:
+            fac(
+                "04" + c,
+                "mine_over_capacity",
+                f,
+                out_t[f] - cap[f] * DAYS / 365,
+                "sells 1.5-2x its prorated approved capacity",
+            )
         f = world.role("c05_washery")[k]
-        fac(
-            "05" + c,
-            "facility_unsourced_output",
-            f,
-            out_t[f] - WASHERY_MAX_YIELD * in_t[f],
-            "washery ships more washed coal than raw intake x 0.85",
-        )
+        if "c05_washery" not in rectified:
+            fac(
+                "05" + c,
+                "facility_unsourced_output",
+                f,
+                out_t[f] - WASHERY_MAX_YIELD * in_t[f],
+                "washery ships more washed coal than raw intake x 0.85",
+            )
         f = world.role("c06_coking")[k]
-        fac(
-            "06" + c,
-            "facility_unsourced_output",
-            f,
-            out_t[f] - COKE_MAX_YIELD * in_t[f],
-            "coking plant ships more coke than intake x 0.80",
-        )
+        if "c06_coking" not in rectified:
+            fac(
+                "06" + c,
+                "facility_unsourced_output",
+                f,
+                out_t[f] - COKE_MAX_YIELD * in_t[f],
+                "coking plant ships more coke than intake x 0.80",
+            )
         f = world.role("c07_village")[k]
         fac("07" + c, "facility_unsourced_output", f, out_t[f], "village coal point ships coal it never received")
         b = world.role("c08_trader_b")[k]
-        fac(
-            "08" + c,
-            "facility_unsourced_output",
-            b,
-            out_t[b] - in_t[b],
-            f"round-trips coal with trader {ids[world.role('c08_trader_a')[k]]} and ships more than it got",
-        )
+        if "c08_traders" not in rectified:
+            fac(
+                "08" + c,
+                "facility_unsourced_output",
+                b,
+                out_t[b] - in_t[b],
+                f"round-trips coal with trader {ids[world.role('c08_trader_a')[k]]} and ships more than it got",
+            )
         f = world.role("c09_yard")[k]
-        fac(
-            "09" + c,
-            "facility_ships_before_receipt",
-            f,
-            _deficit(f, seller, buyer, tonnes, day, month.stock[f]),
-            "month balances, but the yard ships in the first days before any coal arrives",
-        )
+        if "c09_yard" not in rectified:
+            fac(
+                "09" + c,
+                "facility_ships_before_receipt",
+                f,
+                _deficit(f, seller, buyer, tonnes, day, month.stock[f]),
+                "month balances, but the yard ships in the first days before any coal arrives",
+            )
         f = world.role("c10_yard")[k]
         suspects = [world.role(r)[k] for r in ("c01_unlicensed", "c03_closed", "c07_village")]
         dirty = tonnes[(buyer == f) & np.isin(seller, suspects)].sum()
@@ -144,7 +161,7 @@ def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame
         for num, role in (("05", "c05_washery"), ("06", "c06_coking"), ("07", "c07_village"), ("08", "c08_trader_b")):
             unsourced_case[int(world.role(role)[k])] = num + c
         for num, role in (("01", "c01_unlicensed"), ("02", "c02_expired"), ("03", "c03_closed")):
-            _unlicensed_channels(row, num + c, ids[world.role(role)[k]], intakes)
+            _unlicensed_channels(row, num + c, ids[world.role(role)[k]], booked, start, end)
 
     for (s, b), (t_flow, t_dirty, origin) in _unsourced_flows(world, month).items():
         row(
@@ -275,11 +292,11 @@ def truth(world: World, month: Month, intakes: pl.DataFrame, power: pl.DataFrame
     fac("22.1", "dq_invalid_uscc", f, None, "credit code with a wrong check character")
     f = world.role("c23_closed_washery")[0]
     fac("23.1", "facility_closed_shipping", f, out_t[f], "washery closed since 2021-10-31 still sells coal")
-    neg = sales.filter(pl.col("tonnes") < 0).row(0, named=True)
-    row("22.1", "dq_negative_tonnes", "sale", neg["sale_id"], ids[neg["seller"]], None, "sale with negative tonnes")
+    for neg in sales.filter(pl.col("tonnes") < 0).iter_rows(named=True):
+        row("22.1", "dq_negative_tonnes", "sale", neg["sale_id"], ids[neg["seller"]], None, "sale with negative tonnes")
     return (
         pl.DataFrame(rows, schema_overrides={"facility_id": pl.String, "tonnes": pl.Float64})
-        .with_columns(pl.lit("2021-12").alias("period"))
+        .with_columns(pl.lit(spec.label).alias("period"))
         .select(COLUMNS)
         .sort("case_id", "rule_id", "entity_id")
     )
@@ -292,10 +309,15 @@ def _deficit(f: int, seller: np.ndarray, buyer: np.ndarray, tonnes: np.ndarray, 
     return float(-min(0.0, (stock + np.cumsum(flow)).min()))
 
 
-def _unlicensed_channels(row: Callable[..., None], case: str, mine: str, intakes: pl.DataFrame) -> None:
-    """Consequence of cases 01-03: every facility that books in coal from the mine, one row per channel."""
+def _unlicensed_channels(
+    row: Callable[..., None], case: str, mine: str, intakes: pl.DataFrame, start: datetime, end: datetime
+) -> None:
+    """Consequence of cases 01-03: every facility that books in coal from the mine in [START, END), one row
+    per channel (an intake booked after the month is next month's audit)."""
     booked = (
-        intakes.filter((pl.col("supplier_id") == mine) & (pl.col("received_at") < END))
+        intakes.filter(
+            (pl.col("supplier_id") == mine) & (pl.col("received_at") >= start) & (pl.col("received_at") < end)
+        )
         .group_by("facility_id")
         .agg(pl.col("tonnes").sum(), pl.len().alias("n"))
         .sort("facility_id")

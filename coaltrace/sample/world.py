@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,47 @@ from coaltrace.sample.geo import offset
 
 MONTH_START = date(2021, 12, 1)
 DAYS = 31
+
+
+@dataclass(frozen=True)
+class MonthSpec:
+    """One month the sample writes: the campaign month (December 2021) or the next (January 2022).
+
+    Both have 31 days, which the flows assume (DAYS).
+    """
+
+    start: date
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m}"
+
+    @property
+    def tag(self) -> str:
+        """`2112`: the year and month in trip and intake numbers."""
+        return f"{self.start:%y%m}"
+
+    @property
+    def long_tag(self) -> str:
+        """`202112`: the year and month in sale numbers."""
+        return f"{self.start:%Y%m}"
+
+    @property
+    def end(self) -> date:
+        return date(self.start.year + self.start.month // 12, self.start.month % 12 + 1, 1)
+
+    @property
+    def zh(self) -> str:
+        return f"{self.start.year}年{self.start.month}月"
+
+    @property
+    def epoch(self) -> datetime:
+        return datetime(self.start.year, self.start.month, self.start.day)
+
+
+DECEMBER = MonthSpec(MONTH_START)
+JANUARY = MonthSpec(date(2022, 1, 1))
+MONTHS = (DECEMBER, JANUARY)
 
 JINCHENG_COUNTIES = {
     "城区": "140502",

@@ -20,6 +20,7 @@ import polars as pl
 
 from coaltrace.export import spreadsheet_frame
 from coaltrace.sample.records import to_time
+from coaltrace.sample.world import DECEMBER, MonthSpec
 
 PRODUCT_ZH = {"raw": "原煤", "washed": "洗精煤", "mixed": "混煤", "coke": "焦炭", "other": "其他"}
 KIND_ZH = {
@@ -223,9 +224,11 @@ SALES_STYLES = (
 )
 
 
-def write_sales(out: Output, sales: pl.DataFrame, region: np.ndarray) -> None:
+def write_sales(
+    out: Output, sales: pl.DataFrame, region: np.ndarray, spec: MonthSpec = DECEMBER, *, junk: bool = True
+) -> None:
     df = sales.with_columns(
-        pl.Series("region", region[sales["seller"].to_numpy()]), to_time(pl.col("first_dep")).alias("ts")
+        pl.Series("region", region[sales["seller"].to_numpy()]), to_time(pl.col("first_dep"), spec.epoch).alias("ts")
     )
     for k, (name, part) in enumerate(sorted(df.partition_by("region", as_dict=True).items())):
         encoding, style, headers = SALES_STYLES[k % len(SALES_STYLES)]
@@ -247,9 +250,9 @@ def write_sales(out: Output, sales: pl.DataFrame, region: np.ndarray) -> None:
         )
         body.columns = headers
         rel = f"sales/sales_{name[0]}.csv"
-        if k == 0:
+        if k == 0 and junk:
             # A tonnage nobody can read, and a row without its sale number.
-            junk = pl.DataFrame(
+            bad = pl.DataFrame(
                 [
                     ["XS2021129999901", body[0, 1], body[0, 2], body[0, 3], "原煤", "abc", "YD9999999901", "99999901"],
                     [None, body[1, 1], body[1, 2], body[1, 3], "原煤", "35.00", "YD9999999902", "99999902"],
@@ -258,7 +261,7 @@ def write_sales(out: Output, sales: pl.DataFrame, region: np.ndarray) -> None:
                 orient="row",
             )
             at = min(5, body.height)
-            body = pl.concat([body[:at], junk, body[at:]])
+            body = pl.concat([body[:at], bad, body[at:]])
             out.bad_row(rel, at + 2, "tonnes", "not_a_number")
             out.bad_row(rel, at + 3, "sale_id", "missing_value")
         write_csv(out.path("sales", rel, body.height), body, encoding)
@@ -277,15 +280,15 @@ TRIP_COLUMNS = (
 )
 
 
-def write_trips(out: Output, trips: pl.DataFrame) -> None:
+def write_trips(out: Output, trips: pl.DataFrame, spec: MonthSpec = DECEMBER, *, junk: bool = True) -> None:
     df = trips.sort("dep", "trip_id").select(
         "trip_id",
         "waybill_no",
         pl.col("plate_written").alias("plate"),
         "origin_id",
         "destination_id",
-        to_time(pl.col("dep")).alias("departed_at"),
-        to_time(pl.col("arr")).alias("arrived_at"),
+        to_time(pl.col("dep"), spec.epoch).alias("departed_at"),
+        to_time(pl.col("arr"), spec.epoch).alias("arrived_at"),
         "tonnes_loaded",
         "tonnes_unloaded",
         (pl.col("dep") // 86400 // 7).clip(0, 4).alias("week"),
@@ -300,15 +303,16 @@ def write_trips(out: Output, trips: pl.DataFrame) -> None:
                 pl.col("departed_at").dt.strftime("%Y-%m-%d %H:%M:%S"),
                 pl.col("arrived_at").dt.strftime("%Y-%m-%d %H:%M:%S"),
             )
-            junk = part[:1].with_columns(
-                pl.lit("YS2112JUNK0001").alias("trip_id"),
-                pl.lit("YD9999999903").alias("waybill_no"),
-                pl.lit("2021-13-45 08:00:00").alias("departed_at"),
-            )
-            at = min(10, part.height)
-            part = pl.concat([part[:at], junk, part[at:]])
-            # Parquet has no header row: its lines are the 1-based row numbers.
-            out.bad_row(rel, at + 1, "departed_at", "not_a_date")
+            if junk:
+                bad = part[:1].with_columns(
+                    pl.lit("YS2112JUNK0001").alias("trip_id"),
+                    pl.lit("YD9999999903").alias("waybill_no"),
+                    pl.lit("2021-13-45 08:00:00").alias("departed_at"),
+                )
+                at = min(10, part.height)
+                part = pl.concat([part[:at], bad, part[at:]])
+                # Parquet has no header row: its lines are the 1-based row numbers.
+                out.bad_row(rel, at + 1, "departed_at", "not_a_date")
         part.write_parquet(out.path("transports", rel, part.height))
     # The platform re-sent days 11-17 when an upload failed: the same trips, stored once.
     again = df.filter(pl.col("dep_s").is_between(10 * 86400, 17 * 86400, closed="left")).drop("week", "dep_s")
@@ -373,20 +377,21 @@ def write_intakes(out: Output, intakes: pl.DataFrame, fac_region: dict[str, str]
             write_csv(out.path("intakes", rel, body.height), body, "utf-8-sig" if k % 2 else "utf-8")
 
 
-def write_stocks(out: Output, stocks: pl.DataFrame) -> None:
+def write_stocks(out: Output, stocks: pl.DataFrame, *, junk: bool = True) -> None:
     rel = "stocks.csv"
     body = stocks.select(
         pl.col("facility_id").alias("单位编码"),
         pl.col("as_of").cast(pl.String).alias("盘点日期"),
         pl.col("tonnes").alias("期初库存（吨）"),
-    )
-    bad = pl.DataFrame([[body[0, 0], "2021-11-31", "1200.0"]], schema=body.columns, orient="row")
-    body = pl.concat([body.cast(pl.String), bad])
-    out.bad_row(rel, body.height + 1, "as_of", "not_a_date")
+    ).cast(pl.String)
+    if junk:
+        bad = pl.DataFrame([[body[0, 0], "2021-11-31", "1200.0"]], schema=body.columns, orient="row")
+        body = pl.concat([body, bad])
+        out.bad_row(rel, body.height + 1, "as_of", "not_a_date")
     write_csv(out.path("stocks", rel, body.height), body, "utf-8")
 
 
-def write_power(out: Output, power: pl.DataFrame) -> None:
+def write_power(out: Output, power: pl.DataFrame, spec: MonthSpec = DECEMBER, *, junk: bool = True) -> None:
     rel = "power.csv"
     body = power.select(
         pl.col("account_id").alias("户号"),
@@ -395,7 +400,7 @@ def write_power(out: Output, power: pl.DataFrame) -> None:
         pl.col("address").alias("用电地址"),
         pl.col("lat").alias("纬度"),
         pl.col("lon").alias("经度"),
-        pl.lit("2021年12月").alias("抄表月份"),
+        pl.lit(spec.zh).alias("抄表月份"),
         pl.col("kwh").cast(pl.Int64).alias("用电量（千瓦时）"),
     )
     bad = (
@@ -409,8 +414,9 @@ def write_power(out: Output, power: pl.DataFrame) -> None:
             pl.lit("180").alias("用电量（千瓦时）"),
         )
     )
-    body = pl.concat([body.cast(pl.String), bad])
-    out.bad_row(rel, body.height + 1, "month", "not_a_month")
+    body = pl.concat([body.cast(pl.String), bad]) if junk else body.cast(pl.String)
+    if junk:
+        out.bad_row(rel, body.height + 1, "month", "not_a_month")
     write_csv(out.path("power", rel, body.height), body, "gb18030")
 
 
