@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from coaltrace.checks import CHECKS
 from coaltrace.contract.tables import TABLES
 from coaltrace.contract.values import (
     AccountType,
@@ -111,16 +112,7 @@ _OWN: dict[str, dict[str, Text]] = {
         "unsealed_shaft": Text("关闭井口未填实", "closed shaft not sealed"),
         "other": Text("其他", "other"),
     },
-    "field_check": {
-        "1": Text("一查用电是否异常", "1: abnormal electricity use"),
-        "2": Text("二查煤场收货渠道是否正规", "2: are intake channels regular"),
-        "3": Text("三查露头煤线是否有开采迹象", "3: digging at outcrop seams"),
-        "4": Text("四查偏僻路段是否有车辆运煤痕迹", "4: coal trucks on remote roads"),
-        "5": Text("五查圈占场地内是否有机械设备和生产迹象", "5: machinery or production in fenced sites"),
-        "6": Text("六查关闭井口是否填实填死", "6: closed shafts sealed"),
-        "7": Text("七查废弃矿井周边是否有遮挡构筑物或暗道暗口", "7: hidden structures or tunnels near abandoned mines"),
-        "8": Text("八查重点区域范围内是否有非法务工人员", "8: illegal workers in key areas"),
-    },
+    "field_check": {str(c.number): c.label for c in CHECKS},
     "check_result": {
         "clear": Text("未发现问题", "nothing found"),
         "found": Text("发现问题", "problem found"),

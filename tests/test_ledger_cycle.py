@@ -47,6 +47,20 @@ def test_audit_files_each_problem_once_with_its_tonnes(audited: Audited, db: Pat
     assert all(r["deadline"] > r["found_on"] for r in rows)
 
 
+def test_the_yard_page_lists_every_check_the_ledger_will_ask_for(db: Path) -> None:
+    # One table of the eight checks: the inspector's sheet for a site lists every check that verifying
+    # its ledger items will ask for (it may list more: a flow the site supplied is filed at its buyer).
+    # With two tables, a mine's sheet once left out check 5, which its items require.
+    rows = [r for r in items(db) if r["facility_id"]]
+    kinds = set()
+    for facility_id in sorted({r["facility_id"] for r in rows}):
+        page = json.loads(ok(db, "yard", facility_id, "--period", "2021-12", "--json").stdout)
+        kinds.add(page["kind"])
+        asked = {c for r in rows if r["facility_id"] == facility_id for c in r["checks_applicable"]}
+        assert asked <= {c["check"] for c in page["checklist"]}, facility_id
+    assert {"mine", "yard"} <= kinds
+
+
 def test_auditing_the_same_period_again_changes_nothing(db: Path) -> None:
     before = history_count(db)
     again = json.loads(ok(db, "audit", "--period", "2021-12", "--json").stdout)

@@ -491,8 +491,9 @@ def add(
     as_json: JsonOption = False,
 ) -> None:
     """Register a lead from another source than the data (tip-off, media, satellite, ...). 登记其他来源的问题线索。"""
+    from coaltrace.checks import applicable
     from coaltrace.ledger.chain import commit
-    from coaltrace.ledger.model import Source, applicable_checks
+    from coaltrace.ledger.model import Source
     from coaltrace.ledger.queries import ItemFilter, find
     from coaltrace.ledger.schema import ensure_tables
     from coaltrace.ledger.workflow import Lead, new_lead
@@ -549,7 +550,7 @@ def add(
             actor=who,
             settings=settings,
             today=date.today(),
-            checks=applicable_checks(fac["kind"] if fac else "place"),
+            checks=applicable(fac["kind"] if fac else "place"),
         )
         if item.item_id in existing:
             raise UsageError(

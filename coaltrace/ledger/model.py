@@ -125,29 +125,6 @@ def check_problem_types(configured: dict[str, str]) -> None:
         )
 
 
-# Which of the eight checks (八查) a field verification at a site of each kind covers. Checks 7 and 8 are
-# field work only. A verification also covers the checks of the rules whose findings the item holds.
-CHECKS_BY_KIND: dict[str, tuple[int, ...]] = {
-    "mine": (1, 3, 4, 5, 6, 7, 8),
-    "washery": (1, 2, 5, 8),
-    "coking_plant": (1, 2, 5, 8),
-    "yard": (1, 2, 5, 8),
-    "other": (1, 2, 3, 5, 8),
-    "trader": (2,),
-    "power_plant": (2,),
-    "rail_station": (2, 4),
-    "plate": (4,),
-    "flow": (2, 4),
-    "power_account": (1, 5),
-    # A place known only by its coordinates: whatever is found there.
-    "place": (1, 2, 3, 4, 5, 6, 7, 8),
-}
-
-
-def applicable_checks(kind: str | None, rule_checks: tuple[int, ...] = ()) -> tuple[int, ...]:
-    return tuple(sorted(set(CHECKS_BY_KIND.get(kind or "place", CHECKS_BY_KIND["place"])) | set(rule_checks)))
-
-
 class CheckResult(StrEnum):
     clear = "clear"  # done, nothing found
     found = "found"  # done, a problem found

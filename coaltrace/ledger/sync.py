@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from coaltrace.checks import applicable
 from coaltrace.config import LedgerSettings, default_user
 from coaltrace.engine import Engine
 from coaltrace.ledger.chain import commit, load_items
@@ -28,7 +29,6 @@ from coaltrace.ledger.model import (
     Item,
     Source,
     Status,
-    applicable_checks,
     check_problem_types,
     diff,
     problem_of,
@@ -153,7 +153,7 @@ def file_audit(
                 lon=fac.get("lon"),
                 periods=tuple(g["periods"]),
                 rule_ids=tuple(g["rule_ids"]),
-                checks_applicable=applicable_checks(fac.get("kind") or g["subject_kind"], checks),
+                checks_applicable=applicable(fac.get("kind") or g["subject_kind"], checks),
             )
             entry = Entry(
                 g["item_id"], "create", actor, at, today, None, Status.open, diff(None, item), evidence=evidence
