@@ -22,11 +22,16 @@ from coaltrace.i18n import catalogue
 from coaltrace.pages import environment
 from coaltrace.yard.page import record_words
 
-# Rows per table on the page: one A4 sheet holds this much; the rest is counted, and in --json.
-PARTIES_SHOWN = 5
+# Rows per table on the page at most; the rest is counted on the sheet, and in --json.
+PARTIES_SHOWN = 4
 ORIGINS_SHOWN = 4
 FINDINGS_SHOWN = 5
 RECORDS_SHOWN = 2
+# Printed lines one A4 sheet has for the parts that vary (tables, findings, checks), with room
+# to spare for fonts wider than ours: a busy mine (eight checks, many findings) shows fewer
+# records per finding and fewer findings rather than spill onto a second sheet.
+SHEET_LINES = 30
+CHECK_LINES = 4  # one row of two checks: title, what to do (two lines), the line to write on
 
 # What the template itself lays out; anything else the page holds goes under "other facts".
 KNOWN = frozenset(
@@ -133,6 +138,28 @@ def _checklist(page: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
     ]
 
 
+def _fit(page: Mapping[str, Any]) -> dict[str, int]:
+    """How many rows of each table, and records per finding, PAGE shows so that it stays one sheet."""
+    findings = page.get("findings") or []
+    parties = min(PARTIES_SHOWN, max(len(page.get("suppliers") or []), len(page.get("buyers") or []), 1))
+    origins = min(ORIGINS_SHOWN, len(page.get("rest") or []))
+    checks = -(-len(page.get("checklist") or []) // 2) * CHECK_LINES
+    room = SHEET_LINES - checks - parties - origins
+
+    def lines(shown: int, records: int) -> int:
+        return sum(
+            1 + min(records, len(f.get("evidence") or [])) + bool(f.get("false_positives")) for f in findings[:shown]
+        )
+
+    for records in range(RECORDS_SHOWN, 0, -1):
+        if lines(FINDINGS_SHOWN, records) <= room:
+            break
+    shown = min(FINDINGS_SHOWN, len(findings))
+    while shown > 1 and lines(shown, records) > room:
+        shown -= 1
+    return {"parties": PARTIES_SHOWN, "origins": ORIGINS_SHOWN, "findings": shown, "records": records}
+
+
 def render_yard_html(pages: Sequence[Mapping[str, Any]], lang: str, settings: ReportSettings | None = None) -> str:
     """PAGES (one `yard_page` dict each) as one HTML document, each on its own A4 sheet."""
     env = environment(lang, Y, settings)
@@ -142,8 +169,7 @@ def render_yard_html(pages: Sequence[Mapping[str, Any]], lang: str, settings: Re
 
     return env.get_template("yard.html.j2").render(
         pages=pages,
-        shown={"parties": PARTIES_SHOWN, "origins": ORIGINS_SHOWN, "findings": FINDINGS_SHOWN},
-        records_shown=RECORDS_SHOWN,
+        fit=_fit,
         record_text=lambda r: _record_text(r, lang),
         checklist=lambda page: _checklist(page, lang),
         said=lambda text: text.get(lang, "") if isinstance(text, Mapping) else str(text),
