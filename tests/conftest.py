@@ -39,6 +39,10 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "full")
 settings.load_profile(PROFILE)
 
 
+def pytest_report_header() -> str:
+    return f"hypothesis profile: {PROFILE} (HYPOTHESIS_PROFILE: full, the default, or quick)"
+
+
 def examples(n: int) -> int:
     """For a test that asks for N examples: N, but only the quick profile's few in the edit loop."""
     return min(n, QUICK_EXAMPLES) if PROFILE == "quick" else n
