@@ -56,7 +56,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """`-n auto` (the default) spreads the suite over every core, but keeps one file in this process.
 
     Starting workers costs a few seconds: not worth it for the file being edited, and a single
-    process keeps its output, `--pdb` and print-debugging plain. `-n 2` spreads one file anyway.
+    process keeps its output and print-debugging plain. `-n 2 --dist load` spreads one file's
+    tests anyway (each worker then builds the file's module fixtures).
     """
     files = {Path(str(arg).split("::")[0]).resolve() for arg in config.args}
     if len(files) == 1 and next(iter(files)).is_file():
