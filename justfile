@@ -1,27 +1,29 @@
-# Everyday recipes. `just` comes with the dev extra (rust-just); run `./run test` once first.
-venv := ".venv/bin/"
+# Everyday recipes. `just` comes with the dev extra (rust-just): `./run setup` once, then
+# `.venv/bin/just` (or `just` with .venv activated). Each recipe is a `./run` command, so
+# `just lint` is exactly what CI runs (.ci/run).
 
 default: test lint
 
-# the whole test suite
+# the whole test suite, in parallel (`just test -n 0` for one process)
 test *args:
-    {{venv}}python -m pytest {{args}}
+    ./run test {{args}}
 
-# ruff and mypy
+# the edit loop: tests not marked slow, a few Hypothesis examples each
+quick *args:
+    ./run quick {{args}}
+
+# ruff check, ruff format --check and mypy, as CI runs them
 lint:
-    {{venv}}ruff check .
-    {{venv}}ruff format --check coaltrace tests bench
-    {{venv}}mypy
+    ./run lint
 
-# format the code
+# format the code and apply ruff's fixes
 fmt:
-    {{venv}}ruff format coaltrace tests bench
-    {{venv}}ruff check --fix .
+    ./run fmt
 
 # sample month → load → audit → report, in ./demo
 demo *args:
-    {{venv}}coaltrace demo {{args}}
+    ./run demo {{args}}
 
-# load and audit speed and memory against DuckDB's own CSV import
+# load and audit speed and memory against DuckDB's own CSV import (`just bench --quick` to check they run)
 bench *args:
-    {{venv}}python bench/run.py {{args}}
+    ./run bench {{args}}

@@ -103,6 +103,7 @@ def solve_once(g: dict[str, np.ndarray]) -> tuple[int, int]:
     from coaltrace.config import ProvenanceConfig
     from coaltrace.provenance.attribution import origin_rows, taint
     from coaltrace.provenance.solve import (
+        CLASSES,
         LICENSED,
         UNLICENSED,
         UNSOURCED,
@@ -113,7 +114,7 @@ def solve_once(g: dict[str, np.ndarray]) -> tuple[int, int]:
 
     cfg = ProvenanceConfig()
     n = len(g["yield"])
-    sources = np.zeros((n, 5))
+    sources = np.zeros((n, len(CLASSES)))
     net = Network(g["seller"], g["buyer"], g["tonnes"], g["yield"], sources)
     need = net.outflow() - g["yield"] * net.inflow()
     produced = np.where(g["mine"], np.maximum(need, 0.0), 0.0)

@@ -18,3 +18,8 @@ def import_alone(module: str) -> str | None:
     except Exception as e:  # the message is the test's evidence
         return f"{type(e).__name__}: {e}"
     return None
+
+
+def use_bytecode_in(prefix: str) -> None:
+    """Read coaltrace's bytecode from PREFIX, where the test compiled it once for every child."""
+    sys.pycache_prefix = prefix

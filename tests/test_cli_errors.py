@@ -11,6 +11,7 @@ from coaltrace.cli import app
 from coaltrace.errors import ExitCode
 from coaltrace.period import Period
 from coaltrace.store import Store
+from tests.conftest import copy_db
 from tests.provenance_helpers import facility, mine, sale
 
 PERIOD_COMMANDS = [
@@ -23,14 +24,19 @@ PERIOD_COMMANDS = [
 ]
 
 
-@pytest.fixture
-def month(tmp_path: Path) -> Path:
-    path = tmp_path / "audit.duckdb"
+@pytest.fixture(scope="module")
+def month_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("month") / "audit.duckdb"
     with Store(path) as s:
         mine(s, "M1")
         facility(s, "Y1", "yard")
         sale(s, "M1", "Y1", 100, "2021-12-02")
     return path
+
+
+@pytest.fixture
+def month(month_once: Path, tmp_path: Path) -> Path:
+    return copy_db(month_once, tmp_path)
 
 
 @pytest.mark.parametrize("period", ["0000-01", "9999-12", "1989-12", "0000", "2021-10..9999-12"])

@@ -15,16 +15,23 @@ from coaltrace.errors import ExitCode
 from coaltrace.rules import run_audit
 from coaltrace.rules.casetest import insert_rows
 from coaltrace.store import Store
+from tests.conftest import copy_db
 
 from .test_audit import ONLY, ROWS
 
 
-@pytest.fixture
-def audited(db_path: Path) -> Path:
-    with Store(db_path) as store:
+@pytest.fixture(scope="module")
+def audited_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("audited") / "audit.duckdb"
+    with Store(path) as store:
         insert_rows(store, ROWS)
         run_audit(store, "2021-12", only=ONLY)
-    return db_path
+    return path
+
+
+@pytest.fixture
+def audited(audited_once: Path, tmp_path: Path) -> Path:
+    return copy_db(audited_once, tmp_path)
 
 
 def invoke(db: Path, *args: str) -> object:

@@ -5,19 +5,22 @@ imported provenance/, whose package imported graph/ again. Two checks keep such
 a cycle from coming back: the static graph of module-level imports has none,
 and each module is imported first thing in a process that has imported nothing
 of coaltrace (forked from a server that preloaded only third-party libraries,
-so the check costs milliseconds a module, not a second).
+and reading bytecode compiled once for all of them, so the check costs
+milliseconds a module, not a second).
 """
 
 from __future__ import annotations
 
 import ast
+import compileall
 import multiprocessing
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.import_probe import import_alone
+from tests.import_probe import import_alone, use_bytecode_in
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "coaltrace"
@@ -29,15 +32,22 @@ THIRD_PARTY = [
     "scipy.sparse.linalg",
     "scipy.sparse.csgraph",
     "pydantic",
+    "pydantic.main",
+    "pydantic.fields",
+    "pydantic.functional_validators",
+    "pydantic.types",
+    "pydantic.json_schema",
     "sqlglot",
     "typer",
     "rich.console",
     "rich.table",
+    "rich.progress",
     "yaml",
     "fastexcel",
     "openpyxl",
     "charset_normalizer",
     "networkx",
+    "tomllib",
 ]
 
 
@@ -110,10 +120,19 @@ def test_the_module_level_import_graph_has_no_cycle() -> None:
             visit(m)
 
 
-def test_every_module_imports_alone_in_a_fresh_interpreter() -> None:
+@pytest.mark.slow
+def test_every_module_imports_alone_in_a_fresh_interpreter(tmp_path: Path) -> None:
+    # Compiled here once, not in every child (the source tree may be read-only, or bytecode not written).
+    prefix, sys.pycache_prefix = sys.pycache_prefix, str(tmp_path)
+    try:
+        assert compileall.compile_dir(PACKAGE, quiet=1)
+    finally:
+        sys.pycache_prefix = prefix
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["__main__", *THIRD_PARTY, "tests.import_probe"])
     # One module a worker: every import starts from a process that has imported nothing of coaltrace.
-    with ProcessPoolExecutor(2, mp_context=context, max_tasks_per_child=1) as pool:
+    with ProcessPoolExecutor(
+        2, mp_context=context, max_tasks_per_child=1, initializer=use_bytecode_in, initargs=(str(tmp_path),)
+    ) as pool:
         failures = {m: e for m, e in zip(MODULES, pool.map(import_alone, MODULES), strict=True) if e}
     assert failures == {}

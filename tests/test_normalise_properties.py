@@ -15,6 +15,7 @@ from coaltrace.contract import TABLES
 from coaltrace.contract.codes import plate_valid_sql, uscc_check_char, uscc_valid_sql
 from coaltrace.contract.values import FacilityStatus, synonyms
 from coaltrace.ingest.normalise import normalise
+from tests.conftest import examples
 
 # Reading takes a few milliseconds, but on a busy laptop sometimes hundreds;
 # a deadline would only make these tests flaky.
@@ -207,7 +208,7 @@ def test_any_plate_however_written_normalises_to_the_plate(
     assert values.to_list() == [plate for plate, *_ in cells]
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.lists(plates, min_size=1, max_size=20))
 def test_every_generated_plate_is_valid_in_sql(duck: duckdb.DuckDBPyConnection, generated: list[str]) -> None:
     duck.register("t", pl.DataFrame({"plate": generated}))
@@ -226,7 +227,7 @@ def _uscc_valid(con: duckdb.DuckDBPyConnection, codes: list[str]) -> list[bool]:
     return [r[0] for r in con.execute(f"SELECT {uscc_valid_sql('code')} FROM t ORDER BY i").fetchall()]
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.lists(st.tuples(first17s, st.sampled_from(USCC_ALPHABET)), min_size=1, max_size=30))
 def test_codes_made_with_the_check_char_are_valid_and_any_other_is_not(
     duck: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]
@@ -237,7 +238,7 @@ def test_codes_made_with_the_check_char_are_valid_and_any_other_is_not(
     assert _uscc_valid(duck, changed) == [False] * len(changed)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.lists(st.text(USCC_ALPHABET, min_size=18, max_size=18), min_size=1, max_size=30))
 def test_sql_and_python_agree_on_any_code(duck: duckdb.DuckDBPyConnection, codes: list[str]) -> None:
     assert _uscc_valid(duck, codes) == [uscc_check_char(c[:17]) == c[17] for c in codes]

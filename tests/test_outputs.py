@@ -18,6 +18,7 @@ from coaltrace.cli import app
 from coaltrace.export import spreadsheet_cell
 from coaltrace.rules import run_audit
 from coaltrace.store import Store
+from tests.conftest import copy_db
 from tests.provenance_helpers import mine, sale
 
 # Cells that Excel, WPS or LibreOffice would run, or read as the start of a formula.
@@ -80,10 +81,10 @@ def test_no_neutralised_cell_starts_like_a_formula(text: str) -> None:
     assert safe in (text, "'" + text)
 
 
-@pytest.fixture
-def hostile_db(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def hostile_db_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Facilities whose names and ids are attacks, audited, and findings that carry every formula."""
-    path = tmp_path / "audit.duckdb"
+    path = tmp_path_factory.mktemp("hostile") / "audit.duckdb"
     with Store(path) as s:
         mine(s, "M1")
         s.con.execute(
@@ -105,6 +106,11 @@ def hostile_db(tmp_path: Path) -> Path:
             rows,
         )
     return path
+
+
+@pytest.fixture
+def hostile_db(hostile_db_once: Path, tmp_path: Path) -> Path:
+    return copy_db(hostile_db_once, tmp_path)
 
 
 def test_findings_csv_neutralises_every_formula(hostile_db: Path, runner: CliRunner) -> None:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from coaltrace.provenance.attribution import origin_rows, taint
 from coaltrace.provenance.solve import CLASSES, GROUPED, Network, close_loops, solve
+from tests.conftest import examples
 
 
 @st.composite
@@ -58,14 +59,14 @@ def as_cube(net: Network, a) -> np.ndarray:
     return cube
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=examples(120), deadline=None)
 @given(networks(), st.booleans())
 def test_sparse_solve_agrees_with_dense_numpy(net: Network, direct: bool) -> None:
     a = solve(net, max_origin_nodes=net.n, direct_max_nodes=net.n if direct else 0)
     np.testing.assert_allclose(as_cube(net, a), dense_shares(net), atol=1e-9, rtol=0)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=examples(120), deadline=None)
 @given(networks())
 def test_shares_sum_to_one_under_both_policies(net: Network) -> None:
     a = solve(net, max_origin_nodes=2, min_share=0.05)  # forces grouped rows too
@@ -77,7 +78,7 @@ def test_shares_sum_to_one_under_both_policies(net: Network) -> None:
         np.testing.assert_allclose(sums["share"].to_numpy(), 1.0, atol=1e-9)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=examples(120), deadline=None)
 @given(networks())
 def test_tonnes_are_conserved_at_every_facility(net: Network) -> None:
     # What a facility holds of each origin = what entered there + what its suppliers delivered.
@@ -95,7 +96,7 @@ def test_tonnes_are_conserved_at_every_facility(net: Network) -> None:
     np.testing.assert_allclose(held, entered + delivered, atol=1e-6 * max(1.0, held.max()))
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(networks(), st.randoms(use_true_random=False))
 def test_relabelling_facilities_changes_nothing(net: Network, rnd) -> None:
     perm = np.arange(net.n)

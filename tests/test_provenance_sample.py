@@ -13,6 +13,8 @@ from coaltrace.sample.generate import write_sample
 from coaltrace.sample.truth import COKE_MAX_YIELD, WASHERY_MAX_YIELD
 from coaltrace.store import Store
 
+pytestmark = pytest.mark.slow
+
 # truth.csv rounds tonnes to 0.01 t; prorated capacity and yields are floats.
 TOL = 0.05
 

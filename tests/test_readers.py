@@ -18,6 +18,7 @@ from coaltrace.cli import app
 from coaltrace.errors import ExitCode, Location
 from coaltrace.ingest.headers import locate_header
 from coaltrace.ingest.readers import open_file, read_file
+from tests.conftest import examples
 
 SALES = ["销售单号", "销售日期", "销售单位编码", "购买单位编码", "数量"]
 
@@ -164,7 +165,7 @@ def test_a_header_in_a_unit_the_column_cannot_take_yields_to_one_it_can(
 _CELL = st.lists(st.sampled_from([*'ab 1,"\n煤矿，', "\r\n"]), max_size=12).map("".join)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     titles=st.lists(st.sampled_from(["泽州县2021年12月煤炭销售台账", "", "单位：吨", '"多行\n标题"']), max_size=4),
     notes=st.lists(_CELL, min_size=1, max_size=8),

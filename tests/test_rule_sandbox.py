@@ -8,6 +8,7 @@ engine's own walls are then attacked directly, as if the check before them had a
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import coaltrace.cli
 from coaltrace.errors import ExitCode
 from coaltrace.rules.casetest import insert_rows
 from coaltrace.store import Store
+from tests.conftest import copy_db
 
 SECRET = "SECRET-"
 
@@ -205,15 +207,14 @@ TIMEOUTS = [
 ]
 
 
-@pytest.fixture
-def outside(tmp_path: Path) -> dict[str, str]:
-    """Files and a database a rule must never read, and places it must never write."""
+@pytest.fixture(scope="module")
+def outside_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Files and a database a rule must never read."""
     import duckdb
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    d = tmp_path / "outside"
-    d.mkdir()
+    d = tmp_path_factory.mktemp("outside")
     (d / "secret.csv").write_text(f"token\n{SECRET}CSV\n", encoding="utf-8")
     (d / "secret.txt").write_text(f"{SECRET}TXT", encoding="utf-8")
     (d / "secret.json").write_text(f'{{"token": "{SECRET}JSON"}}\n', encoding="utf-8")
@@ -221,6 +222,13 @@ def outside(tmp_path: Path) -> dict[str, str]:
     pq.write_table(table, d / "secret.parquet")
     with duckdb.connect(str(d / "other.duckdb")) as con:
         con.execute(f"CREATE TABLE secrets AS SELECT '{SECRET}DB' AS token")
+    return d
+
+
+@pytest.fixture
+def outside(outside_once: Path, tmp_path: Path) -> dict[str, str]:
+    """Files and a database a rule must never read, and places it must never write: a test's own copy."""
+    d = shutil.copytree(outside_once, tmp_path / "outside")
     return {
         "csv": str(d / "secret.csv"),
         "txt": str(d / "secret.txt"),
@@ -267,9 +275,10 @@ def test_hostile_rule_is_refused_at_validation_with_file_and_line(
     nothing_escaped(outside, r.output)
 
 
-@pytest.fixture
-def trips_db(db_path: Path) -> Path:
-    with Store(db_path) as store:
+@pytest.fixture(scope="module")
+def trips_db_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("trips") / "audit.duckdb"
+    with Store(path) as store:
         insert_rows(
             store,
             {
@@ -285,7 +294,12 @@ def trips_db(db_path: Path) -> Path:
                 ]
             },
         )
-    return db_path
+    return path
+
+
+@pytest.fixture
+def trips_db(trips_db_once: Path, tmp_path: Path) -> Path:
+    return copy_db(trips_db_once, tmp_path)
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.id)
@@ -300,6 +314,7 @@ def test_hostile_rule_is_refused_by_audit(
     nothing_escaped(outside, r.output)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("attack", TIMEOUTS, ids=lambda a: a.id)
 def test_a_rule_that_runs_for_ever_is_stopped_and_the_database_let_go(
     attack: Attack, tmp_path: Path, runner: CliRunner, trips_db: Path
@@ -322,6 +337,7 @@ def test_a_rule_that_runs_for_ever_is_stopped_and_the_database_let_go(
     assert "stopped after 1 s, its time limit" in r.output
 
 
+@pytest.mark.slow
 def test_the_time_limit_comes_from_the_config_file(tmp_path: Path, runner: CliRunner, trips_db: Path) -> None:
     path = write_attack(tmp_path / "rules", TIMEOUTS[0].query)
     config = tmp_path / "coaltrace.toml"

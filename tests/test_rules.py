@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -15,14 +16,14 @@ from coaltrace.engine.base import render_sql
 from coaltrace.errors import ExitCode, RuleError
 from coaltrace.files import shipped
 from coaltrace.period import Period
-from coaltrace.rules import collect, load_rules, run_rule_tests
+from coaltrace.rules import RuleSet, collect, load_rules
 from coaltrace.rules.casetest import run_case
 from coaltrace.rules.model import ParamType, coerce_param
 from coaltrace.rules.sandbox import check_rule_sql
 from coaltrace.rules.sql import RuleSQLError
 from coaltrace.rules.views import READABLE, VIEWS, view_sql
+from tests.conftest import shipped_rules
 
-PACK = load_rules()
 PLANTED = {
     "mine_unlicensed_sales",
     "mine_closed_shipping",
@@ -95,12 +96,36 @@ def test_the_pack_has_every_planted_rule_and_nothing_is_wrong() -> None:
     assert shipped("rules").is_dir()
 
 
-@pytest.mark.parametrize("rule_id", sorted(PLANTED))
-def test_rule_cases_pass(rule_id: str) -> None:
-    [report] = run_rule_tests(PACK, [rule_id])
-    failures = [c for c in report.cases if not c.ok]
-    assert failures == [], failures
-    assert any(c.found for c in report.cases), "no case of this rule fires"
+def case_id(rule_id: str, case_name: str) -> str:
+    """`rule_id::case-name`: pick one case with `-k` or by its node id."""
+    return f"{rule_id}::{re.sub(r'[^a-z0-9]+', '-', case_name.lower()).strip('-')}"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # One test per case of every shipped rule, as sqlfluff runs its YAML rule cases.
+    if "rule_case" in metafunc.fixturenames:
+        ruleset, _ = shipped_rules()
+        cases = [(rule.id, i) for rule in ruleset for i in range(len(rule.tests))]
+        ids = [case_id(rule_id, ruleset.rules[rule_id].tests[i].name) for rule_id, i in cases]
+        metafunc.parametrize("rule_case", cases, ids=ids)
+
+
+def test_rule_case(rule_case: tuple[str, int], rule_pack: RuleSet) -> None:
+    rule_id, index = rule_case
+    rule = rule_pack.get(rule_id)
+    result = run_case(rule, rule.tests[index], source=rule_pack.files[rule_id])
+    assert result.ok, result
+
+
+def test_every_rule_has_a_case_that_fires_and_one_that_must_not(rule_pack: RuleSet) -> None:
+    for rule in rule_pack:
+        assert any(c.expect for c in rule.tests), f"{rule.id}: no case where the rule must fire"
+        assert any(c.reject for c in rule.tests), f"{rule.id}: no case where the rule must not fire"
+
+
+def test_every_case_has_its_own_id(rule_pack: RuleSet) -> None:
+    ids = [case_id(rule.id, c.name) for rule in rule_pack for c in rule.tests]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
 
 
 def test_views_transpile_to_spark() -> None:
@@ -169,12 +194,12 @@ def test_queries_that_write_or_escape_are_refused(query: str) -> None:
     assert refused and all(isinstance(e, RuleSQLError) for e in refused)
 
 
-def test_a_write_hidden_from_the_check_is_rolled_back(tmp_path: Path) -> None:
+def test_a_write_hidden_from_the_check_is_rolled_back(rule_pack: RuleSet) -> None:
     """Defence in depth: the rule runs in a transaction that is always rolled back."""
     from coaltrace.rules.runner import run_rule_query
     from coaltrace.store import Store
 
-    rule = PACK.get("dq_negative_tonnes")
+    rule = rule_pack.get("dq_negative_tonnes")
     sneaky = rule.model_copy(update={"query": "SELECT 1 AS entity_id"})
     with Store(":memory:") as store:
         store.con.execute("INSERT INTO sales (sale_id, tonnes) VALUES ('S1', 1)")
@@ -198,8 +223,8 @@ def test_a_failing_case_is_reported_not_raised(tmp_path: Path) -> None:
     assert result.false_alarms == ("T1",)
 
 
-def test_case_params_override_defaults(tmp_path: Path) -> None:
-    rule = PACK.get("mine_over_capacity")
+def test_case_params_override_defaults(rule_pack: RuleSet) -> None:
+    rule = rule_pack.get("mine_over_capacity")
     tight = next(c for c in rule.tests if c.params)
     assert run_case(rule, tight).found == ("M2",)
 

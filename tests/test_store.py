@@ -21,6 +21,7 @@ from coaltrace.cli import app
 from coaltrace.errors import ExitCode
 from coaltrace.rules import run_audit
 from coaltrace.store import Store
+from tests.conftest import copy_db
 from tests.provenance_helpers import facility, mine, sale
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,10 +40,10 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def audited(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def audited_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small month, audited: provenance of 2021-12 current, findings stored."""
-    path = tmp_path / "audit.duckdb"
+    path = tmp_path_factory.mktemp("audited") / "audit.duckdb"
     with Store(path) as s:
         mine(s, "M1")
         facility(s, "Y1", "yard")
@@ -51,6 +52,11 @@ def audited(tmp_path: Path) -> Path:
         sale(s, "Y1", "P1", 400, "2021-12-05")
         run_audit(s, "2021-12", only=["facility_unsourced_output"])
     return path
+
+
+@pytest.fixture
+def audited(audited_once: Path, tmp_path: Path) -> Path:
+    return copy_db(audited_once, tmp_path)
 
 
 @pytest.fixture
@@ -229,10 +235,10 @@ def _run_limited(limit: int, script: str, *args: str) -> subprocess.CompletedPro
     )
 
 
-@pytest.fixture
-def compact(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def compact_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database with no free blocks inside, so that anything more must grow the file."""
-    path = tmp_path / "full.duckdb"
+    path = tmp_path_factory.mktemp("compact") / "full.duckdb"
     with Store(path) as s:
         mine(s, "M1")
         facility(s, "Y1", "yard")
@@ -247,12 +253,18 @@ def compact(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def compact(compact_once: Path, tmp_path: Path) -> Path:
+    return copy_db(compact_once, tmp_path)
+
+
 def count(path: Path, table: str) -> int:
     with Store(path, read_only=True) as s:
         [(n,)] = s.con.execute(f"SELECT count(*) FROM {table}").fetchall()
         return int(n)
 
 
+@pytest.mark.slow
 def test_a_transaction_the_disk_cannot_hold_gives_the_space_back(compact: Path) -> None:
     size, rows = compact.stat().st_size, count(compact, "sales")
     done = _run_limited(
@@ -280,6 +292,7 @@ def test_a_transaction_the_disk_cannot_hold_gives_the_space_back(compact: Path) 
     assert count(compact, "sales") == rows + 1
 
 
+@pytest.mark.slow
 def test_a_log_the_file_cannot_take_in_is_kept_and_the_file_cut_back(compact: Path) -> None:
     size, rows = compact.stat().st_size, count(compact, "sales")
     done = _run_limited(
@@ -310,6 +323,7 @@ def test_a_log_the_file_cannot_take_in_is_kept_and_the_file_cut_back(compact: Pa
     assert count(compact, "sales") == rows + 15_000
 
 
+@pytest.mark.slow
 def test_audit_on_a_full_disk_exits_5_and_the_file_keeps_its_size(compact: Path) -> None:
     size = compact.stat().st_size
     done = _run_limited(
