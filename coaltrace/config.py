@@ -359,18 +359,23 @@ def _validated(data: Mapping[str, Any], source: str | None) -> AuditConfig:
     try:
         return AuditConfig.model_validate({**data, "source": source})
     except ValidationError as e:
-        problems = validation_problems(e)
-        raise UsageError(
-            f"the config is wrong: {len(problems)} problem(s)",
-            zh=f"配置有误：{len(problems)} 处",
-            location=Location(file=source) if source else None,
-            details=[f"{where}: {en}" for where, en, _ in problems],
-            details_zh=[f"{where}：{zh}" for where, _, zh in problems],
-            hint="The config knows [params], [[disable]], [provenance], [rules], [engine], [report] and [ledger] "
-            "(coaltrace.example.toml shows each; docs/provenance.md the provenance settings).",
-            hint_zh="配置包括 [params]、[[disable]]、[provenance]、[rules]、[engine]、[report] 和 [ledger] 段"
-            "（示例见 coaltrace.example.toml，来源追溯的设置见 docs/provenance.md）。",
-        ) from None
+        raise _invalid(e, source) from None
+
+
+def _invalid(e: ValidationError, source: str | None, section: str | None = None) -> UsageError:
+    """A config that does not validate, every problem at its key path (SECTION. before each, if given)."""
+    problems = [(f"{section}.{where}" if section else where, en, zh) for where, en, zh in validation_problems(e)]
+    return UsageError(
+        f"the config is wrong: {len(problems)} problem(s)",
+        zh=f"配置有误：{len(problems)} 处",
+        location=Location(file=source) if source else None,
+        details=[f"{where}: {en}" for where, en, _ in problems],
+        details_zh=[f"{where}：{zh}" for where, _, zh in problems],
+        hint="The config knows [params], [[disable]], [provenance], [rules], [engine], [report] and [ledger] "
+        "(coaltrace.example.toml shows each; docs/provenance.md the provenance settings).",
+        hint_zh="配置包括 [params]、[[disable]]、[provenance]、[rules]、[engine]、[report] 和 [ledger] 段"
+        "（示例见 coaltrace.example.toml，来源追溯的设置见 docs/provenance.md）。",
+    )
 
 
 def load_config(
@@ -384,12 +389,8 @@ def load_config(
     if path is None and DEFAULT_CONFIG.exists():
         path = DEFAULT_CONFIG
     data: dict[str, Any] = _read_toml(path) if path is not None else {}
-    engine = dict(data.get("engine") or {}) if isinstance(data.get("engine", {}), Mapping) else data["engine"]
-    if isinstance(engine, dict):
-        for key, name in (("memory_limit", ENV_MEMORY_LIMIT), ("temp_dir", ENV_TEMP_DIR)):
-            if env.get(name):
-                engine[key] = env[name]
-        data["engine"] = engine
+    if isinstance(data.get("engine", {}), Mapping):
+        data["engine"] = _engine_layers(dict(data.get("engine") or {}), env)
     given = parse_params(params)
     if given:
         merged = AuditConfig._by_rule(data.get("params") or {}) if isinstance(data.get("params", {}), Mapping) else {}
@@ -397,6 +398,77 @@ def load_config(
             merged.setdefault(rule_id, {}).update(values)
         data["params"] = merged
     return _validated(data, str(path) if path is not None else None)
+
+
+# Engine settings given on the command line (--memory-limit, --temp-dir): they win for every store
+# the process opens, over the environment and the config file.
+_ENGINE_GIVEN: dict[str, Any] = {}
+
+
+def give_engine(*, memory_limit: str | None = None, temp_dir: Path | None = None) -> None:
+    """Record the command line's engine settings (None leaves a setting to the layers below)."""
+    if memory_limit is not None and not _MEMORY.match(memory_limit):
+        raise UsageError(
+            f"--memory-limit {memory_limit!r} is not a size such as 2GB or 1.5GiB",
+            zh=f"--memory-limit {memory_limit!r} 不是有效的大小（如 2GB、1.5GiB）",
+        )
+    given = {"memory_limit": memory_limit, "temp_dir": temp_dir}
+    _ENGINE_GIVEN.clear()  # one command line at a time (tests run many in one process)
+    _ENGINE_GIVEN.update({k: v for k, v in given.items() if v is not None})
+
+
+def _engine_layers(from_file: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """[engine] as the file says, then the environment, then the command line."""
+    for key, name in (("memory_limit", ENV_MEMORY_LIMIT), ("temp_dir", ENV_TEMP_DIR)):
+        if env.get(name):
+            from_file[key] = env[name]
+    return {**from_file, **_ENGINE_GIVEN}
+
+
+def machine_memory() -> int:
+    """Bytes of memory this process may use: the machine's, or its cgroup's limit when lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        groups = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return total
+    for line in groups:  # "0::/path" (v2), "4:memory:/path" (v1)
+        _, controllers, where = line.split(":", 2)
+        if controllers == "":
+            limit = Path("/sys/fs/cgroup", where.lstrip("/"), "memory.max")
+        elif "memory" in controllers.split(","):
+            limit = Path("/sys/fs/cgroup/memory", where.lstrip("/"), "memory.limit_in_bytes")
+        else:
+            continue
+        try:
+            text = limit.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return total
+
+
+def default_memory_limit() -> str:
+    """The engine's memory limit when none is given: a quarter of `machine_memory`, between 256 MiB
+    and 1 GiB. Beyond it the engine spills to disk, so a province month stays within about 2 GB
+    (the files being read take the rest) and runs under a 1 GB cap."""
+    mib = machine_memory() // 4 // 2**20
+    return f"{max(256, min(1024, mib))}MiB"
+
+
+def engine_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> EngineSettings:
+    """The engine settings a store opens with when its caller has no config of its own: [engine] of
+    PATH (else ./coaltrace.toml if there is one), then the environment, then the command line."""
+    env = os.environ if env is None else env
+    if path is None and DEFAULT_CONFIG.exists():
+        path = DEFAULT_CONFIG
+    section = _read_toml(path).get("engine", {}) if path is not None else {}
+    data = _engine_layers(dict(section) if isinstance(section, Mapping) else {}, env)
+    try:
+        return EngineSettings.model_validate(data)
+    except ValidationError as e:
+        raise _invalid(e, str(path) if path is not None else None, "engine") from None
 
 
 def default_db(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -24,6 +24,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 3  # a file or a rule that cannot be used
     STORE_BUSY = 4  # another process holds the database
     CANNOT_WRITE = 5  # the machine refused a write: disk full, no permission, read-only file system
+    OUT_OF_MEMORY = 6  # the work needed more memory than it may use (--memory-limit) and could not spill
     INTERNAL = 70  # a bug: please report it with --debug output
 
 
@@ -126,6 +127,30 @@ class CannotWriteError(CoaltraceError):
     """The machine refused to write: no space left, no permission, a read-only file or file system."""
 
     exit_code = ExitCode.CANNOT_WRITE
+
+
+class OutOfMemoryError(CoaltraceError):
+    """The work needed more memory than the limit allows, and spilling to disk could not make up for it."""
+
+    exit_code = ExitCode.OUT_OF_MEMORY
+
+
+def out_of_memory(e: BaseException) -> OutOfMemoryError | None:
+    """DuckDB's (or Python's) running out of memory as a message, or None. Whatever was being written
+    was in a transaction and is rolled back: the store is as it was."""
+    import duckdb
+
+    if not isinstance(e, duckdb.OutOfMemoryException | MemoryError):
+        return None
+    text = (str(e).splitlines() or [type(e).__name__])[0]
+    return OutOfMemoryError(
+        f"out of memory: {text}",
+        zh=f"内存不足：{text}",
+        hint="Nothing was kept of the unfinished work. Allow more memory (--memory-limit 4GB, or "
+        "$COALTRACE_MEMORY_LIMIT, or [engine] memory_limit), or point --temp-dir at a disk with room to spill.",
+        hint_zh="未完成的部分没有保存。请调高内存上限（--memory-limit 4GB、环境变量 COALTRACE_MEMORY_LIMIT 或 "
+        "[engine] memory_limit），或用 --temp-dir 指定一个空间充足的磁盘目录用于溢写。",
+    )
 
 
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)

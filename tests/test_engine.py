@@ -67,3 +67,23 @@ def test_the_duckdb_engine_reads_writes_and_rolls_back(fresh_db: Store) -> None:
     assert engine.scalar("SELECT count(*) FROM t") == 3
     engine.create_view("small", "SELECT a FROM t WHERE a < 3")
     assert pl.DataFrame(engine.query("SELECT * FROM small ORDER BY a"))["a"].to_list() == [1, 2]
+
+
+def test_appended_rows_are_not_held_while_the_transaction_lasts(fresh_db: Store) -> None:
+    # A load is one transaction over many files: each file's rows must be let go once they are in,
+    # or a province month is held in memory whole (DuckDB keeps what is registered until commit).
+    import gc
+    import weakref
+
+    engine = fresh_db.engine
+    held = []
+    with fresh_db.transaction():
+        engine.execute("CREATE TEMP TABLE _appended (a BIGINT, b VARCHAR)")
+        for i in range(3):
+            rows = pa.table({"b": [f"x{i}"] * 1000, "a": list(range(1000))})  # columns in another order: by name
+            engine.append("_appended", rows)
+            held.append(weakref.ref(rows))
+            del rows
+        gc.collect()
+        assert [ref() for ref in held] == [None, None, None]
+        assert engine.rows("SELECT count(*), count(DISTINCT b), sum(a) FROM _appended") == [(3000, 3, 3 * 499500)]

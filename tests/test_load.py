@@ -495,3 +495,41 @@ def test_both_ends_exported_separately_in_one_call_make_one_version(
     assert rows(db_path, "SELECT trip_id, tonnes_loaded, tonnes_unloaded FROM transports_revisions") == [
         ("T2", 35.0, 34.8)
     ]
+
+
+def test_a_long_parquet_file_is_read_in_parts_as_one_file(
+    tmp_path: Path, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A week of a province's GPS is millions of rows: read in parts, so memory does not grow with
+    # the file, and still one file to the user (one report line, the file's own row numbers).
+    from coaltrace.ingest import readers
+
+    monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", 4)
+    n = 10
+    f = tmp_path / "gps_week1.parquet"
+    pl.DataFrame(
+        {
+            "plate": [f"晋E1234{i}" for i in range(n)],
+            "ts": [dt.datetime(2021, 12, 1, 8, i) for i in range(n)],
+            "lat": [36.0 + i / 100 for i in range(n)],
+            "lon": [112.0] * n,
+            # Row 6 (in the second part) and row 10 (the third) have a speed no truck drives.
+            "speed_kmh": ["40", "41", "42", "43", "44", "-5", "46", "47", "48", "fast"],
+        }
+    ).write_parquet(f, row_group_size=3)
+    res = load(runner, db_path, "--json", str(f))
+    assert res.exit_code == 0, res.output
+    [report] = json.loads(res.stdout)["files"]
+    assert (report["file"], report["rows_read"], report["rows_loaded"], report["rows_quarantined"]) == (
+        "gps_week1.parquet",
+        10,
+        8,
+        2,
+    )
+    assert sum(r["rows"] for r in report["top_reasons"]) == 2
+    assert rows(db_path, "SELECT line FROM quarantine ORDER BY line") == [(6,), (10,)]
+    assert rows(db_path, "SELECT min(_line), max(_line), count(DISTINCT _line) FROM gps") == [(1, 9, 8)]
+    # The same file again: nothing new, whatever the parts.
+    again = load(runner, db_path, "--json", str(f))
+    assert json.loads(again.stdout)["files"][0]["rows_present"] == 8
+    assert rows(db_path, "SELECT count(*) FROM gps") == [(8,)]

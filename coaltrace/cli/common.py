@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.text import Text
 
 from coaltrace.config import default_lang
-from coaltrace.errors import CoaltraceError, ExitCode, refused_write
+from coaltrace.errors import CoaltraceError, ExitCode, out_of_memory, refused_write
 from coaltrace.i18n import Lang, catalogue, say
 
 
@@ -115,7 +115,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(0) from None
         except Exception as e:
-            refused = refused_write(e)
+            refused = refused_write(e) or out_of_memory(e)
             if refused is not None:
                 _fail(refused)
             if state.debug:

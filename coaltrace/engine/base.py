@@ -104,6 +104,14 @@ class Engine(ABC):
     @abstractmethod
     def unregister(self, name: str) -> None: ...
 
+    @abstractmethod
+    def append(self, table: str, data: pa.Table) -> None:
+        """Add DATA's rows to TABLE, columns matched by name and cast to TABLE's types, in one pass.
+
+        For rows that go in once (a file being loaded): unlike `register`, nothing of DATA is
+        held once it is in, even inside a long transaction.
+        """
+
     @contextmanager
     def registered(self, name: str, data: pa.Table | pl.DataFrame) -> Iterator[None]:
         """DATA readable by SQL as NAME for the length of the block."""

@@ -66,6 +66,16 @@ class DuckDBEngine(Engine):
     def unregister(self, name: str) -> None:
         self._con.unregister(name)
 
+    def append(self, table: str, data: pa.Table) -> None:
+        # A registered object stays alive until the transaction ends (DuckDB 2.0), so a load of many
+        # files in one transaction would hold every file's rows in memory at once. A stream capsule
+        # is read once and released as it is read.
+        self._con.register("_append_rows", data.__arrow_c_stream__())
+        try:
+            self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _append_rows")
+        finally:
+            self._con.unregister("_append_rows")
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         self._con.execute("BEGIN TRANSACTION")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -45,6 +46,7 @@ from coaltrace.ingest.readers import (
     open_csv,
     open_file,
     open_workbook,
+    parquet_parts,
     shown,
 )
 from coaltrace.ingest.reasons import SKIP_REASONS
@@ -52,8 +54,6 @@ from coaltrace.store import Store
 from coaltrace.store.schema import mark_data_changed
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from coaltrace.engine import Engine
 
 
@@ -313,16 +313,22 @@ def _read_units(
     table: Table | None,
     skipped: list[SkippedInput],
     stage: Stage | None = None,
-) -> Iterator[tuple[Prepared, bool]]:
-    """Each table of PATH, prepared (a workbook may hold several), and whether its encoding was found by retrying."""
+) -> Iterator[tuple[Prepared, bool, bool]]:
+    """Each table of PATH, prepared (a workbook may hold several; a long Parquet file comes in parts),
+    whether its encoding was found by retrying, and whether it goes on the unit before (a later part)."""
     kind = file_format(path)
     if kind == "excel":
         for prepared in _workbook_units(path, sheet, table, skipped, stage):
-            yield prepared, False
+            yield prepared, False, False
     elif kind == "csv":
-        yield _csv_unit(path, encoding, table, stage)
+        yield (*_csv_unit(path, encoding, table, stage), False)
+    elif kind == "parquet":
+        for part, opened in enumerate(parquet_parts(path)):
+            if not opened.candidates:
+                raise InputFileError("the file is empty", zh="文件是空的", location=Location(file=str(path)))
+            yield _prepare(opened, table, stage=stage), False, part > 0
     else:
-        yield _prepare(open_file(path), table, stage=stage), False
+        yield _prepare(open_file(path), table, stage=stage), False, False
 
 
 def _workbook_units(
@@ -423,16 +429,17 @@ def _in_another_encoding(
     return None
 
 
-def _top_reasons(problems: pl.DataFrame, n: int = 3) -> list[ReasonCount]:
+def _reason_counts(problems: pl.DataFrame) -> Counter[tuple[str, str]]:
+    """Rows per (column, reason) among PROBLEMS."""
     if problems.is_empty():
-        return []
-    top = (
-        problems.group_by("column", "reason")
-        .agg(pl.col("_line").n_unique().alias("rows"))
-        .sort(["rows", "column", "reason"], descending=[True, False, False])
-        .head(n)
-    )
-    return [ReasonCount(**r) for r in top.to_dicts()]
+        return Counter()
+    counts = problems.group_by("column", "reason").agg(pl.col("_line").n_unique().alias("rows"))
+    return Counter({(c, r): n for c, r, n in counts.iter_rows()})
+
+
+def _top_reasons(counts: Counter[tuple[str, str]], n: int = 3) -> list[ReasonCount]:
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return [ReasonCount(column=c, reason=r, rows=rows) for (c, r), rows in top]
 
 
 def load_paths(
@@ -459,21 +466,23 @@ def load_paths(
     load_id = f"{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     refused: list[CoaltraceError] = []
     reports: list[FileReport] = []
-    staged: dict[str, list[pa.Table]] = {}  # per table, the call's typed rows, file by file
+    staged: dict[str, int] = {}  # per table, how many of the call's rows are staged (in DuckDB, file by file)
     fids: dict[int, FileReport] = {}
     stale: set[int] = set()
     absent: dict[int, set[str]] = {}
+    reasons: dict[int, Counter[tuple[str, str]]] = {}  # per file id, rows quarantined per (column, reason)
     engine = store.engine
     with store.transaction():
 
-        def stage(path: Path, prepared: Prepared, detected: bool) -> None:
+        def stage(path: Path, prepared: Prepared, detected: bool, more: bool) -> None:
+            """Stage one unit's rows; MORE: a later part of the unit staged last (one file, one report)."""
             raw, match, typed, problems = prepared
-            fid = len(reports)
+            fid = len(reports) - 1 if more else len(reports)
             t = match.table
             bad_lines = problems.select("_line").unique()
             # Most files have no bad row: then the anti-join would only copy every column.
             good = typed.join(bad_lines, on="_line", how="anti") if bad_lines.height else typed
-            if _loaded_before(engine, raw, t):
+            if not more and _loaded_before(engine, raw, t):
                 stale.add(fid)
             absent[fid] = set(t.names) - set(match.positions)
             rows = good.select(
@@ -488,8 +497,16 @@ def load_paths(
                 .cast(pl.Int64)
                 .alias("_seq"),
             )
-            staged.setdefault(t.name, []).append(rows.to_arrow())
+            merge.stage_rows(engine, t, rows.to_arrow())
+            staged[t.name] = staged.get(t.name, 0) + rows.height
             _quarantine(engine, problems, raw, t, load_id)
+            reasons[fid] = reasons.get(fid, Counter()) + _reason_counts(problems)
+            if more:
+                report = reports[-1]
+                report.rows_read += typed.height
+                report.rows_quarantined += bad_lines.height
+                report.top_reasons = _top_reasons(reasons[fid])
+                return
             report = FileReport(
                 file=shown(path.name),
                 path=shown(path),
@@ -504,7 +521,7 @@ def load_paths(
                 rows_present=0,
                 rows_superseded=0,
                 rows_quarantined=bad_lines.height,
-                top_reasons=_top_reasons(problems),
+                top_reasons=_top_reasons(reasons[fid]),
                 ignored_columns=[c for c in match.ignored if c.strip()],
                 encoding_detected=detected,
             )
@@ -527,9 +544,9 @@ def load_paths(
                 tell(what, name, done, rows, bad, t)
 
             try:
-                for prepared, detected in _read_units(path, sheet, encoding, forced, skipped, on_stage):
+                for prepared, detected, more in _read_units(path, sheet, encoding, forced, skipped, on_stage):
                     if not refused:  # nothing will be kept; still read the rest to report every refusal
-                        stage(path, prepared, detected)
+                        stage(path, prepared, detected, more)
                         tell(
                             "staged",
                             name,
@@ -546,10 +563,8 @@ def load_paths(
                 zh=f"{len(files)} 个文件中有 {len(refused)} 个被拒收；本次未载入任何数据",
                 causes=refused,
             )
-        for name in sorted(staged):
-            rows_staged = sum(t.num_rows for t in staged[name])
+        for name, rows_staged in sorted(staged.items()):
             tell("merging", "", len(files), rows_staged, None, name)
-            merge.register_stage(engine, TABLES[name], staged.pop(name))
             for fid, c in merge.merge_stage(engine, TABLES[name], load_id, stale, absent).items():
                 r = fids[fid]
                 r.rows_loaded = c.get("new", 0) + c.get("revised", 0)
@@ -587,7 +602,8 @@ def _quarantine(engine: Engine, problems: pl.DataFrame, raw: RawFile, table: Tab
         pl.col("raw_value"),
         pl.col("reason"),
     )
-    engine.register("_problems", rows.to_arrow())
+    engine.execute("CREATE OR REPLACE TEMP TABLE _problems AS SELECT * FROM quarantine LIMIT 0")
+    engine.append("_problems", rows.to_arrow())
     engine.execute("""
         INSERT INTO quarantine SELECT p.* FROM _problems p
         WHERE NOT EXISTS (
@@ -595,7 +611,7 @@ def _quarantine(engine: Engine, problems: pl.DataFrame, raw: RawFile, table: Tab
             WHERE q.sha256 = p.sha256 AND q.sheet IS NOT DISTINCT FROM p.sheet
               AND q.line = p.line AND q.column_name = p.column_name)
     """)
-    engine.unregister("_problems")
+    engine.execute("DROP TABLE _problems")
 
 
 def _record_files(engine: Engine, reports: list[FileReport], load_id: str) -> None:

@@ -1,6 +1,6 @@
 """Merge one call's staged rows into the store: once per record, newer versions win.
 
-Staged rows (registered Arrow, see `register_stage`) carry `_fid` (which file
+Staged rows (a temporary table filled file by file, see `stage_rows`) carry `_fid` (which file
 of the call) and `_seq` (their order in the call). For each contract table, in
 one transaction:
 - a row equal (all columns) to an earlier row of the call, or to the stored row
@@ -40,15 +40,20 @@ def stage_name(table: Table) -> str:
     return f"stage_{table.name}"
 
 
-def register_stage(engine: Engine, table: Table, parts: list[pa.Table]) -> None:
-    """The call's rows for TABLE (its columns, lineage and STAGE_EXTRA), as `stage_name(table)`.
+def stage_rows(engine: Engine, table: Table, rows: pa.Table) -> None:
+    """Add one file's rows for TABLE (its columns, lineage and STAGE_EXTRA) to `stage_name(table)`.
 
-    Arrow, not a temporary table: the rows are read where they are rather than
-    copied into DuckDB once more before the merge copies them into the table.
+    A temporary table in DuckDB, filled file by file: the rows leave Python as each file is read,
+    and beyond the memory limit DuckDB spills them to its temp folder, so a load's memory does
+    not grow with the number of files. Columns go in by name, cast to the contract's types.
     """
-    import pyarrow as pa
-
-    engine.register(stage_name(table), pa.concat_tables(parts, promote_options="default"))
+    stage = stage_name(table)
+    if stage not in engine.tables():
+        engine.execute(
+            f"CREATE TEMP TABLE {stage} AS SELECT *, NULL::INTEGER AS _fid, NULL::BIGINT AS _seq "
+            f"FROM {table.name} LIMIT 0"
+        )
+    engine.append(stage, rows)
 
 
 def _q(name: str) -> str:
@@ -190,5 +195,5 @@ def merge_stage(
             "SELECT CASE WHEN count(*) > 0 THEN 'VIEW' ELSE 'TABLE' END FROM duckdb_views() WHERE view_name = ?", [name]
         )
         engine.execute(f"DROP {kind} {name}")
-    engine.unregister(stage)
+    engine.execute(f"DROP TABLE {stage}")
     return counts

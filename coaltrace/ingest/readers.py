@@ -31,7 +31,7 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -626,8 +626,9 @@ def _refuse_nul_cells(frame: pl.DataFrame, where: Location, first_line: int) -> 
 CHINA_TIME_ZONE = "Etc/GMT-8"
 
 
-def _as_text(column: pl.Series) -> pl.Series | str:
-    """A Parquet column as the text the normalisers read, or why it holds none (a list, a struct, bytes)."""
+def _as_text(column: pl.Series, first_line: int = 1) -> pl.Series | str:
+    """A Parquet column (its first row the file's FIRST_LINE) as the text the normalisers read, or
+    why it holds none (a list, a struct, bytes)."""
     dtype = column.dtype
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is not None:
@@ -644,11 +645,23 @@ def _as_text(column: pl.Series) -> pl.Series | str:
         return f"of type {dtype}, not text"  # bytes that are not UTF-8, or a type with no text form
     nul = text.str.contains("\x00", literal=True).fill_null(False)
     if nul.any():
-        return f"a NUL character on line {int(nul.arg_max() or 0) + 1}"
+        return f"a NUL character on line {int(nul.arg_max() or 0) + first_line}"
     return text
 
 
+# Rows of a Parquet file read, typed and staged at a time: a file's memory is bounded by this,
+# not by its length (a week of a province's GPS is 2.7 million rows).
+PARQUET_BATCH_ROWS = 400_000
+
+
 def open_parquet(path: Path) -> Opened:
+    """The whole Parquet file as one part (`parquet_parts` reads a long one in parts)."""
+    return next(parquet_parts(path, batch_rows=None))
+
+
+def parquet_parts(path: Path, batch_rows: int | None = PARQUET_BATCH_ROWS) -> Iterator[Opened]:
+    """The Parquet file in parts of at most BATCH_ROWS rows (None: one part), each with its own
+    lines numbered from the file's first row, so a part's problems name the file's row."""
     where = Location(file=str(path))
     check_regular_file(path)
     try:
@@ -658,7 +671,15 @@ def open_parquet(path: Path) -> Opened:
         unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
         if unpacked > max_file_bytes():
             raise _too_large(unpacked, where, unpacked=True)
-        frame = pl.read_parquet(path)
+        if batch_rows is None or meta.num_rows <= batch_rows:
+            parts: Iterator[pl.DataFrame] = iter([pl.read_parquet(path)])
+        else:
+            parts = _parquet_batches(pq.ParquetFile(path), batch_rows)
+        sha = sha256_of(path)
+        offset = 0
+        for frame in _readable_parquet(parts, where):
+            yield _parquet_part(path, sha, frame, offset)
+            offset += frame.height
     except InputFileError:
         raise
     except Exception as e:  # polars and pyarrow raise their own errors depending on the damage
@@ -667,9 +688,35 @@ def open_parquet(path: Path) -> Opened:
             zh=f"不是可读的 Parquet 文件：{_first_line(e)}",
             location=where,
         ) from None
+
+
+def _parquet_batches(file: Any, batch_rows: int) -> Iterator[pl.DataFrame]:
+    for batch in file.iter_batches(batch_size=batch_rows):
+        frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
+        yield frame
+
+
+def _readable_parquet(parts: Iterator[pl.DataFrame], where: Location) -> Iterator[pl.DataFrame]:
+    """PARTS, with a damaged file's error as the file's refusal (raised where the part is read)."""
+    while True:
+        try:
+            frame = next(parts)
+        except StopIteration:
+            return
+        except Exception as e:
+            raise InputFileError(
+                f"not a readable Parquet file: {_first_line(e)}",
+                zh=f"不是可读的 Parquet 文件：{_first_line(e)}",
+                location=where,
+            ) from None
+        yield frame
+
+
+def _parquet_part(path: Path, sha: str, frame: pl.DataFrame, offset: int) -> Opened:
     # Typed columns are written back as text the normalisers read, so every format takes one path.
     # A column that is not text stays empty, and refuses the file only if the contract names it.
-    texts = {c: _as_text(frame[c]) for c in frame.columns}
+    texts = {c: _as_text(frame[c], offset + 1) for c in frame.columns}
     unreadable = {c: t for c, t in texts.items() if isinstance(t, str)}
     frame = pl.DataFrame(
         [
@@ -678,11 +725,11 @@ def open_parquet(path: Path) -> Opened:
         ]
     )
     headers = list(frame.columns)
-    frame = _positional(frame).with_row_index("_line", offset=1).with_columns(pl.col("_line").cast(pl.Int64))
+    frame = _positional(frame).with_row_index("_line", offset=offset + 1).with_columns(pl.col("_line").cast(pl.Int64))
     frame = _drop_blank_rows(frame.select(pl.exclude("_line"), "_line"))
     return Opened(
         path,
-        sha256_of(path),
+        sha,
         [Candidate(0, headers)] if headers else [],
         reader=lambda _: (frame, headers),
         has_header_line=False,

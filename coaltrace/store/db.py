@@ -25,13 +25,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coaltrace.config import default_db
+from coaltrace.config import default_db, default_memory_limit, engine_settings
 from coaltrace.engine.duckdb_engine import DuckDBEngine
 from coaltrace.errors import CannotWriteError, CoaltraceError, StoreBusyError, UsageError, is_no_space, refused_write
 from coaltrace.store.schema import full_ddl, upgrade_sql
 
 if TYPE_CHECKING:
     import duckdb
+
+    from coaltrace.config import EngineSettings
 
 SCHEMA_VERSION = "1"
 
@@ -67,8 +69,15 @@ class Store:
     """An open coaltrace database. Use as a context manager, or call close()."""
 
     def __init__(
-        self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False, must_exist: bool = False
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        read_only: bool = False,
+        must_exist: bool = False,
+        settings: EngineSettings | None = None,
     ) -> None:
+        """SETTINGS: memory limit, spill folder and threads (default: `coaltrace.config.engine_settings`,
+        the config file's [engine], the environment and the command line)."""
         import duckdb
 
         self.path = resolve_db_path(path)
@@ -102,6 +111,7 @@ class Store:
         self.engine = DuckDBEngine(self.con)
         self._open = True
         try:
+            self._apply(settings if settings is not None else engine_settings())
             self._check_ours()
             if not read_only:
                 self._no_checkpoint_on_shutdown()
@@ -113,6 +123,19 @@ class Store:
             self.con.close()
             self._open = False
             raise
+
+    def _apply(self, settings: EngineSettings) -> None:
+        """DuckDB keeps to the memory limit by spilling to the temp folder (a disk with room, not memory);
+        without a limit given, `default_memory_limit` (DuckDB's own would be 80% of the machine)."""
+        [(locked,)] = self.con.execute("SELECT current_setting('lock_configuration')").fetchall()
+        if locked:  # a rule sandbox of this process holds the database: it runs with the settings it was given
+            return
+        limit = settings.memory_limit or default_memory_limit()
+        self.con.execute("SET memory_limit = ?", [limit.replace(" ", "")])
+        if settings.temp_dir is not None:
+            self.con.execute("SET temp_directory = ?", [str(settings.temp_dir)])
+        if settings.threads:
+            self.con.execute(f"SET threads = {int(settings.threads)}")
 
     def _no_checkpoint_on_shutdown(self) -> None:
         """Folding the log into the file happens in close(), where running out of space can be handled."""
