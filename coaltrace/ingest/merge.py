@@ -100,16 +100,22 @@ def merge_stage(
     lacks = {c: f"_fid IN ({', '.join(map(str, fids))})" for c, fids in lacking.items() if fids}
     flag = {c: f"_lacks_{i}" for i, c in enumerate(lacks)}
 
-    rows, keys = engine.rows(f"SELECT count(*), count(DISTINCT ({key})) FROM {stage}")[0]
-    if rows == keys:
+    # Keys the call holds more than once (a trip in the origin's and the destination's export, a
+    # file sent twice): only their rows need the window passes below; the others are one version each.
+    engine.execute(
+        f"CREATE OR REPLACE TEMP TABLE _dupkeys AS SELECT {key} FROM {stage} GROUP BY ALL HAVING count(*) > 1"
+    )
+    duplicated = bool(engine.scalar("SELECT count(*) FROM _dupkeys"))
+    single_flags = "".join(f"{cond} AS {flag[c]}, " for c, cond in lacks.items())
+    if not duplicated:
         # The usual call: every key once. Skip the window functions.
-        flags = "".join(f"{cond} AS {flag[c]}, " for c, cond in lacks.items())
-        engine.execute(f"CREATE OR REPLACE TEMP VIEW _versions AS SELECT *, {flags}1 AS _ver FROM {stage}")
+        engine.execute(f"CREATE OR REPLACE TEMP VIEW _versions AS SELECT *, {single_flags}1 AS _ver FROM {stage}")
     else:
         # A file without column c (an origin weighbridge's export, without arrival) takes c
         # from the call's latest version of the record whose file has it, so the two
         # exports of one trip are one version, not a change.
-        source = stage
+        multi = f"(SELECT * FROM {stage} SEMI JOIN _dupkeys USING ({key}))"
+        source = multi
         if lacks:
             window = f"(PARTITION BY {key} ORDER BY _seq ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
             given = {
@@ -120,7 +126,7 @@ def merge_stage(
                 f"CASE WHEN {cond} THEN ({given[c]}).v ELSE {_q(c)} END AS {_q(c)}" for c, cond in lacks.items()
             )
             flags = ", ".join(f"{cond} AND {given[c]} IS NULL AS {flag[c]}" for c, cond in lacks.items())
-            source = f"(SELECT * REPLACE ({replaced}), {flags} FROM {stage})"
+            source = f"(SELECT * REPLACE ({replaced}), {flags} FROM {multi})"
         # Distinct versions of the call (first occurrence of each), numbered newest first per key.
         # Rows are compared by key and a 64-bit hash of every column: two versions of one
         # record would have to collide for a change to pass as a duplicate.
@@ -133,6 +139,8 @@ def merge_stage(
             CREATE OR REPLACE TEMP TABLE _versions AS
             SELECT * EXCLUDE (_dup), row_number() OVER (PARTITION BY {key} ORDER BY _seq DESC) AS _ver
             FROM _marked WHERE _dup = 1
+            UNION ALL BY NAME
+            SELECT *, {single_flags}1 AS _ver FROM {stage} ANTI JOIN _dupkeys USING ({key})
         """)
         engine.execute("DROP TABLE _marked")
         # Before anything moves: an earlier version the store already holds is no news.
@@ -145,6 +153,7 @@ def merge_stage(
         count(
             "SELECT _fid, CASE WHEN _known THEN 'present' ELSE 'superseded' END, count(*) FROM _superseded GROUP BY ALL"
         )
+    engine.execute("DROP TABLE _dupkeys")
     stored = engine.scalar(f"SELECT count(*) FROM {t}")
     if not stored:
         engine.execute(
@@ -183,7 +192,7 @@ def merge_stage(
         DELETE FROM {t} s USING _verdict v
         WHERE {_same_key("v", "s", table)} AND v._verdict = 'revised'
     """)
-    if rows != keys:
+    if duplicated:
         engine.execute(
             f"INSERT INTO {t}_revisions SELECT {cols}, current_localtimestamp(), ? FROM _superseded WHERE NOT _known",
             [load_id],
