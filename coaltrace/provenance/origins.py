@@ -68,10 +68,12 @@ def facility_origins(
     in by inflows), grouped (how many origins a grouped row holds, 0 for a named one), policy."""
     sources = ", ".join(f"{expr} AS {cls}" for cls, expr in SOURCE_COLUMNS.items())
     # Every facility some of its coal passed through (itself included), walking up the flows;
-    # UNION, not UNION ALL, so a round trip ends the walk instead of looping.
+    # UNION, not UNION ALL, so a round trip ends the walk instead of looping. The walk reads the
+    # flows as stored (a relation whose tonnes sum to nothing adds a facility that gets no share).
     nodes = store.engine.rows(
-        f"""WITH RECURSIVE e AS ({_EDGES}),
-            up(facility_id) AS (SELECT $f UNION SELECT e.seller_id FROM e JOIN up ON e.buyer_id = up.facility_id)
+        f"""WITH RECURSIVE up(facility_id) AS (
+                SELECT $f UNION SELECT f.seller_id FROM flows f JOIN up ON f.buyer_id = up.facility_id
+                WHERE f.period = $p AND f.seller_id <> f.buyer_id)
             SELECT facility_id, total_t, yield_factor, {sources}
             FROM balances JOIN up USING (facility_id) WHERE period = $p ORDER BY facility_id""",
         {"p": period.label, "f": facility_id},

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
-import yaml
-
 from coaltrace.errors import UsageError
 from coaltrace.files import shipped
 
@@ -62,6 +60,10 @@ def rule_notes(dirs: Iterable[Path] | None = None, *, only: Collection[str] | No
 
 
 def _read(files: list[Path]) -> dict[str, Notes]:
+    if not files:
+        return {}
+    import yaml  # only for a page with findings
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     notes: dict[str, Notes] = {}
     for path in files:

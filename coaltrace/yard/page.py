@@ -219,7 +219,7 @@ def _round_trips(store: Store, period: str, facility_id: str) -> list[dict[str, 
     Found in SQL as the chains of flows that leave the facility and come back to it: a page reads
     the relations around one facility, never the whole graph."""
     found = store.engine.rows(
-        f"WITH e AS ({_RELATIONS}) "
+        f"WITH e AS MATERIALIZED ({_RELATIONS}) "
         + " UNION ALL ".join(_cycles_through_sql(n) for n in range(2, MAX_CYCLE_LENGTH + 1)),
         {"p": period, "f": facility_id},
     )
