@@ -25,6 +25,7 @@ from coaltrace.cli.common import (
     state,
     styled,
 )
+from coaltrace.cli.output import QuickTable
 from coaltrace.cli.reading import (
     WORDS,
     ConfigOption,
@@ -240,7 +241,7 @@ def render_page(page: dict[str, Any], con: TextConsole) -> None:
             table.add_column(_t(key), justify="right" if key in ("tonnes", "share") else "left", overflow="fold")
         for r in page["rest"]:
             table.add_row(*origin_cells(r))
-        con.print(table)
+        con.print(QuickTable(table))
 
     if page["round_trips"]:
         _rule(con, _t("round_trips_title"))
@@ -357,4 +358,4 @@ def _parties(con: TextConsole, rows: list[dict[str, Any]], key: str, *, with_sha
         if with_share:
             cells.append(pct(r.get("supplier_licensed_share")))
         table.add_row(*cells)
-    con.print(table)
+    con.print(QuickTable(table))

@@ -14,10 +14,7 @@ from coaltrace.graph import GraphData
 from coaltrace.graph.nodes import node_frame
 from coaltrace.graph.staging import staged
 from coaltrace.period import Period
-from coaltrace.provenance.attribution import licensed_shares, origin_rows, taint
-from coaltrace.provenance.balance import balance
 from coaltrace.provenance.running import running_breaches
-from coaltrace.provenance.solve import solve
 from coaltrace.provenance.storage import create_tables, has_tables, replace_period
 from coaltrace.store import Store
 from coaltrace.store.schema import data_version
@@ -50,7 +47,13 @@ class Provenance:
 
 def compute(store: Store, period: Period, config: ProvenanceConfig | None = None) -> Provenance:
     """The period's graph, balances, running breaches and origin shares, not yet stored."""
+    # The solver's modules (and scipy) are imported only for a build: a page that finds the
+    # stored build current never needs them.
     import polars as pl
+
+    from coaltrace.provenance.attribution import licensed_shares, origin_rows, taint
+    from coaltrace.provenance.balance import balance
+    from coaltrace.provenance.solve import solve
 
     config = config or ProvenanceConfig()
     # The period's shipments are staged once: the graph, the balance and the running stock read them.

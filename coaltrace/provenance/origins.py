@@ -13,22 +13,27 @@ origin j of class k holds `m_j * S[j, k] / x_j` of F's coal. Only F's ancestors
 system is solved on that subgraph alone, rebuilt from the stored balances and
 flows, exactly as the build solved it. Origins below `min_share` of F's coal are
 grouped per class, and the grouped row says how many origins it holds.
+
+The inspector's page asks this of one facility and must answer at once: the
+ancestors are found in SQL (a recursive walk up the period's flows), and the
+system is solved where it is cheapest. A yard has a handful of ancestors (a
+province's yards at most a few dozen): solved in plain Python, in less time
+than importing numpy takes. A power plant has hundreds: dense with numpy. Only
+a subgraph too large for a dense matrix needs scipy's sparse solver.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from coaltrace.period import Period
-from coaltrace.provenance.solve import CLASSES
 from coaltrace.store import Store
 
 if TYPE_CHECKING:
     import polars as pl
 
-# Stored balance column holding each origin class's tonnes entering the chain at a facility.
+# Stored balance column holding each origin class's tonnes entering the chain at a facility,
+# in the order of the solver's classes (`coaltrace.provenance.solve.CLASSES`).
 SOURCE_COLUMNS = {
     "licensed": "licensed_production_t",
     "over_capacity": "over_capacity_t",
@@ -37,90 +42,147 @@ SOURCE_COLUMNS = {
     "data_gap": "data_gap_t",
     "opening_stock": "opening_stock_t",
 }
+CLASSES = tuple(SOURCE_COLUMNS)
 # Below this share of the facility's coal an origin is grouped with the others of its class.
 MIN_SHARE = 1e-4
+# Up to this many ancestors the system is solved in plain Python (at most some 50 ms, less
+# than numpy's import); up to DENSE_MAX dense with numpy (at most 32 MB); above, sparse.
+PLAIN_MAX = 100
+DENSE_MAX = 2000
+
+# The period's trading relations (one per seller and buyer), as the build aggregated them.
+_EDGES = (
+    "SELECT seller_id, buyer_id, sum(tonnes) AS tonnes FROM flows WHERE period = $p AND seller_id <> buyer_id "
+    "GROUP BY ALL HAVING sum(tonnes) > 0"
+)
+
+# One non-zero of Q: (buyer, seller, Q[buyer, seller]).
+Entry = tuple[int, int, float]
+
+
+def facility_origins(
+    store: Store, period: Period, facility_id: str, *, min_share: float = MIN_SHARE
+) -> list[dict[str, Any]]:
+    """The proportional origins of FACILITY_ID's coal, heaviest first, one dict each: facility_id,
+    origin_class, origin_id (None for a grouped row), tonnes, share, received_t (the part that came
+    in by inflows), grouped (how many origins a grouped row holds, 0 for a named one), policy."""
+    sources = ", ".join(f"{expr} AS {cls}" for cls, expr in SOURCE_COLUMNS.items())
+    # Every facility some of its coal passed through (itself included), walking up the flows;
+    # UNION, not UNION ALL, so a round trip ends the walk instead of looping. The walk reads the
+    # flows as stored (a relation whose tonnes sum to nothing adds a facility that gets no share).
+    nodes = store.engine.rows(
+        f"""WITH RECURSIVE up(facility_id) AS (
+                SELECT $f UNION SELECT f.seller_id FROM flows f JOIN up ON f.buyer_id = up.facility_id
+                WHERE f.period = $p AND f.seller_id <> f.buyer_id)
+            SELECT facility_id, total_t, yield_factor, {sources}
+            FROM balances JOIN up USING (facility_id) WHERE period = $p ORDER BY facility_id""",
+        {"p": period.label, "f": facility_id},
+    )
+    ancestors = [str(n[0]) for n in nodes]
+    at = {f: i for i, f in enumerate(ancestors)}
+    me = at.get(facility_id)
+    # Per ancestor: total, yield factor, then each class's source; a missing figure counts as none.
+    values = [[0.0 if v is None else float(v) for v in n[1:]] for n in nodes]
+    if me is None or not values[me][0] > 0:
+        return []
+    total = values[me][0]
+    safe = [v[0] if v[0] > 0 else 1.0 for v in values]
+    edges = store.engine.rows(
+        f"SELECT seller_id, buyer_id, tonnes FROM ({_EDGES}) "
+        "WHERE list_contains($ids, seller_id) AND list_contains($ids, buyer_id)",
+        {"p": period.label, "ids": ancestors},
+    )
+    q = [(at[b], at[s], values[at[b]][1] * float(t) / safe[at[b]]) for s, b, t in edges]
+    m = upstream_weights(len(ancestors), q, me)
+    named: list[dict[str, Any]] = []
+    grouped: dict[int, list[float]] = {}  # class -> [share, tonnes, count]
+    for j, mj in enumerate(m):
+        if mj == 0:
+            continue
+        for k in range(len(CLASSES)):
+            share = mj * values[j][2 + k] / safe[j]
+            if not share > 0:
+                continue
+            tonnes = share * total
+            if share >= min_share:
+                named.append(_row(facility_id, k, ancestors[j], tonnes, share, 0.0 if j == me else tonnes, 0))
+            else:
+                g = grouped.setdefault(k, [0.0, 0.0, 0])
+                g[0], g[1], g[2] = g[0] + share, g[1] + tonnes, g[2] + 1
+    rows = named + [_row(facility_id, k, None, t, s, t, int(n)) for k, (s, t, n) in grouped.items()]
+    rows.sort(key=lambda r: (-r["tonnes"], r["origin_class"], r["origin_id"] is None, r["origin_id"] or ""))
+    return rows
+
+
+def _row(
+    facility_id: str, k: int, origin_id: str | None, tonnes: float, share: float, received: float, n: int
+) -> dict[str, Any]:
+    return {
+        "facility_id": facility_id,
+        "origin_class": CLASSES[k],
+        "origin_id": origin_id,
+        "tonnes": tonnes,
+        "share": share,
+        "received_t": received,
+        "grouped": n,
+        "policy": "proportional",
+    }
+
+
+def upstream_weights(n: int, q: list[Entry], me: int) -> list[float]:
+    """m solving `(I - Q)^T m = e_me` for N facilities: how much of facility ME's coal passed
+    through each, per tonne of theirs."""
+    if n <= PLAIN_MAX:
+        return _solve_plain(n, q, me)
+    import numpy as np
+
+    buyer = np.array([b for b, _, _ in q], dtype=np.int64)
+    seller = np.array([s for _, s, _ in q], dtype=np.int64)
+    weight = np.array([w for _, _, w in q], dtype=float)
+    unit = np.zeros(n)
+    unit[me] = 1.0
+    if n <= DENSE_MAX:
+        a = np.eye(n)
+        np.subtract.at(a, (seller, buyer), weight)  # (I - Q)^T, built transposed
+        return [float(v) for v in np.linalg.solve(a, unit)]
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import spsolve
+
+    mat = sp.csr_matrix((weight, (buyer, seller)), shape=(n, n))
+    return [float(v) for v in np.atleast_1d(spsolve((sp.identity(n, format="csc") - mat).T.tocsc(), unit))]
+
+
+def _solve_plain(n: int, q: list[Entry], me: int) -> list[float]:
+    """Gaussian elimination with partial pivoting, skipping the zeros a sparse graph leaves."""
+    a = [[1.0 if r == c else 0.0 for c in range(n)] for r in range(n)]
+    for b, s, w in q:
+        a[s][b] -= w  # (I - Q)^T
+    rhs = [1.0 if r == me else 0.0 for r in range(n)]
+    for col in range(n):
+        column = [abs(a[r][col]) for r in range(col, n)]
+        pivot = col + column.index(max(column))
+        a[col], a[pivot] = a[pivot], a[col]
+        rhs[col], rhs[pivot] = rhs[pivot], rhs[col]
+        top = a[col]
+        for r in range(col + 1, n):
+            f = a[r][col] / top[col]
+            if f:
+                row = a[r]
+                for c in range(col, n):
+                    row[c] -= f * top[c]
+                rhs[r] -= f * rhs[col]
+    m = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        m[r] = (rhs[r] - sum(a[r][c] * m[c] for c in range(r + 1, n))) / a[r][r]
+    return m
 
 
 def origins_of(store: Store, period: Period, facility_id: str, *, min_share: float = MIN_SHARE) -> pl.DataFrame:
-    """The proportional origins of FACILITY_ID's coal: facility_id, origin_class, origin_id
-    (NULL for a grouped row), tonnes, share, received_t (the part that came in by inflows),
-    grouped (how many origins a grouped row holds, 0 for a named one), policy."""
-    import polars as pl
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import breadth_first_order
-    from scipy.sparse.linalg import spsolve
-
-    sources = ", ".join(f"{expr} AS {cls}" for cls, expr in SOURCE_COLUMNS.items())
-    p = {"p": period.label}
-    nodes = store.engine.frame(
-        f"SELECT facility_id, total_t, yield_factor, {sources} FROM balances WHERE period = $p ORDER BY 1", p
-    )
-    edges = store.engine.frame(
-        "SELECT seller_id, buyer_id, sum(tonnes) AS tonnes FROM flows WHERE period = $p AND seller_id <> buyer_id "
-        "GROUP BY ALL HAVING sum(tonnes) > 0",
-        p,
-    )
-    ids = nodes["facility_id"].to_list()
-    at = {f: i for i, f in enumerate(ids)}
-    if facility_id not in at:
-        return _empty()
-    n = len(ids)
-    seller = np.array([at[s] for s in edges["seller_id"]], dtype=np.int64)
-    buyer = np.array([at[b] for b in edges["buyer_id"]], dtype=np.int64)
-    tonnes = edges["tonnes"].to_numpy().astype(float)
-    # Upstream: from the facility against the flows, every facility its coal passed through.
-    up = sp.csr_matrix((np.ones(len(seller)), (buyer, seller)), shape=(n, n))
-    ancestors = np.sort(breadth_first_order(up, at[facility_id], directed=True, return_predecessors=False))
-    local = np.full(n, -1, dtype=np.int64)
-    local[ancestors] = np.arange(len(ancestors))
-    keep = (local[buyer] >= 0) & (local[seller] >= 0)
-    x = nodes["total_t"].to_numpy()[ancestors]
-    y = nodes["yield_factor"].to_numpy()[ancestors]
-    safe = np.where(x > 0, x, 1.0)
-    b, s = local[buyer[keep]], local[seller[keep]]
-    q = sp.csr_matrix((y[b] * tonnes[keep] / safe[b], (b, s)), shape=(len(ancestors),) * 2)
-    unit = np.zeros(len(ancestors))
-    unit[local[at[facility_id]]] = 1.0
-    m = np.atleast_1d(spsolve((sp.identity(len(ancestors), format="csc") - q).T.tocsc(), unit))
-    me = local[at[facility_id]]
-    total = float(x[me])
-    if total <= 0:
-        return _empty()
-    src = nodes.select(list(SOURCE_COLUMNS)).to_numpy()[ancestors]
-    share = m[:, None] * src / safe[:, None]  # (ancestors, classes)
-    j, k = np.nonzero(share > 0)
-    rows = pl.DataFrame(
-        {
-            "origin_id": [ids[a] for a in ancestors[j]],
-            "origin_class": [CLASSES[c] for c in k],
-            "share": share[j, k],
-            "own": j == me,
-        },
-        schema={"origin_id": pl.String, "origin_class": pl.String, "share": pl.Float64, "own": pl.Boolean},
-    ).with_columns((pl.col("share") * total).alias("tonnes"))
-    named = rows.filter(pl.col("share") >= min_share).with_columns(pl.lit(0, dtype=pl.Int64).alias("grouped"))
-    grouped = (
-        rows.filter(pl.col("share") < min_share)
-        .group_by("origin_class")
-        .agg(pl.col("share", "tonnes").sum(), pl.len().cast(pl.Int64).alias("grouped"))
-        .with_columns(pl.lit(None, dtype=pl.String).alias("origin_id"), pl.lit(False).alias("own"))
-    )
-    return (
-        pl.concat([named, grouped.select(named.columns)])
-        .with_columns(
-            pl.lit(facility_id).alias("facility_id"),
-            pl.when(pl.col("own")).then(0.0).otherwise(pl.col("tonnes")).alias("received_t"),
-            pl.lit("proportional").alias("policy"),
-        )
-        .select("facility_id", "origin_class", "origin_id", "tonnes", "share", "received_t", "grouped", "policy")
-        .sort(["tonnes", "origin_class", "origin_id"], descending=[True, False, False], nulls_last=True)
-    )
-
-
-def _empty() -> pl.DataFrame:
+    """`facility_origins` as a frame, for the trace's two policies side by side."""
     import polars as pl
 
     return pl.DataFrame(
+        facility_origins(store, period, facility_id, min_share=min_share),
         schema={
             "facility_id": pl.String,
             "origin_class": pl.String,
@@ -130,5 +192,5 @@ def _empty() -> pl.DataFrame:
             "received_t": pl.Float64,
             "grouped": pl.Int64,
             "policy": pl.String,
-        }
+        },
     )

@@ -11,19 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from coaltrace.config import ProvenanceConfig
 from coaltrace.errors import UsageError
 from coaltrace.numbers import tidy
 from coaltrace.period import Period
 from coaltrace.provenance.current import ensure_current
-from coaltrace.provenance.origins import origins_of
-from coaltrace.provenance.paths import Direction, FlowGraph, heaviest_paths
+from coaltrace.provenance.origins import facility_origins, origins_of
 from coaltrace.rules.summary import at_origin
 from coaltrace.store import Store
+
+if TYPE_CHECKING:
+    from coaltrace.provenance.paths import Direction, FlowGraph
 
 Policy = Literal["proportional", "taint", "both"]  # both: side by side, upstream only
 ConfigArg = ProvenanceConfig | Mapping[str, Any] | None
@@ -93,9 +93,22 @@ def balance_rows(
 
 def _named_origins(store: Store, period: Period, facility_id: str) -> list[dict[str, Any]]:
     """Every origin of the facility's coal by id and name; tiny shares grouped per class with their count."""
-    frame = origins_of(store, period, facility_id)
-    names = dict(store.engine.rows("SELECT facility_id, any_value(name) FROM facilities GROUP BY 1"))
-    return [{**r, "origin_name": names.get(r["origin_id"])} for r in frame.drop("facility_id", "policy").to_dicts()]
+    rows = facility_origins(store, period, facility_id)
+    names = facility_names(store, [r["origin_id"] for r in rows if r["origin_id"] is not None])
+    drop = ("facility_id", "policy")
+    return [{**{k: v for k, v in r.items() if k not in drop}, "origin_name": names.get(r["origin_id"])} for r in rows]
+
+
+def facility_names(store: Store, ids: list[str]) -> dict[str, str | None]:
+    """The registered name of each of IDS (a page's few), without reading the whole register."""
+    if not ids:
+        return {}
+    return dict(
+        store.engine.rows(
+            "SELECT facility_id, any_value(name) FROM facilities WHERE list_contains(?, facility_id) GROUP BY 1",
+            [sorted(set(ids))],
+        )
+    )
 
 
 def yard_report(
@@ -177,6 +190,10 @@ def yard_report(
 
 
 def flow_graph(store: Store, period: Period) -> FlowGraph:
+    import numpy as np
+
+    from coaltrace.provenance.paths import FlowGraph
+
     nodes = store.query(
         "SELECT facility_id, total_t, yield_factor, "
         "production_t + unsourced_t + data_gap_t + circular_t + opening_stock_t AS own "
@@ -262,6 +279,8 @@ def trace_report(
 ) -> dict[str, Any]:
     """Where a facility's coal came from (upstream) or went (downstream): every origin by
     name with shares, or destinations with tonnes, and the heaviest paths."""
+    from coaltrace.provenance.paths import heaviest_paths
+
     ensure_current(store, period, config, source=source, keep_build=True)
     _known(store, facility_id, period)
     if direction == "upstream":

@@ -25,7 +25,7 @@ from coaltrace.ledger.queries import ledger_state
 from coaltrace.numbers import tidy
 from coaltrace.period import Period
 from coaltrace.rules.findings import SEVERITY_RANK_SQL
-from coaltrace.rules.load import rule_notes
+from coaltrace.rules.notes import rule_notes
 from coaltrace.rules.summary import ORIGINS_SQL, counted_once
 from coaltrace.severity import Severity
 from coaltrace.store import Store

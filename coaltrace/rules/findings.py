@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from coaltrace.numbers import decimals_for
 from coaltrace.period import Period
-from coaltrace.rules.model import Rule
 from coaltrace.severity import Severity, rank_sql
 from coaltrace.store import Store
 
 if TYPE_CHECKING:
     import polars as pl
     import pyarrow as pa
+
+    from coaltrace.rules.model import Rule
 
 # Enough rows for an inspector to see the pattern and check it by hand; the rest are counted.
 EVIDENCE_ROWS = 50

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from coaltrace.errors import Location, RuleError, UsageError, validation_problems
 from coaltrace.files import shipped
 from coaltrace.rules.model import Rule
+from coaltrace.rules.notes import rule_files
 from coaltrace.rules.sandbox import check_rule_sql
 from coaltrace.rules.sql import RuleSQLError, parse_select, placeholders, render, tables_read
 from coaltrace.rules.views import READABLE, tables_behind
@@ -161,59 +162,6 @@ def load_rule_file(path: Path) -> tuple[Rule | None, list[Problem]]:
                     )
                 )
     return (None if problems else rule), problems
-
-
-def rule_files(dirs: Iterable[Path]) -> list[Path]:
-    files: list[Path] = []
-    for d in dirs:
-        if d.is_file():
-            files.append(d)
-            continue
-        if not d.is_dir():
-            raise UsageError(
-                f"no rule folder at {d}",
-                zh=f"{d} 处没有规则文件夹",
-                hint="Point --rules at a folder of rule YAML files.",
-                hint_zh="请用 --rules 指向存放规则 YAML 文件的文件夹。",
-            )
-        found = sorted([*d.glob("*.yaml"), *d.glob("*.yml")])
-        if not found:
-            raise UsageError(
-                f"no rule files (*.yaml) in {d}",
-                zh=f"{d} 中没有规则文件（*.yaml）",
-                hint="Point --rules at a folder of rule YAML files, or leave it out to use the shipped rule pack.",
-                hint_zh="请用 --rules 指向存放规则 YAML 文件的文件夹，或不加 --rules 以使用自带规则包。",
-            )
-        files.extend(found)
-    return files
-
-
-def rule_notes(dirs: Iterable[Path] | None = None) -> dict[str, tuple[list[int], list[dict[str, str]]]]:
-    """Per rule: the eight checks it serves and its known false positives, as the report and the
-    yard page print them beside its findings.
-
-    Read straight from the YAML files, not validated: two keys, not the whole pack (which parses
-    every query, and takes seconds an inspector waits for). A file that does not read loses its
-    notes; `rules validate` says what is wrong with it."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    notes: dict[str, tuple[list[int], list[dict[str, str]]]] = {}
-    for path in rule_files(list(dirs) if dirs else [shipped("rules")]):
-        try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue
-        if not isinstance(data, dict):
-            continue
-        checks = (data.get("checks") or {}).get("check") or []
-        false_positives = [
-            {"zh": str(fp.get("zh", "")), "en": str(fp.get("en", ""))}
-            for fp in data.get("false_positives") or []
-            if isinstance(fp, dict)
-        ]
-        notes.setdefault(
-            str(data.get("id", path.stem)), ([int(c) for c in checks if isinstance(c, int)], false_positives)
-        )
-    return notes
 
 
 def collect(dirs: Iterable[Path] | None = None) -> tuple[RuleSet, list[Problem]]:

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from coaltrace.contract import TABLES
 from coaltrace.i18n import Text
+from coaltrace.rules.at_risk import OriginClass
 from coaltrace.severity import Severity
 
 
@@ -53,14 +54,6 @@ class TonnesRole(StrEnum):
     carried = "carried"
     records = "records"
     none = "none"
-
-
-class OriginClass(StrEnum):
-    """The provenance classes of coal at risk, as the headline counts them."""
-
-    unlicensed = "unlicensed"
-    over_capacity = "over_capacity"
-    unsourced = "unsourced"
 
 
 class ParamType(StrEnum):

@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from coaltrace.numbers import tidy
+from coaltrace.rules.at_risk import OriginClass
 from coaltrace.rules.findings import SEVERITY_RANK_SQL
-from coaltrace.rules.model import OriginClass
 from coaltrace.severity import Severity
 from coaltrace.store import Store
 

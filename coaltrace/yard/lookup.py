@@ -54,11 +54,21 @@ def candidates(store: Store) -> list[Candidate]:
     return [Candidate(*r) for r in rows]
 
 
+def _known_id(store: Store, text: str) -> bool:
+    found = store.engine.first(
+        "SELECT 1 FROM facilities WHERE facility_id = $f"
+        + (" UNION ALL SELECT 1 FROM balances WHERE facility_id = $f" if store.engine.has_table("balances") else "")
+        + " LIMIT 1",
+        {"f": text},
+    )
+    return found is not None
+
+
 def find_facility(store: Store, text: str) -> str:
     """The id of the one facility TEXT names; UsageError listing candidates or suggestions otherwise."""
+    if _known_id(store, text):
+        return text  # the id as typed: the common case, answered without reading the whole register
     everyone = candidates(store)
-    if any(c.facility_id == text for c in everyone):
-        return text
     word = _fold(text)
     if not word:
         raise UsageError("no facility given", zh="未给出单位编码或名称")

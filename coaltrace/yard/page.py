@@ -49,17 +49,18 @@ The dict (figures rounded as measured; `Text` values as `{"zh": ..., "en": ...}`
 from __future__ import annotations
 
 import json
+from itertools import combinations
 from typing import Any
 
 from coaltrace.export.tables import register_columns
-from coaltrace.graph.network import facility_graph, round_trips
+from coaltrace.graph.network import MAX_CYCLE_LENGTH, MAX_CYCLES
 from coaltrace.i18n import Text
 from coaltrace.labels import label
 from coaltrace.numbers import tidy
 from coaltrace.period import Period
-from coaltrace.provenance.queries import ConfigArg, yard_report
+from coaltrace.provenance.queries import ConfigArg, facility_names, yard_report
 from coaltrace.rules.findings import SEVERITY_RANK_SQL
-from coaltrace.rules.load import rule_notes
+from coaltrace.rules.notes import rule_notes
 from coaltrace.store import Store
 from coaltrace.yard.checklist import checklist, sign_lines
 
@@ -174,7 +175,6 @@ def yard_page(
         "closing_computed_t": opening + usable + production - outflow,
         "closing_counted_t": row.get("closing_stock_t"),
     }
-    notes = rule_notes()
     page["findings"] = []
     if _has_findings(store):
         # About the facility itself, or a flow into or out of it (ids 'seller>buyer').
@@ -189,6 +189,7 @@ def yard_page(
             # Not LIKE: an id's own `_` or `%` would match other facilities' flows.
             [p, facility_id, facility_id, f">{facility_id}", f"{facility_id}>"],
         )
+        notes = rule_notes(only={f["rule_id"] for f in found})
         for f in found:
             evidence = f.pop("evidence")
             records, total = _records(json.loads(evidence) if isinstance(evidence, str) else evidence, facility_id)
@@ -212,16 +213,31 @@ def yard_page(
 
 
 def _round_trips(store: Store, period: str, facility_id: str) -> list[dict[str, Any]]:
-    """The cycles of trade (at most 4 facilities) on the period's aggregated flows that pass through the facility."""
-    edges = store.query(
-        "SELECT seller_id, buyer_id, sum(tonnes) AS tonnes FROM flows WHERE period = ? AND seller_id <> buyer_id "
-        "GROUP BY ALL HAVING sum(tonnes) > 0",
-        [period],
+    """The cycles of trade (2 to MAX_CYCLE_LENGTH facilities) on the period's aggregated flows that
+    pass through the facility, as `coaltrace.graph.network.round_trips` finds them on the whole graph.
+
+    Found in SQL as the chains of flows that leave the facility and come back to it: a page reads
+    the relations around one facility, never the whole graph."""
+    found = store.engine.rows(
+        f"WITH e AS MATERIALIZED ({_RELATIONS}) "
+        + " UNION ALL ".join(_cycles_through_sql(n) for n in range(2, MAX_CYCLE_LENGTH + 1)),
+        {"p": period, "f": facility_id},
     )
-    cycles = [c for c in round_trips(facility_graph([], edges)) if facility_id in c["facilities"]]
-    if not cycles:
-        return []
-    names = dict(store.engine.rows("SELECT facility_id, any_value(name) FROM facilities GROUP BY 1"))
+    cycles = []
+    for ring, each in found:
+        start = ring.index(min(ring))
+        ring, each = ring[start:] + ring[:start], each[start:] + each[:start]
+        cycles.append(
+            {
+                "cycle_id": ">".join(ring),
+                "facilities": ring,
+                "length": len(ring),
+                "tonnes_round": min(float(t or 0.0) for t in each),
+            }
+        )
+    cycles.sort(key=lambda c: (-c["tonnes_round"], c["cycle_id"]))
+    cycles = cycles[:MAX_CYCLES]
+    names = facility_names(store, [f for c in cycles for f in c["facilities"]])
     return [
         {
             "cycle_id": c["cycle_id"],
@@ -232,3 +248,27 @@ def _round_trips(store: Store, period: str, facility_id: str) -> list[dict[str, 
         }
         for c in cycles
     ]
+
+
+# The period's trading relations, one per seller and buyer, as the round trips of an export count them.
+_RELATIONS = (
+    "SELECT seller_id AS s, buyer_id AS b, sum(tonnes) AS t FROM flows "
+    "WHERE period = $p AND seller_id <> buyer_id GROUP BY ALL HAVING sum(tonnes) > 0"
+)
+
+
+def _cycles_through_sql(length: int) -> str:
+    """The cycles of LENGTH facilities through $f: the facility, then LENGTH - 1 others, all
+    different, each selling to the next and the last back to $f. Each cycle once, from $f."""
+    hops = range(length)
+    others = [f"h{i}.b" for i in range(length - 1)]
+    where = [
+        "h0.s = $f",
+        f"h{length - 1}.b = $f",
+        *(f"h{i}.s = h{i - 1}.b" for i in range(1, length)),
+        *(f"{a} <> {b}" for a, b in combinations(["$f", *others], 2)),
+    ]
+    return (
+        f"SELECT [$f, {', '.join(others)}] AS ring, [{', '.join(f'h{i}.t' for i in hops)}] AS each "
+        f"FROM {', '.join(f'e h{i}' for i in hops)} WHERE {' AND '.join(where)}"
+    )
