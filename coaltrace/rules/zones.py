@@ -1,10 +1,11 @@
 """Which GPS points fall inside a zone: the `gps_zone_hits` table the rules read.
 
 There is no spatial extension (nothing may download at run time), and there
-are few zones but many points. So each zone is parsed once in Python, DuckDB
-cuts the points down to the zone's bounding box, and numpy decides the rest
-over whole arrays: even-odd ray casting for polygons (holes included), distance
-to the nearest segment for roads, haversine for circles.
+are few zones but many points. So each zone is parsed once in Python and gets
+a bounding box; one pass over the points pairs each point with the boxes near
+it through a grid (`_grid_cells`); then haversine decides for circles, in SQL,
+and numpy for the other shapes, over whole arrays: even-odd ray casting for
+polygons (holes included), distance to the nearest segment for roads.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import numpy as np
 from coaltrace.errors import CoaltraceError, InputFileError, Location
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from coaltrace.engine import Engine
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -157,6 +160,52 @@ def _shapes(zones: list[tuple[Any, ...]]) -> list[Shape]:
     return shapes
 
 
+# The grid's cells are a power of two of degrees wide: about the median box, so a zone
+# covers a few cells, and wider when the largest zones would need too many.
+_MAX_GRID_CELLS = 250_000
+_MIN_CELL_DEG = 2.0**-20
+
+# A circle's box (shape -1: decided by haversine in SQL), bounds written as they always were.
+_CIRCLE_BOXES = """
+SELECT zone_id, kind, CAST(-1 AS INTEGER) AS shape, lat, lon, radius_m,
+       lat - radius_m / 111320.0 AS lat0, lat + radius_m / 111320.0 AS lat1,
+       lon - radius_m / (111320.0 * COS(RADIANS(lat))) AS lon0,
+       lon + radius_m / (111320.0 * COS(RADIANS(lat))) AS lon1
+FROM zone_circles WHERE zone_id IN (SELECT UNNEST(?::VARCHAR[]))
+"""
+
+
+def _grid_cells(boxes: pa.Table) -> tuple[pa.Table, float]:
+    """Every grid cell each box touches, one row per cell and box, and the cell size in degrees.
+
+    A point lies in cell (floor(lat / size), floor(lon / size)). Dividing by a positive
+    number keeps the order of values, so a point inside a box always falls in one of the
+    box's cells: joining on the cell loses no pair the box test keeps, and the box test
+    still runs on what the join finds. A box with a bound that is not a number gets no
+    cell: no point is inside it.
+    """
+    import pyarrow as pa
+
+    lat0, lat1, lon0, lon1 = (boxes.column(c).to_numpy(zero_copy_only=False) for c in ("lat0", "lat1", "lon0", "lon1"))
+    finite = np.flatnonzero(np.isfinite(lat0) & np.isfinite(lat1) & np.isfinite(lon0) & np.isfinite(lon1))
+    lat0, lat1, lon0, lon1 = lat0[finite], lat1[finite], lon0[finite], lon1[finite]
+    span = float(np.median(np.maximum(lat1 - lat0, lon1 - lon0))) if len(finite) else 1.0
+    size = 2.0 ** math.ceil(math.log2(max(span, _MIN_CELL_DEG)))
+    while True:
+        y0, y1 = np.floor(lat0 / size), np.floor(lat1 / size)
+        x0, x1 = np.floor(lon0 / size), np.floor(lon1 / size)
+        ny, nx = (y1 - y0 + 1).astype(np.int64), (x1 - x0 + 1).astype(np.int64)
+        if int((ny * nx).sum()) <= _MAX_GRID_CELLS:
+            break
+        size *= 2.0
+    per_box = ny * nx
+    box = np.repeat(np.arange(len(finite)), per_box)
+    k = np.arange(len(box)) - np.repeat(np.cumsum(per_box) - per_box, per_box)
+    cells = boxes.take(pa.array(finite[box]))
+    cells = cells.append_column("cy", pa.array(y0[box] + k // nx[box], pa.float64()))
+    return cells.append_column("cx", pa.array(x0[box] + k % nx[box], pa.float64())), size
+
+
 def build_zone_tables(engine: Engine, gps_view: str = "period_gps") -> int:
     """Fill zone_circles and gps_zone_hits (from the period's GPS points); returns the number of hits."""
     import pyarrow as pa
@@ -171,40 +220,45 @@ def build_zone_tables(engine: Engine, gps_view: str = "period_gps") -> int:
     ]
     shapes = _shapes(zones)
     covering = circles + [(s.zone_id, s.kind, *s.circle()) for s in shapes]
-    if covering:
-        names = ("zone_id", "kind", "lat", "lon", "radius_m")
-        rows = pa.table({name: [c[i] for c in covering] for i, name in enumerate(names)})
-        with engine.registered("_zone_circle_rows", rows):
-            engine.execute("INSERT INTO zone_circles SELECT zone_id, kind, lat, lon, radius_m FROM _zone_circle_rows")
-    if circles:
-        # The box test lets DuckDB skip the trigonometry for almost every point.
-        engine.execute(
+    if not covering:
+        return 0
+    names = ("zone_id", "kind", "lat", "lon", "radius_m")
+    rows = pa.table({name: [c[i] for c in covering] for i, name in enumerate(names)})
+    with engine.registered("_zone_circle_rows", rows):
+        engine.execute("INSERT INTO zone_circles SELECT zone_id, kind, lat, lon, radius_m FROM _zone_circle_rows")
+    circle_boxes = engine.arrow(_CIRCLE_BOXES, [[c[0] for c in circles]])
+    x0, y0, x1, y1 = zip(*(s.bbox() for s in shapes), strict=True) if shapes else ((), (), (), ())
+    none = [None] * len(shapes)
+    shape_boxes = {
+        "zone_id": [s.zone_id for s in shapes],
+        "kind": [s.kind for s in shapes],
+        "shape": range(len(shapes)),
+    }
+    shape_boxes |= {"lat": none, "lon": none, "radius_m": none, "lat0": y0, "lat1": y1, "lon0": x0, "lon1": x1}
+    boxes = pa.concat_tables([circle_boxes, pa.table(shape_boxes, schema=circle_boxes.schema)])
+    cells, size = _grid_cells(boxes)
+    # One pass over the points: the hash join on the cell finds the few boxes near each point;
+    # circles are decided here, the other shapes' candidates go to numpy, ordered by shape.
+    with engine.registered("_zone_cells", cells):
+        near = engine.arrow(
             f"""
-            INSERT INTO gps_zone_hits
-            SELECT g.plate, g.ts, g.lat, g.lon, c.zone_id, c.kind
-            FROM {gps_view} g JOIN (SELECT * FROM zone_circles WHERE zone_id IN (SELECT UNNEST(?::VARCHAR[]))) c
-              ON g.lat BETWEEN c.lat - c.radius_m / 111320.0 AND c.lat + c.radius_m / 111320.0
-             AND g.lon BETWEEN c.lon - c.radius_m / (111320.0 * COS(RADIANS(c.lat)))
-                           AND c.lon + c.radius_m / (111320.0 * COS(RADIANS(c.lat)))
-            WHERE {haversine_sql("g.lat", "g.lon", "c.lat", "c.lon")} <= c.radius_m
+            SELECT g.plate, g.ts, g.lat, g.lon, c.zone_id, c.kind, c.shape
+            FROM {gps_view} g JOIN _zone_cells c
+              ON floor(g.lat / $size) = c.cy AND floor(g.lon / $size) = c.cx
+            WHERE g.lat BETWEEN c.lat0 AND c.lat1 AND g.lon BETWEEN c.lon0 AND c.lon1
+              AND (c.shape >= 0 OR {haversine_sql("g.lat", "g.lon", "c.lat", "c.lon")} <= c.radius_m)
+            ORDER BY c.shape
             """,
-            [[c[0] for c in circles]],
+            {"size": size},
         )
-    for shape in shapes:
-        x0, y0, x1, y1 = shape.bbox()
-        cand = engine.arrow(
-            f"SELECT plate, ts, lat, lon FROM {gps_view} WHERE lon BETWEEN $x0 AND $x1 AND lat BETWEEN $y0 AND $y1",
-            {"x0": x0, "x1": x1, "y0": y0, "y1": y1},
-        )
-        if cand.num_rows == 0:
-            continue
-        lon = cand.column("lon").to_numpy()
-        lat = cand.column("lat").to_numpy()
-        hit = cand.filter(shape.contains(lon, lat))
-        if hit.num_rows:
-            with engine.registered("_zone_hit_rows", hit):
-                engine.execute(
-                    "INSERT INTO gps_zone_hits SELECT plate, ts, lat, lon, ?, ? FROM _zone_hit_rows",
-                    [shape.zone_id, shape.kind],
-                )
+    bounds = np.searchsorted(near.column("shape").to_numpy(zero_copy_only=False), np.arange(-1, len(shapes) + 1))
+    hits = [near.slice(0, int(bounds[1]))]
+    for i, shape in enumerate(shapes):
+        cand = near.slice(int(bounds[i + 1]), int(bounds[i + 2] - bounds[i + 1]))
+        if cand.num_rows:
+            lon = cand.column("lon").to_numpy()
+            lat = cand.column("lat").to_numpy()
+            hits.append(cand.filter(shape.contains(lon, lat)))
+    with engine.registered("_zone_hit_rows", pa.concat_tables(hits)):
+        engine.execute("INSERT INTO gps_zone_hits SELECT plate, ts, lat, lon, zone_id, kind FROM _zone_hit_rows")
     return int(engine.scalar("SELECT count(*) FROM gps_zone_hits") or 0)
