@@ -88,8 +88,8 @@ def _export(
 ) -> None:
     from coaltrace.cli.reading import open_for_period
     from coaltrace.config import load_config
+    from coaltrace.export.contents import ExportFilter
     from coaltrace.export.run import check_export, export
-    from coaltrace.export.tables import ExportFilter
     from coaltrace.severity import parse_option
 
     f = ExportFilter(

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from coaltrace.export.tables import CLASSES
+from coaltrace.export.contents import CLASSES
 
 FACILITY_PROPERTIES = (
     "facility_id",

@@ -22,9 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from coaltrace.errors import UsageError
-from coaltrace.export.formats import check_format, write_file, write_text
-from coaltrace.export.geo import facility_features, feature_collection, flat, flow_features
-from coaltrace.export.tables import (
+from coaltrace.export.contents import (
     ExportFilter,
     facility_frame,
     finding_rows,
@@ -33,6 +31,8 @@ from coaltrace.export.tables import (
     keep_facilities,
     keep_flows,
 )
+from coaltrace.export.formats import check_format, write_file, write_text
+from coaltrace.export.geo import facility_features, feature_collection, flat, flow_features
 from coaltrace.i18n import Text
 from coaltrace.numbers import decimals_for, tidy
 from coaltrace.period import Period

@@ -52,7 +52,7 @@ import json
 from itertools import combinations
 from typing import Any
 
-from coaltrace.export.tables import register_columns
+from coaltrace.export.contents import register_columns
 from coaltrace.graph.network import MAX_CYCLE_LENGTH, MAX_CYCLES
 from coaltrace.i18n import Text
 from coaltrace.labels import label
