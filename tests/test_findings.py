@@ -65,6 +65,11 @@ def test_filters(audited: Path) -> None:
     assert ids("--severity", "high") == ["M2"]
     assert ids("--rule", "trip_too_fast") == ["T3"]
     assert ids("--facility", "M1") == ["T1"]
+    # As a person types it: another case, or part of the name; said on stderr.
+    lower = invoke(audited, "--format", "json", "--facility", "m1")
+    assert [x["entity_id"] for x in json.loads(lower.stdout)] == ["T1"] and "'m1' is M1" in lower.stderr
+    unknown = invoke(audited, "--facility", "nowhere")
+    assert unknown.exit_code == ExitCode.USAGE and "unknown facility 'nowhere'" in unknown.output
     assert ids("--period", "2021-11") == []
     assert sorted(ids("--period", "2021-12")) == ["M2", "T1", "T3"]
 

@@ -267,7 +267,10 @@ def findings(
     severity: Annotated[
         str | None, typer.Option("--severity", help="Only at or above this severity (high, 高, ...).")
     ] = None,
-    facility: Annotated[str | None, typer.Option("--facility", help="Only findings about this facility id.")] = None,
+    facility: Annotated[
+        str | None,
+        typer.Option("--facility", help="Only findings about this facility: its id in any case, or part of its name."),
+    ] = None,
     county: Annotated[str | None, typer.Option("--county", help="Only findings in this county.")] = None,
     fmt: FormatOption = "table",
     out_path: OutOption = None,
@@ -282,6 +285,13 @@ def findings(
     label = Period.parse(period).label if period is not None else None
     min_severity = _severity(severity, "--severity")
     with Store(db, read_only=True) as store:
+        # An id as the findings have it (also one the register lacks), else what a person means by it.
+        if facility is not None and not store.engine.rows(
+            "SELECT 1 FROM findings WHERE facility_id = ? LIMIT 1", [facility]
+        ):
+            from coaltrace.cli.reading import lookup_facility
+
+            facility = lookup_facility(store, facility)
         rows = query_findings(
             store,
             FindingFilter(period=label, rule_id=rule, min_severity=min_severity, facility_id=facility, county=county),
