@@ -4,6 +4,8 @@ holds and is verified; the report shows the ledger."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -198,6 +200,12 @@ def test_messages_come_in_chinese_too(db: Path) -> None:
         assert done.exit_code == 2 and "no item 'TZ-NOSUCHITEM' in the ledger" in done.output
     listed = ok(db, "ledger", "list", lang="zh").stdout
     assert "待交办" in listed and "数据审计" in listed
+    # The same list in every format the other lists take, the same items.
+    rows = list(csv.DictReader(io.StringIO(ok(db, "ledger", "list", "--format", "csv", lang="zh").stdout)))
+    assert [r["item_id"] for r in rows] == [r["item_id"] for r in items(db)]
+    assert {r["status_label"] for r in rows} >= {"待交办"}
+    bad = cli(db, "ledger", "list", "--format", "xlsx")
+    assert bad.exit_code == 2 and "--out" in bad.output
 
 
 def test_history_is_json_and_chained(db: Path) -> None:

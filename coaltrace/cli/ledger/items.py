@@ -26,6 +26,8 @@ from coaltrace.cli.ledger.options import (
     parse_day,
 )
 from coaltrace.cli.ledger.words import t
+from coaltrace.cli.output import FormatOption, OutOption, emit, resolve_format
+from coaltrace.i18n import Text as Words
 from coaltrace.labels import label
 
 
@@ -40,6 +42,8 @@ def list_items(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Judge deadlines on this day (default: today).", show_default=False)
     ] = None,
+    fmt: FormatOption = "table",
+    out_path: OutOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -47,11 +51,12 @@ def list_items(
     from coaltrace.ledger.queries import list_items as query
     from coaltrace.store import Store
 
+    fmt = resolve_format(fmt, out_path, what=Words("台账事项", "ledger items"), json_flag=as_json)
     where = item_filter(county, status, source, period, overdue=overdue, as_of=parse_day(as_of, "--as-of"))
     with Store(db, read_only=True) as store:
         rows = query(store.engine, where, state.lang)
-    if as_json:
-        print_json(rows)
+    if fmt != "table":
+        emit(rows, fmt, out_path, sheet="ledger")
         return
     if not rows:
         err.print(t("empty"))
