@@ -159,14 +159,14 @@ def test_a_licence_valid_long_term_has_no_end() -> None:
     licences = TABLES["licences"]
     raw = pl.DataFrame(
         {
-            "_line": [2, 3, 4, 5],
-            "licence_id": ["C1", "C2", "C3", "C4"],
-            "facility_id": ["M1"] * 4,
-            "licence_type": ["采矿许可证"] * 4,
-            "valid_from": ["2019-01-01"] * 4,
-            "valid_to": ["9999-12-31", "长期", " 长期有效 ", "9998-12-31"],
+            "_line": [2, 3, 4, 5, 6, 7],
+            "licence_id": ["C1", "C2", "C3", "C4", "C5", "C6"],
+            "facility_id": ["M1"] * 6,
+            "licence_type": ["采矿许可证"] * 6,
+            "valid_from": ["2019-01-01"] * 6,
+            "valid_to": ["9999-12-31", "长期", " 长期有效 ", "9998-12-31", "長期", "無固定期限"],
         }
     )
     typed, problems = normalise(raw, licences, {})
-    assert typed["valid_to"].to_list()[:3] == [OPEN_END] * 3
+    assert typed["valid_to"].to_list() == [OPEN_END] * 3 + [None] + [OPEN_END] * 2
     assert problems.select("_line", "reason").rows() == [(5, "out_of_range")]

@@ -81,7 +81,11 @@ EARLIEST_DATE = date(1990, 1, 1)
 YEARS_AHEAD = 1
 # A licence valid "long term" (长期) has no end: offices write it as a word or as 9999-12-31.
 OPEN_END = date(9999, 12, 31)
-OPEN_END_WORDS = ("长期", "长期有效", "永久", "永久有效", "无固定期限", "无期限")
+OPEN_END_WORDS = (
+    *("长期", "长期有效", "永久", "永久有效", "无固定期限", "无期限"),
+    # As offices in Hong Kong, Macao and Taiwan, or a Big5 export, write them.
+    *("長期", "長期有效", "無固定期限", "無期限"),
+)
 _DATED = (Kind.date, Kind.timestamp, Kind.month)
 
 
