@@ -473,6 +473,7 @@ def load_paths(
     reasons: dict[int, Counter[tuple[str, str]]] = {}  # per file id, rows quarantined per (column, reason)
     engine = store.engine
     with store.transaction():
+        merge.begin_stage(engine)
 
         def stage(path: Path, prepared: Prepared, detected: bool, more: bool) -> None:
             """Stage one unit's rows; MORE: a later part of the unit staged last (one file, one report)."""
@@ -485,11 +486,10 @@ def load_paths(
             if not more and _loaded_before(engine, raw, t):
                 stale.add(fid)
             absent[fid] = set(t.names) - set(match.positions)
+            if not more:
+                merge.stage_file(engine, fid, load_id, shown(path.name), raw.sheet)
             rows = good.select(
                 *t.names,
-                pl.lit(load_id).alias("_load_id"),
-                pl.lit(shown(path.name)).alias("_file"),
-                pl.lit(raw.sheet, dtype=pl.String).alias("_sheet"),
                 pl.col("_line"),
                 pl.lit(fid, dtype=pl.Int32).alias("_fid"),
                 # Files loaded before go first, so the call's new files are the newer versions.
@@ -572,6 +572,7 @@ def load_paths(
                 r.rows_present = c.get("present", 0)
                 r.rows_superseded = c.get("superseded", 0)
             tell("merged", "", len(files), rows_staged, None, name)
+        merge.end_stage(engine)
         _record_files(engine, reports, load_id)
         if any(r.rows_loaded or r.rows_superseded for r in reports):
             mark_data_changed(engine, load_id)

@@ -34,14 +34,33 @@ if TYPE_CHECKING:
     from coaltrace.engine import Engine
 
 STAGE_EXTRA = ("_fid", "_seq")
+# Lineage that is one value per file: kept once per file in `_stage_files`, not on every staged row
+# (three strings on each of a province's 11.8 M GPS points would be most of what the stage holds).
+PER_FILE = ("_load_id", "_file", "_sheet")
 
 
 def stage_name(table: Table) -> str:
     return f"stage_{table.name}"
 
 
+def begin_stage(engine: Engine) -> None:
+    """An empty list of the call's files (`stage_file`)."""
+    engine.execute(
+        "CREATE OR REPLACE TEMP TABLE _stage_files (_fid INTEGER, _load_id VARCHAR, _file VARCHAR, _sheet VARCHAR)"
+    )
+
+
+def stage_file(engine: Engine, fid: int, load_id: str, file: str, sheet: str | None) -> None:
+    """What every row of file FID carries as lineage besides its line."""
+    engine.execute("INSERT INTO _stage_files VALUES (?, ?, ?, ?)", [fid, load_id, file, sheet])
+
+
+def end_stage(engine: Engine) -> None:
+    engine.execute("DROP TABLE IF EXISTS _stage_files")
+
+
 def stage_rows(engine: Engine, table: Table, rows: pa.Table) -> None:
-    """Add one file's rows for TABLE (its columns, lineage and STAGE_EXTRA) to `stage_name(table)`.
+    """Add one file's rows for TABLE (its columns, `_line` and STAGE_EXTRA) to `stage_name(table)`.
 
     A temporary table in DuckDB, filled file by file: the rows leave Python as each file is read,
     and beyond the memory limit DuckDB spills them to its temp folder, so a load's memory does
@@ -50,8 +69,8 @@ def stage_rows(engine: Engine, table: Table, rows: pa.Table) -> None:
     stage = stage_name(table)
     if stage not in engine.tables():
         engine.execute(
-            f"CREATE TEMP TABLE {stage} AS SELECT *, NULL::INTEGER AS _fid, NULL::BIGINT AS _seq "
-            f"FROM {table.name} LIMIT 0"
+            f"CREATE TEMP TABLE {stage} AS SELECT * EXCLUDE ({', '.join(PER_FILE)}), "
+            f"NULL::INTEGER AS _fid, NULL::BIGINT AS _seq FROM {table.name} LIMIT 0"
         )
     engine.append(stage, rows)
 
@@ -82,6 +101,8 @@ def merge_stage(
     ABSENT: per file id, the contract columns that file does not have.
     """
     stage, t = stage_name(table), table.name
+    # The staged rows with their file's lineage.
+    staged = f"(SELECT * FROM {stage} JOIN _stage_files USING (_fid)) AS _staged"
     key = ", ".join(_q(k) for k in table.key)
     content = ", ".join(_q(c) for c in table.names)
     cols = ", ".join([*(_q(c) for c in table.names), *(n for n, _ in LINEAGE)])
@@ -109,12 +130,12 @@ def merge_stage(
     single_flags = "".join(f"{cond} AS {flag[c]}, " for c, cond in lacks.items())
     if not duplicated:
         # The usual call: every key once. Skip the window functions.
-        engine.execute(f"CREATE OR REPLACE TEMP VIEW _versions AS SELECT *, {single_flags}1 AS _ver FROM {stage}")
+        engine.execute(f"CREATE OR REPLACE TEMP VIEW _versions AS SELECT *, {single_flags}1 AS _ver FROM {staged}")
     else:
         # A file without column c (an origin weighbridge's export, without arrival) takes c
         # from the call's latest version of the record whose file has it, so the two
         # exports of one trip are one version, not a change.
-        multi = f"(SELECT * FROM {stage} SEMI JOIN _dupkeys USING ({key}))"
+        multi = f"(SELECT * FROM {staged} SEMI JOIN _dupkeys USING ({key}))"
         source = multi
         if lacks:
             window = f"(PARTITION BY {key} ORDER BY _seq ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
@@ -140,7 +161,7 @@ def merge_stage(
             SELECT * EXCLUDE (_dup), row_number() OVER (PARTITION BY {key} ORDER BY _seq DESC) AS _ver
             FROM _marked WHERE _dup = 1
             UNION ALL BY NAME
-            SELECT *, {single_flags}1 AS _ver FROM {stage} ANTI JOIN _dupkeys USING ({key})
+            SELECT *, {single_flags}1 AS _ver FROM {staged} ANTI JOIN _dupkeys USING ({key})
         """)
         engine.execute("DROP TABLE _marked")
         # Before anything moves: an earlier version the store already holds is no news.
