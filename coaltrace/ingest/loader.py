@@ -48,6 +48,7 @@ from coaltrace.ingest.readers import (
     open_workbook,
     parquet_parts,
     shown,
+    text_form,
 )
 from coaltrace.ingest.reasons import SKIP_REASONS
 from coaltrace.store import Store
@@ -288,9 +289,11 @@ def _extra_cells(raw: RawFile) -> pl.DataFrame:
     beyond = range((named[-1] + 1) if named else 0, len(raw.headers))
     if not beyond:
         return pl.DataFrame(schema=PROBLEM_SCHEMA)
+    # A typed cell (a Parquet number or instant) is shown as its text, and filled unless null.
+    cells = raw.frame.with_columns(text_form(raw.frame[f"_c{i}"]) for i in beyond)
     filled = {i: pl.col(f"_c{i}").str.strip_chars().str.len_bytes() > 0 for i in beyond}
     return (
-        raw.frame.lazy()
+        cells.lazy()
         .select(
             "_line",
             # Columns are counted from 1, as a spreadsheet user counts them.

@@ -20,6 +20,7 @@ from coaltrace.contract import Column, Kind, Table
 from coaltrace.contract.tables import OPEN_END, OPEN_END_WORDS
 from coaltrace.contract.text import _SPACES, TRADITIONAL, fold
 from coaltrace.contract.values import synonyms
+from coaltrace.ingest.readers import text_form
 from coaltrace.ingest.reasons import QUARANTINE_REASONS
 
 # Every quarantine reason, defined once with its labels in `reasons`.
@@ -156,8 +157,12 @@ def normalise(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Typed values and the problems found.
 
-    raw: String columns named by contract column names (a subset of
-    table.names; columns the file lacked are absent) plus '_line'.
+    raw: columns named by contract column names (a subset of table.names;
+    columns the file lacked are absent) plus '_line'. A column is String,
+    or typed as a Parquet file keeps it (`readers.parquet_typed`: integers,
+    Float64, datetimes without a zone on China's clock, dates); a typed
+    column reads as its text (`readers.text_form`) would, and is shown as
+    that text in a problem's raw_value.
     units: for each present column, the folded unit its header carried, or None.
     today: the day dates are judged from (`Column.date_range`); default today.
     Raises ValueError for a header unit that `known_unit` rejects.
@@ -188,23 +193,59 @@ def _column(
 ) -> tuple[pl.Series, pl.DataFrame]:
     """One column's typed values, and its bad cells (_row, _line, column, raw_value, reason)."""
     if column.name in raw.columns:
-        cell = raw[column.name].cast(pl.String)
-        value, reason = _read(column, cell, unit)
-        value, reason = _within(column, value, reason, today)
+        given = raw[column.name]
+        read = _read_typed(column, given, unit)
+        if read is None:
+            given = text_form(given)
+            read = _read(column, given, unit)
+        value, reason = _within(column, *read, today)
     else:
-        cell = pl.repeat(None, raw.height, dtype=pl.String, eager=True)
+        given = pl.repeat(None, raw.height, dtype=pl.String, eager=True)
         value = pl.repeat(None, raw.height, dtype=polars_dtype(column.kind), eager=True)
         reason = _no_reasons(raw.height)
-    cells = pl.DataFrame({"value": value, "reason": reason, "raw_value": cell, "_line": line})
+    cells = pl.DataFrame({"value": value, "reason": reason, "_line": line})
     if column.required:
         missing = pl.col("value").is_null() & pl.col("reason").is_null()
         cells = cells.with_columns(reason=pl.when(missing).then(pl.lit("missing_value")).otherwise("reason"))
-    bad = (
-        cells.with_row_index("_row")
-        .filter(pl.col("reason").is_not_null())
-        .select("_row", "_line", pl.lit(column.name).alias("column"), "raw_value", "reason")
-    )
+    bad = cells.with_row_index("_row").filter(pl.col("reason").is_not_null())
+    # Only the bad cells of a typed column are written out as text.
+    shown = text_form(given.gather(bad["_row"])).alias("raw_value")
+    bad = bad.with_columns(shown).select("_row", "_line", pl.lit(column.name).alias("column"), "raw_value", "reason")
     return cells["value"].alias(column.name), bad
+
+
+def _read_typed(column: Column, given: pl.Series, header_unit: str | None) -> tuple[pl.Series, pl.Series] | None:
+    """(typed value, reason or null) of a typed column of numbers for a quantity, or of instants or dates for a
+    date or timestamp; None for any other (text, or a type the kind reads from its text: an id of integers).
+
+    Each value is what its text (`text_form`) reads as: a number times the header unit's factor; an instant to
+    the second, a date at midnight. The few cells whose text reads otherwise (NaN and infinities, years of
+    other than four digits) are read from their text.
+    """
+    kind = column.kind
+    dtype = given.dtype
+    if kind in _UNITS and (dtype.is_integer() or dtype == pl.Float64):
+        factors = _UNITS[kind]
+        number = given.cast(pl.Float64)
+        value = number * (factors[fold(header_unit)] if header_unit else 1.0)
+        odd = (~number.is_finite()).fill_null(False)
+    elif kind in (Kind.date, Kind.timestamp) and (
+        dtype == pl.Date or (isinstance(dtype, pl.Datetime) and dtype.time_zone is None)
+    ):
+        # The text shows whole seconds: a fraction is cut, towards the past, as the text cuts it.
+        stamps = given.cast(pl.Datetime("us")) if dtype == pl.Date else given.dt.truncate("1s").cast(pl.Datetime("us"))
+        value = stamps.dt.date() if kind is Kind.date else stamps
+        odd = ~stamps.dt.year().is_between(1000, 9999).fill_null(True)
+    else:
+        return None
+    reason = _no_reasons(len(given))
+    rows = odd.arg_true()
+    if not rows.is_empty():
+        value, reason = value.clone(), reason.clone()
+        odd_value, odd_reason = _read(column, text_form(given.gather(rows)), header_unit)
+        value.scatter(rows, odd_value)
+        reason.scatter(rows, odd_reason)
+    return value, reason
 
 
 def _read(column: Column, cell: pl.Series, header_unit: str | None) -> tuple[pl.Series, pl.Series]:

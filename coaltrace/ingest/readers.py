@@ -14,8 +14,9 @@ or a wrong encoding, and no guess about it would be safe.
 Reading takes two steps, because the header is not always the first row (a
 title, a blank row, then the header): `open_file` decodes the file and offers
 its first rows (`Opened.candidates`); `Opened.read(i)` reads it with candidate
-`i` as the header. Every data column comes back as `pl.String`, plus `_line`:
-where the record is in the file as a person finds it there. CSV: the text line
+`i` as the header. Every data column comes back as `pl.String`, but for the
+numbers and instants of a Parquet file (`PARQUET_TYPED`), kept as typed, plus
+`_line`: where the record is in the file as a person finds it there. CSV: the text line
 the record starts on (a quoted cell may span lines); Excel: the sheet's row
 number; both count the first line of the file as 1, whatever precedes the
 header. Parquet has no header line: its first record is 1.
@@ -151,12 +152,14 @@ def check_regular_file(path: Path) -> int:
 class RawFile:
     path: Path
     sha256: str
-    frame: pl.DataFrame  # data columns `_c0`, `_c1`, ... (all pl.String, in file order), plus `_line`
+    # Data columns `_c0`, `_c1`, ... (in file order), plus `_line`: pl.String, but for a Parquet
+    # column of numbers or instants, kept typed (`PARQUET_TYPED`; `text_form` gives its text).
+    frame: pl.DataFrame
     headers: list[str]  # the header cell of each data column, as written ("" for an empty cell)
     header_line: int | None = None  # None for Parquet, which has no header line
     encoding: str | None = None  # CSV only
     sheet: str | None = None  # Excel only
-    # Columns that could not be read as text (Parquet lists, structs, binary), header -> why.
+    # Columns that could not be read as one value per row (Parquet lists, structs, binary), header -> why.
     unreadable: dict[str, str] = field(default_factory=dict)
 
 
@@ -173,6 +176,7 @@ class Opened:
     path: Path
     sha256: str
     candidates: list[Candidate]
+    # The data frame (as `RawFile.frame`) and the header cells, with the candidate as the header.
     reader: Callable[[Candidate], tuple[pl.DataFrame, list[str]]] = field(repr=False)
     encoding: str | None = None
     sheet: str | None = None
@@ -351,7 +355,12 @@ def _drop_blank_rows(frame: pl.DataFrame) -> pl.DataFrame:
     data = [c for c in frame.columns if c != "_line"]
     if not data:
         return frame
-    blank = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in data)
+    # A typed cell's text is never blank: only a null one is.
+    blank = pl.all_horizontal(
+        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") if t == pl.String else pl.col(c).is_null()
+        for c, t in frame.schema.items()
+        if c != "_line"
+    )
     return frame.filter(~blank)
 
 
@@ -626,21 +635,48 @@ def _refuse_nul_cells(frame: pl.DataFrame, where: Location, first_line: int) -> 
 CHINA_TIME_ZONE = "Etc/GMT-8"
 
 
-def _as_text(column: pl.Series, first_line: int = 1) -> pl.Series | str:
-    """A Parquet column (its first row the file's FIRST_LINE) as the text the normalisers read, or
-    why it holds none (a list, a struct, bytes)."""
+def parquet_typed(dtype: pl.DataType) -> bool:
+    """Whether a Parquet column of DTYPE stays typed in the frame rather than become text: integers,
+    Float64, datetimes and dates, which the normalisers read without their text. A Float32 is text:
+    its text (the shortest that reads back as that float32) is a different float64 than the number."""
+    return dtype.is_integer() or dtype == pl.Float64 or dtype == pl.Date or isinstance(dtype, pl.Datetime)
+
+
+def text_form(column: pl.Series) -> pl.Series:
+    """COLUMN as text, as the loader has always shown a Parquet cell: a number as Polars writes it, an
+    instant with a zone on China's clock, to the second; a date as YYYY-MM-DD; text as it is."""
     dtype = column.dtype
+    if dtype == pl.String:
+        return column
     if isinstance(dtype, pl.Datetime):
-        if dtype.time_zone is not None:
-            # An instant with a zone: the same instant on a China clock.
-            column = column.dt.convert_time_zone(CHINA_TIME_ZONE).dt.replace_time_zone(None)
-        return column.dt.strftime("%Y-%m-%d %H:%M:%S")
+        return _china_clock(column).dt.strftime("%Y-%m-%d %H:%M:%S")
     if dtype == pl.Date:
         return column.dt.strftime("%Y-%m-%d")
+    return column.cast(pl.String)
+
+
+def _china_clock(column: pl.Series) -> pl.Series:
+    """A datetime column with a zone as the same instants on a China clock, without a zone."""
+    dtype = column.dtype
+    assert isinstance(dtype, pl.Datetime)
+    if dtype.time_zone is None:
+        return column
+    return column.dt.convert_time_zone(CHINA_TIME_ZONE).dt.replace_time_zone(None)
+
+
+def _as_read(column: pl.Series, first_line: int = 1) -> pl.Series | str:
+    """A Parquet column (its first row the file's FIRST_LINE) as the frame holds it, or why it holds no
+    value per row (a list, a struct, bytes): numbers and instants typed (`parquet_typed`), an instant
+    with a zone on China's clock; anything else as the text the normalisers read."""
+    dtype = column.dtype
+    if isinstance(dtype, pl.Datetime):
+        return _china_clock(column)
+    if parquet_typed(dtype):
+        return column
     if dtype.is_nested() or dtype == pl.Object:
         return f"of type {dtype}"
     try:
-        text = column.cast(pl.String)
+        text = text_form(column)
     except pl.exceptions.PolarsError:
         return f"of type {dtype}, not text"  # bytes that are not UTF-8, or a type with no text form
     nul = text.str.contains("\x00", literal=True).fill_null(False)
@@ -714,9 +750,10 @@ def _readable_parquet(parts: Iterator[pl.DataFrame], where: Location) -> Iterato
 
 
 def _parquet_part(path: Path, sha: str, frame: pl.DataFrame, offset: int) -> Opened:
-    # Typed columns are written back as text the normalisers read, so every format takes one path.
-    # A column that is not text stays empty, and refuses the file only if the contract names it.
-    texts = {c: _as_text(frame[c], offset + 1) for c in frame.columns}
+    # Numbers and instants stay typed: the normalisers read them as they would their text, without
+    # writing millions of cells out and parsing them back. Other types become text.
+    # A column that holds no value per row stays empty, and refuses the file only if the contract names it.
+    texts = {c: _as_read(frame[c], offset + 1) for c in frame.columns}
     unreadable = {c: t for c, t in texts.items() if isinstance(t, str)}
     frame = pl.DataFrame(
         [
