@@ -79,3 +79,9 @@ def test_out_of_memory_is_exit_6_with_the_store_as_it_was(tmp_path: Path, runner
         con.close()
     # With the limit lifted the same load goes through.
     assert runner.invoke(app, ["load", str(more), "--db", str(db), "-q"]).exit_code == 0
+
+
+def test_no_progress_bar_on_stdout(tmp_path: Path) -> None:
+    # DuckDB draws one on stdout during a query longer than two seconds: it would break --json and csv.
+    with Store(tmp_path / "a.duckdb") as store:
+        assert store.engine.rows("SELECT current_setting('enable_progress_bar')") == [(False,)]

@@ -130,6 +130,8 @@ class Store:
         [(locked,)] = self.con.execute("SELECT current_setting('lock_configuration')").fetchall()
         if locked:  # a rule sandbox of this process holds the database: it runs with the settings it was given
             return
+        # DuckDB draws a progress bar on stdout during a long query: stdout is for data (--json, csv).
+        self.con.execute("SET enable_progress_bar = false")
         limit = settings.memory_limit or default_memory_limit()
         self.con.execute("SET memory_limit = ?", [limit.replace(" ", "")])
         if settings.temp_dir is not None:
