@@ -254,6 +254,33 @@ def update_item(
     _change(item_id, make, config, db, as_json)
 
 
+def _move(
+    item_id: str,
+    status: str,
+    note: str,
+    on: str | None,
+    actor: str | None,
+    config: Path | None,
+    db: Path | None,
+    as_json: bool,
+    signer: str | None = None,
+) -> None:
+    """Move ITEM_ID to STATUS with a note (and the signer, where the move needs one)."""
+    from coaltrace.ledger.model import Status
+    from coaltrace.ledger.workflow import Update
+
+    _change(
+        item_id,
+        lambda: (
+            resolve_actor(actor),
+            Update(status=Status(status), signer=signer, note=note, on=parse_day(on, "--on")),
+        ),
+        config,
+        db,
+        as_json,
+    )
+
+
 SignerOption = Annotated[str, typer.Option("--signer", help="Who signs for it (谁排查、谁签字、谁负责).")]
 
 
@@ -270,19 +297,7 @@ def close(
     as_json: JsonOption = False,
 ) -> None:
     """Close a verified item (销号), signed. 销号：须核查后由签字人签字。"""
-    from coaltrace.ledger.model import Status
-    from coaltrace.ledger.workflow import Update
-
-    _change(
-        item_id,
-        lambda: (
-            resolve_actor(actor),
-            Update(status=Status.closed, signer=signer, note=note, on=parse_day(on, "--on")),
-        ),
-        config,
-        db,
-        as_json,
-    )
+    _move(item_id, "closed", note, on, actor, config, db, as_json, signer=signer)
 
 
 @ledger_app.command("dismiss")
@@ -298,19 +313,7 @@ def dismiss(
     as_json: JsonOption = False,
 ) -> None:
     """Dismiss an item as a false positive, with its reason, signed. 排除误报：须写明理由并签字。"""
-    from coaltrace.ledger.model import Status
-    from coaltrace.ledger.workflow import Update
-
-    _change(
-        item_id,
-        lambda: (
-            resolve_actor(actor),
-            Update(status=Status.dismissed, signer=signer, note=note, on=parse_day(on, "--on")),
-        ),
-        config,
-        db,
-        as_json,
-    )
+    _move(item_id, "dismissed", note, on, actor, config, db, as_json, signer=signer)
 
 
 @ledger_app.command("reopen")
@@ -325,13 +328,4 @@ def reopen(
     as_json: JsonOption = False,
 ) -> None:
     """Open a closed or dismissed item again. 重新打开已销号或已排除的事项。"""
-    from coaltrace.ledger.model import Status
-    from coaltrace.ledger.workflow import Update
-
-    _change(
-        item_id,
-        lambda: (resolve_actor(actor), Update(status=Status.reopened, note=note, on=parse_day(on, "--on"))),
-        config,
-        db,
-        as_json,
-    )
+    _move(item_id, "reopened", note, on, actor, config, db, as_json)
