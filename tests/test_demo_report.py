@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coaltrace.cli import app
+from tests.conftest import copy_db
 
 pytestmark = pytest.mark.slow
 
@@ -90,3 +91,13 @@ def test_evidence_points_at_the_row_in_the_source_file(demo: Path) -> None:
         record = pl.read_parquet(source).row(row["_line"] - 1, named=True)
         assert record["trip_id"] == f["entity_id"]
         assert record["tonnes_unloaded"] > record["tonnes_loaded"]
+
+
+def test_the_audit_summary_says_severities_in_the_readers_language(demo: Path, tmp_path: Path) -> None:
+    db = copy_db(demo / "coaltrace.duckdb", tmp_path)
+    zh = CliRunner().invoke(app, ["--lang", "zh", "audit", "--period", "2021-12", "--db", str(db)])
+    assert zh.exit_code == 0, zh.output
+    [line] = [x for x in zh.output.splitlines() if x.startswith("按级别：")]
+    assert "严重" in line and "critical" not in line and "high" not in line
+    en = CliRunner().invoke(app, ["--lang", "en", "audit", "--period", "2021-12", "--db", str(db)])
+    assert "by severity: critical" in en.output

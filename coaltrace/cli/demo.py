@@ -10,6 +10,7 @@ import typer
 from coaltrace.cli.app import app
 from coaltrace.cli.common import QuietOption, err, handle_errors, out, state
 from coaltrace.i18n import catalogue, say
+from coaltrace.labels import label
 
 MESSAGES = catalogue(
     {
@@ -63,6 +64,7 @@ def demo(
             t=result.tonnes_at_risk,
         )
     )
-    err.print(say(MESSAGES, "severity", state.lang, text=", ".join(f"{k} {v}" for k, v in result.by_severity.items())))
+    by = ", ".join(f"{label('severity', k, state.lang)} {v}" for k, v in result.by_severity.items())
+    err.print(say(MESSAGES, "severity", state.lang, text=by))
     out.print(say(MESSAGES, "report_at", state.lang, paths=", ".join(result.report)))
     err.print(say(MESSAGES, "next", state.lang, db=result.db))

@@ -225,7 +225,7 @@ def _render_audit(result: AuditResult, *, quiet: bool = False) -> None:
             f"{r.seconds:.2f}" if ran else "",
         )
     out.print(table)
-    text = ", ".join(f"{s} {n}" for s, n in result.by_severity.items())
+    text = ", ".join(f"{label('severity', s, state.lang)} {n}" for s, n in result.by_severity.items())
     out.print(_t("by_severity", text=text))
     by_class = ", ".join(f"{_t('class_' + c)} {t:,.3f}" for c, t in result.tonnes_at_risk_by_class.items())
     out.print(_t("at_risk_once", tonnes=result.tonnes_at_risk, by_class=by_class))
