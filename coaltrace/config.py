@@ -425,19 +425,24 @@ def _engine_layers(from_file: dict[str, Any], env: Mapping[str, str]) -> dict[st
     return {**from_file, **_ENGINE_GIVEN}
 
 
-def machine_memory() -> int:
-    """Bytes of memory this process may use: the machine's, or its cgroup's limit when lower."""
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+def machine_memory(cgroups: Path = Path("/proc/self/cgroup"), mounts: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """Bytes of memory this process may use: the machine's, or its cgroup's limit when lower (None
+    where the system does not say). CGROUPS and MOUNTS: where the process's groups are listed and
+    mounted."""
     try:
-        groups = Path("/proc/self/cgroup").read_text().splitlines()
+        total: int = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+    try:
+        groups = cgroups.read_text().splitlines()
     except OSError:
         return total
     for line in groups:  # "0::/path" (v2), "4:memory:/path" (v1)
         _, controllers, where = line.split(":", 2)
         if controllers == "":
-            limit = Path("/sys/fs/cgroup", where.lstrip("/"), "memory.max")
+            limit = Path(mounts, where.lstrip("/"), "memory.max")
         elif "memory" in controllers.split(","):
-            limit = Path("/sys/fs/cgroup/memory", where.lstrip("/"), "memory.limit_in_bytes")
+            limit = Path(mounts, "memory", where.lstrip("/"), "memory.limit_in_bytes")
         else:
             continue
         try:
@@ -453,7 +458,8 @@ def default_memory_limit() -> str:
     """The engine's memory limit when none is given: a quarter of `machine_memory`, between 256 MiB
     and 1 GiB. Beyond it the engine spills to disk, so a province month stays within about 2 GB
     (the files being read take the rest) and runs under a 1 GB cap."""
-    mib = machine_memory() // 4 // 2**20
+    memory = machine_memory()
+    mib = memory // 4 // 2**20 if memory is not None else 1024
     return f"{max(256, min(1024, mib))}MiB"
 
 

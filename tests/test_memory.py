@@ -30,7 +30,9 @@ def _bytes(size: str) -> int:
 
 
 def test_the_default_limit_is_a_quarter_of_the_memory_at_most_one_gib(tmp_path: Path) -> None:
-    expected = max(256, min(1024, machine_memory() // 4 // 2**20)) * 2**20
+    memory = machine_memory()
+    assert memory is not None
+    expected = max(256, min(1024, memory // 4 // 2**20)) * 2**20
     assert default_memory_limit() == f"{expected // 2**20}MiB"
     limit, _ = _settings(tmp_path / "a.duckdb")
     assert abs(limit - expected) <= 2**20  # DuckDB shows it rounded
@@ -85,3 +87,20 @@ def test_no_progress_bar_on_stdout(tmp_path: Path) -> None:
     # DuckDB draws one on stdout during a query longer than two seconds: it would break --json and csv.
     with Store(tmp_path / "a.duckdb") as store:
         assert store.engine.rows("SELECT current_setting('enable_progress_bar')") == [(False,)]
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_a_container_s_memory_cap_counts_not_the_machine_s(tmp_path: Path, version: str) -> None:
+    # Under a 1 GB cap the default limit and the largest file follow the cap, or the kernel kills the load.
+    cgroups = tmp_path / "cgroup"
+    if version == "v1":
+        cgroups.write_text("4:memory:/bench/capped\n0::/\n")
+        limit = tmp_path / "memory" / "bench" / "capped" / "memory.limit_in_bytes"
+    else:
+        cgroups.write_text("0::/bench/capped\n")
+        limit = tmp_path / "bench" / "capped" / "memory.max"
+    limit.parent.mkdir(parents=True)
+    limit.write_text(f"{2**30}\n")
+    assert machine_memory(cgroups, tmp_path) == 2**30
+    limit.write_text("max\n")  # no cap: the machine's memory
+    assert machine_memory(cgroups, tmp_path) == machine_memory(tmp_path / "none", tmp_path)

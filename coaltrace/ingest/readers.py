@@ -28,7 +28,6 @@ import csv
 import gzip
 import hashlib
 import io
-import os
 import re
 import stat
 import zlib
@@ -87,10 +86,12 @@ def shown(path: Path | str) -> str:
 
 
 def max_file_bytes() -> int:
-    """The largest file (or unpacked .csv.gz) the loader takes: a MEMORY_SHARE of the machine's memory."""
-    try:
-        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
+    """The largest file (or unpacked .csv.gz) the loader takes: a MEMORY_SHARE of the memory this
+    process may use (the machine's, or its cgroup's limit when lower)."""
+    from coaltrace.config import machine_memory
+
+    memory = machine_memory()
+    if memory is None:
         return _FALLBACK_LIMIT
     return max(memory // MEMORY_SHARE, 1 << 20)
 
