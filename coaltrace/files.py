@@ -45,9 +45,11 @@ def output_dir(path: Path) -> Path:
 
 
 def write_whole(path: Path, data: str | bytes) -> None:
-    """All of DATA at PATH or nothing: a page cut short by a full disk must not pass for a whole one."""
+    """All of DATA at PATH or nothing: a page cut short by a full disk must not pass for a whole one.
+    PATH's folder is made if need be (`ledger export --out new-folder/sheet.xlsx`)."""
     part = path.with_name(f".{path.name}.part")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(data, str):
             part.write_text(data, encoding="utf-8")
         else:

@@ -10,7 +10,7 @@ One module, one job, in the order a problem goes through them:
 - `queries`: reading it, and its state for the report (`ledger_state`);
 - `sampling` and `checklist`: the city's spot checks and their checklist;
 - `lookback`: 回头看, closed items looked at again;
-- `sheets`: the county sheet, exported and imported.
+- `sheets`, `sheet_export` and `sheet_import`: the county sheet, its columns, written and read back.
 
 See docs/ledger.md.
 """

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from coaltrace.engine import Engine
-from coaltrace.files import output_dir
+from coaltrace.files import output_dir, write_whole
 from coaltrace.i18n import Text
 from coaltrace.labels import label
 from coaltrace.ledger.queries import description, titles
 from coaltrace.ledger.sampling import Sample
-from coaltrace.ledger.sheets import workbook, write_whole
+from coaltrace.ledger.sheet_export import workbook
 
 COLUMNS: tuple[tuple[Text, int], ...] = (
     (Text("序号", "No."), 6),

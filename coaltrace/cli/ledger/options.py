@@ -62,10 +62,10 @@ ItemArgument = Annotated[str, typer.Argument(help="The item id (TZ-...), as `led
 def parse_day(value: str | None, option: str) -> date | None:
     if value is None:
         return None
-    from coaltrace.ledger.sheets import _date
+    from coaltrace.ledger.sheets import cell_date
 
     try:
-        return _date(value.strip())
+        return cell_date(value.strip())
     except ValueError:
         raise UsageError(
             f"{option} {value!r} is not a date: write YYYY-MM-DD, e.g. 2022-01-15",

@@ -174,7 +174,7 @@ def export(
     db: DbOption = None,
 ) -> None:
     """Write the ledger as the sheet counties work in (XLSX or CSV). 导出台账（Excel/CSV）供县区填报。"""
-    from coaltrace.ledger.sheets import export_sheet
+    from coaltrace.ledger.sheet_export import export_sheet
     from coaltrace.store import Store
 
     kind = (fmt or out_file.suffix.lstrip(".") or "xlsx").lower()
@@ -199,7 +199,7 @@ def import_sheet(
     as_json: JsonOption = False,
 ) -> None:
     """Apply a county's edited sheet through the workflow, all rows or none. 导入县区修改后的台账（全部或全不）。"""
-    from coaltrace.ledger.sheets import import_sheet as apply_sheet
+    from coaltrace.ledger.sheet_import import import_sheet as apply_sheet
     from coaltrace.store import Store
 
     who = resolve_actor(actor)
