@@ -502,9 +502,9 @@ def test_a_long_parquet_file_is_read_in_parts_as_one_file(
 ) -> None:
     # A week of a province's GPS is millions of rows: read in parts, so memory does not grow with
     # the file, and still one file to the user (one report line, the file's own row numbers).
-    from coaltrace.ingest import readers
+    from coaltrace.ingest import parquet_files
 
-    monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", 4)
+    monkeypatch.setattr(parquet_files, "PARQUET_BATCH_ROWS", 4)
     n = 10
     f = tmp_path / "gps_week1.parquet"
     pl.DataFrame(

@@ -2,7 +2,7 @@
 
 The loader keeps a Parquet file's numbers and instants typed and the normalisers read them directly.
 Every test here holds that reading to the text path's: the same values, problems, reasons and
-raw values as the same cells written as text (`readers.text_form`, what the loader wrote before).
+raw values as the same cells written as text (`parquet_files.text_form`, what the loader wrote before).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from coaltrace.cli import app
 from coaltrace.contract import TABLES
 from coaltrace.ingest.loader import _extra_cells
 from coaltrace.ingest.normalise import normalise
-from coaltrace.ingest.readers import RawFile, open_parquet, text_form
+from coaltrace.ingest.parquet_files import open_parquet, text_form
+from coaltrace.ingest.readers import RawFile
 from tests.conftest import examples
 
 TODAY = date(2022, 1, 15)

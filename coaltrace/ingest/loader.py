@@ -31,26 +31,13 @@ from pydantic import BaseModel
 from coaltrace.contract import TABLES, Table, table_named
 from coaltrace.errors import CoaltraceError, InputFileError, LoadRefusedError, Location, UsageError
 from coaltrace.ingest import merge
+from coaltrace.ingest.csv_files import FALLBACK_ENCODINGS, detected_encodings, header_rows, open_csv
 from coaltrace.ingest.headers import HeaderMatch, locate_header, looks_like_data
 from coaltrace.ingest.normalise import PROBLEM_SCHEMA, known_unit, normalise
-from coaltrace.ingest.readers import (
-    ARCHIVE_SUFFIXES,
-    FALLBACK_ENCODINGS,
-    READABLE,
-    Opened,
-    RawFile,
-    check_sheet_name,
-    detected_encodings,
-    file_format,
-    header_rows,
-    open_csv,
-    open_file,
-    open_workbook,
-    parquet_parts,
-    shown,
-    text_form,
-)
+from coaltrace.ingest.parquet_files import parquet_parts, text_form
+from coaltrace.ingest.readers import ARCHIVE_SUFFIXES, READABLE, Opened, RawFile, file_format, open_file, shown
 from coaltrace.ingest.reasons import SKIP_REASONS
+from coaltrace.ingest.workbooks import check_sheet_name, open_workbook
 from coaltrace.store import Store
 from coaltrace.store.schema import mark_data_changed
 

@@ -20,7 +20,7 @@ from coaltrace.contract import Column, Kind, Table
 from coaltrace.contract.tables import OPEN_END, OPEN_END_WORDS
 from coaltrace.contract.text import _SPACES, TRADITIONAL, fold
 from coaltrace.contract.values import synonyms
-from coaltrace.ingest.readers import text_form
+from coaltrace.ingest.parquet_files import text_form
 from coaltrace.ingest.reasons import QUARANTINE_REASONS
 
 # Every quarantine reason, defined once with its labels in `reasons`.
@@ -159,9 +159,9 @@ def normalise(
 
     raw: columns named by contract column names (a subset of table.names;
     columns the file lacked are absent) plus '_line'. A column is String,
-    or typed as a Parquet file keeps it (`readers.parquet_typed`: integers,
+    or typed as a Parquet file keeps it (`parquet_files.parquet_typed`: integers,
     Float64, datetimes without a zone on China's clock, dates); a typed
-    column reads as its text (`readers.text_form`) would, and is shown as
+    column reads as its text (`parquet_files.text_form`) would, and is shown as
     that text in a problem's raw_value.
     units: for each present column, the folded unit its header carried, or None.
     today: the day dates are judged from (`Column.date_range`); default today.
