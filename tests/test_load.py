@@ -517,6 +517,12 @@ def test_a_long_parquet_file_is_read_in_parts_as_one_file(
             "speed_kmh": ["40", "41", "42", "43", "44", "-5", "46", "47", "48", "fast"],
         }
     ).write_parquet(f, row_group_size=3)
+    # Parts of 4 rows: lines 1-4, 5-8, 9-10.
+    assert [p.read().frame["_line"].to_list() for p in parquet_files.parquet_parts(f)] == [
+        [1, 2, 3, 4],
+        [5, 6, 7, 8],
+        [9, 10],
+    ]
     res = load(runner, db_path, "--json", str(f))
     assert res.exit_code == 0, res.output
     [report] = json.loads(res.stdout)["files"]

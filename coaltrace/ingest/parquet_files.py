@@ -91,12 +91,13 @@ PARQUET_BATCH_ROWS = 400_000
 
 def open_parquet(path: Path) -> Opened:
     """The whole Parquet file as one part (`parquet_parts` reads a long one in parts)."""
-    return next(parquet_parts(path, batch_rows=None))
+    return next(parquet_parts(path, whole=True))
 
 
-def parquet_parts(path: Path, batch_rows: int | None = PARQUET_BATCH_ROWS) -> Iterator[Opened]:
-    """The Parquet file in parts of at most BATCH_ROWS rows (None: one part), each with its own
-    lines numbered from the file's first row, so a part's problems name the file's row."""
+def parquet_parts(path: Path, *, whole: bool = False) -> Iterator[Opened]:
+    """The Parquet file in parts of at most PARQUET_BATCH_ROWS rows (WHOLE: one part), each with its
+    own lines numbered from the file's first row, so a part's problems name the file's row."""
+    batch_rows = None if whole else PARQUET_BATCH_ROWS
     where = Location(file=str(path))
     check_regular_file(path)
     try:
