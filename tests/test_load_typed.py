@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 
 from coaltrace.cli import app
 from coaltrace.contract import TABLES
-from coaltrace.ingest.loader import _extra_cells
 from coaltrace.ingest.normalise import normalise
 from coaltrace.ingest.parquet_files import open_parquet, text_form
 from coaltrace.ingest.readers import RawFile
+from coaltrace.ingest.units import extra_cells
 from tests.conftest import examples
 
 TODAY = date(2022, 1, 15)
@@ -242,7 +242,7 @@ def test_typed_cells_beyond_the_header_are_extra_cells_shown_as_text() -> None:
     shown = []
     for frame in (typed, as_text(typed)):
         raw = RawFile(Path("sales.parquet"), "0" * 64, frame, ["销售单号", "", ""])
-        shown.append(_extra_cells(raw))
+        shown.append(extra_cells(raw))
     assert_frame_equal(shown[0], shown[1])
     assert shown[0].rows() == [
         (1, "#3", "2021-12-01 08:00:00", "extra_cells"),
