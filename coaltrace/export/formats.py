@@ -81,7 +81,8 @@ def is_id_column(name: str) -> bool:
     return bool(_ID_COLUMN.search(name.lower()))
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """VALUE as JSON can hold it: dates as ISO text, models as their JSON, paths as text, numpy scalars as numbers."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if hasattr(value, "model_dump"):
@@ -94,7 +95,7 @@ def _plain(value: Any) -> Any:
 
 
 def json_line(row: Mapping[str, Any]) -> str:
-    return json.dumps(row, ensure_ascii=False, default=_plain)
+    return json.dumps(row, ensure_ascii=False, default=plain)
 
 
 def _dicts(rows: Rows | pl.DataFrame) -> list[dict[str, Any]]:
@@ -119,7 +120,7 @@ def write_text(
     cols = _columns(data, columns)
     if fmt == "json":
         stream.write(
-            json.dumps([{c: r.get(c) for c in cols} for r in data], ensure_ascii=False, indent=2, default=_plain)
+            json.dumps([{c: r.get(c) for c in cols} for r in data], ensure_ascii=False, indent=2, default=plain)
         )
         stream.write("\n")
     elif fmt == "jsonl":
@@ -196,7 +197,7 @@ def _is_record(value: Any) -> bool:
 
 
 def json_line_value(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_plain)
+    return json.dumps(value, ensure_ascii=False, default=plain)
 
 
 def _xlsx_value(value: Any) -> Any:
