@@ -4,6 +4,6 @@ Only the store and the engines hold a driver's connection; every other module
 asks an engine (`store.engine`).
 """
 
-from coaltrace.engine.base import SOURCE_DIALECT, Engine
+from coaltrace.engine.base import SOURCE_DIALECT, Engine, Workspace
 
-__all__ = ["SOURCE_DIALECT", "Engine"]
+__all__ = ["SOURCE_DIALECT", "Engine", "Workspace"]

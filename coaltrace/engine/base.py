@@ -17,7 +17,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
@@ -136,3 +136,13 @@ class Engine(ABC):
     @abstractmethod
     def run_rule(self, sql: str, views_read: Collection[str], timeout_s: float) -> pa.Table:
         """A rule query's rows, in the engine's sandbox: it can read the views it names and nothing else."""
+
+
+class Workspace(Protocol):
+    """What an audit's steps work in: the store on one machine, a Spark session beyond it.
+
+    Provenance, coverage, the rules and the figures need nothing but an engine to run SQL on.
+    """
+
+    @property
+    def engine(self) -> Engine: ...

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from coaltrace.config import ProvenanceConfig
 from coaltrace.contract.tables import COAL_MINING_LICENCE
+from coaltrace.engine import Workspace
 from coaltrace.graph.staging import Window
-from coaltrace.store import Store
 
 if TYPE_CHECKING:
     import polars as pl
@@ -105,7 +105,7 @@ ORDER BY ids.facility_id
 """
 
 
-def node_frame(store: Store, window: Window, config: ProvenanceConfig) -> pl.DataFrame:
+def node_frame(store: Workspace, window: Window, config: ProvenanceConfig) -> pl.DataFrame:
     """Facilities of the period with their attributes; call inside `staged(...)`, with the window it yields."""
     import polars as pl
 

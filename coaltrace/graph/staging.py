@@ -22,8 +22,8 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from coaltrace.config import ProvenanceConfig
+from coaltrace.engine import Workspace
 from coaltrace.period import Period
-from coaltrace.store import Store
 
 if TYPE_CHECKING:
     pass
@@ -156,7 +156,7 @@ class Window:
 
 
 @contextmanager
-def staged(store: Store, period: Period, config: ProvenanceConfig) -> Iterator[Window]:
+def staged(store: Workspace, period: Period, config: ProvenanceConfig) -> Iterator[Window]:
     """Stage the period's shipments for the duration of the block; yields the window they cover."""
     engine = store.engine
     try:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from coaltrace.config import ProvenanceConfig
+from coaltrace.engine import Workspace
 from coaltrace.graph import GraphData
 from coaltrace.graph.nodes import node_frame
 from coaltrace.graph.staging import staged
@@ -45,7 +46,7 @@ class Provenance:
         }
 
 
-def compute(store: Store, period: Period, config: ProvenanceConfig | None = None) -> Provenance:
+def compute(store: Workspace, period: Period, config: ProvenanceConfig | None = None) -> Provenance:
     """The period's graph, balances, running breaches and origin shares, not yet stored."""
     # The solver's modules (and scipy) are imported only for a build: a page that finds the
     # stored build current never needs them.

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from coaltrace.config import ProvenanceConfig
-from coaltrace.store import Store
+from coaltrace.engine import Workspace
 
 if TYPE_CHECKING:
     import polars as pl
@@ -47,7 +47,7 @@ ORDER BY facility_id
 """
 
 
-def running_breaches(store: Store, balances: pl.DataFrame, config: ProvenanceConfig) -> pl.DataFrame:
+def running_breaches(store: Workspace, balances: pl.DataFrame, config: ProvenanceConfig) -> pl.DataFrame:
     """One row per facility whose running stock went negative; call inside `staged(...)`."""
     nodes = balances.select("facility_id", "kind", "yield_factor", "opening_stock_t", "inflow_recorded")
     with store.engine.registered("_ct_balance_nodes", nodes):

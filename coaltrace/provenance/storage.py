@@ -80,8 +80,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 # A flow carries its seller's mix: no second copy of the shares is stored.
-_FLOW_ORIGINS = """
-CREATE OR REPLACE VIEW flow_origins AS
+FLOW_ORIGINS = """
 SELECT f.period, s.policy, f.seller_id, f.buyer_id, f.tonnes, s.origin_class, s.origin_id,
        f.tonnes * s.share AS origin_tonnes, s.share
 FROM (SELECT period, seller_id, buyer_id, sum(tonnes) AS tonnes FROM flows
@@ -119,17 +118,23 @@ def create_tables(store: Store) -> None:
         store.engine.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
         for c, t in cols:
             store.engine.execute(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {c} {t}")
-    store.engine.execute(_FLOW_ORIGINS)
+    store.engine.create_view("flow_origins", FLOW_ORIGINS, temporary=False)
+
+
+def stored_frame(name: str, frame: pl.DataFrame, period: str) -> pl.DataFrame:
+    """FRAME as table NAME stores it: its period, and its columns in order."""
+    import polars as pl
+
+    return frame.with_columns(pl.lit(period).alias("period")).select([c for c, _ in COLUMNS[name]])
 
 
 def replace_period(store: Store, period: str, frames: dict[str, pl.DataFrame]) -> None:
     """Replace one period's rows of every provenance table, all or nothing."""
-    import polars as pl
 
     with store.transaction() as engine:
         for name, frame in frames.items():
             cols = [c for c, _ in COLUMNS[name]]
-            staged = frame.with_columns(pl.lit(period).alias("period")).select(cols)
+            staged = stored_frame(name, frame, period)
             engine.execute(f"DELETE FROM {name} WHERE period = ?", [period])
             names = ", ".join(cols)
             with engine.registered("_ct_write", staged):

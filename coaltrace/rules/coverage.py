@@ -33,12 +33,12 @@ from typing import Any
 
 from coaltrace.contract import TABLES
 from coaltrace.contract.tables import COAL_MINING_LICENCE
+from coaltrace.engine import Workspace
 from coaltrace.i18n import Text, catalogue
 from coaltrace.period import Period
 from coaltrace.rules.model import Rule
 from coaltrace.rules.sql import parse_select, render, tables_read
 from coaltrace.rules.views import NEEDS_PROVENANCE, tables_behind
-from coaltrace.store import Store
 
 # Views a rule reads to judge a facility's balance, and the origin classes of a mine's own production
 # (rules about those read the balance for tonnes, not to judge a non-mine).
@@ -186,11 +186,11 @@ class Coverage:
             self.gaps.append(DataGap(**{**asdict(gap), "rules": rules, "stops": True}))
 
 
-def _rows(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+def _rows(store: Workspace, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     return store.engine.rows(sql, params or [])
 
 
-def _count(store: Store, sql: str, params: list[Any] | None = None) -> int:
+def _count(store: Workspace, sql: str, params: list[Any] | None = None) -> int:
     rows = _rows(store, sql, params)
     return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
@@ -205,7 +205,7 @@ def _in_period(table: str, period: Period) -> tuple[str, list[Any]]:
     return f'"{t.time_column}" >= ? AND "{t.time_column}" < ?', [period.start, period.end]
 
 
-def period_rows(store: Store, period: Period) -> dict[str, int]:
+def period_rows(store: Workspace, period: Period) -> dict[str, int]:
     """Rows per contract table in the period; registers count all their rows."""
     rows: dict[str, int] = {}
     for name in TABLES:
@@ -218,7 +218,7 @@ def _reads(rule: Rule) -> set[str]:
     return tables_read(parse_select(render(rule.query, rule.param_values())))
 
 
-def measure(store: Store, period: Period, rules: Iterable[Rule]) -> Coverage:
+def measure(store: Workspace, period: Period, rules: Iterable[Rule]) -> Coverage:
     """The period's coverage and its gaps, for these rules. Needs the period's provenance built."""
     rules = list(rules)
     rows = period_rows(store, period)
@@ -260,11 +260,11 @@ def _judges_non_mine_balance(rule: Rule, reads: set[str]) -> bool:
     return bool(reads & _BALANCE_VIEWS) and not mine_origin
 
 
-def _exists(store: Store, table: str) -> bool:
-    return bool(_count(store, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]))
+def _exists(store: Workspace, table: str) -> bool:
+    return store.engine.has_table(table)
 
 
-def _month_gaps(store: Store, period: Period) -> list[DataGap]:
+def _month_gaps(store: Workspace, period: Period) -> list[DataGap]:
     if len(period.months) < 2:
         return []
     covered = {
@@ -283,7 +283,7 @@ def _month_gaps(store: Store, period: Period) -> list[DataGap]:
     return [DataGap("months_without_shipments", subject=", ".join(empty), facilities=len(empty))]
 
 
-def _mining_licence_gap(store: Store, period: Period, rules: list[Rule]) -> list[DataGap]:
+def _mining_licence_gap(store: Workspace, period: Period, rules: list[Rule]) -> list[DataGap]:
     if _count(store, f"SELECT count(*) FROM licences WHERE {COAL_MINING_LICENCE}"):
         return []
     # What the mines shipped: as the balance counted it when provenance was built, else as declared.
@@ -303,7 +303,7 @@ def _mining_licence_gap(store: Store, period: Period, rules: list[Rule]) -> list
     return [DataGap("no_mining_licences", rules=stopped, facilities=mines, tonnes=shipped)]
 
 
-def _kind_gaps(store: Store, period: Period, balance_rules: list[str]) -> list[DataGap]:
+def _kind_gaps(store: Workspace, period: Period, balance_rules: list[str]) -> list[DataGap]:
     """Kinds whose inflows the data does not record (a gap that keeps their shortfalls unjudged), and kinds
     where no shipper received anything but too few shipped to call it a gap (judged one by one, and said so)."""
     if not balance_rules or not _exists(store, "balances"):
@@ -329,7 +329,7 @@ def _kind_gaps(store: Store, period: Period, balance_rules: list[str]) -> list[D
     ]
 
 
-def _shut_without_date(store: Store, period: Period) -> list[DataGap]:
+def _shut_without_date(store: Workspace, period: Period) -> list[DataGap]:
     rows = _rows(
         store,
         """SELECT count(DISTINCT f.facility_id), COALESCE(sum(e.tonnes), 0)
@@ -371,7 +371,7 @@ ORDER BY 1
 
 
 def _county_gaps(
-    store: Store, period: Period, rules: list[Rule], rows: dict[str, int], reads: dict[str, set[str]]
+    store: Workspace, period: Period, rules: list[Rule], rows: dict[str, int], reads: dict[str, set[str]]
 ) -> list[DataGap]:
     """County by county: what was recorded on one side of a check but not on the other."""
     gaps: list[DataGap] = []
@@ -408,7 +408,7 @@ def _county_gaps(
     return gaps
 
 
-def _county_data_gap(store: Store, period: Period, county: str) -> tuple[int, float]:
+def _county_data_gap(store: Workspace, period: Period, county: str) -> tuple[int, float]:
     if not _exists(store, "balances"):
         return 0, 0.0
     rows = _rows(

@@ -119,6 +119,8 @@ def group_rows(rule: Rule, rows: pa.Table, counties: pl.DataFrame, s: Staging) -
 
     frame = pl.from_arrow(rows)
     assert isinstance(frame, pl.DataFrame)
+    # An exact decimal (Spark divides into one where DuckDB gives a double) is a number like any other.
+    frame = frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64))
     names = set(frame.columns)
     if "entity_id" not in names:
         raise RuleError(f"rule {rule.id}: the query returned no entity_id column")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coaltrace.config import DEFAULT_RULE_TIMEOUT_S, AuditConfig
+from coaltrace.engine import Workspace
 from coaltrace.errors import Location, RuleError, UsageError
 from coaltrace.i18n import Text
 from coaltrace.numbers import tidy
@@ -40,6 +41,7 @@ from coaltrace.severity import Severity
 from coaltrace.store import Store
 
 if TYPE_CHECKING:
+    import polars as pl
     import pyarrow as pa
 
 RAN, NO_DATA, DISABLED = "ran", "no_data", "disabled"
@@ -101,6 +103,8 @@ class AuditResult:
     seconds: float = 0.0
     prepare_seconds: float = 0.0
     ledger: dict[str, int] = field(default_factory=dict)  # what the audit filed in the ledger (coaltrace.ledger)
+    engine: str = "duckdb"  # where the rules ran
+    created_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
 
     def worst_severity(self) -> Severity | None:
         present = [Severity(s) for s, n in self.by_severity.items() if n]
@@ -142,7 +146,7 @@ def prepare(store: Store, period: Period, config: AuditConfig | None = None, *, 
 
 
 def run_rule_query(
-    store: Store,
+    store: Workspace,
     rule: Rule,
     values: dict[str, Any],
     *,
@@ -180,22 +184,13 @@ def run_rule_query(
         ) from None
 
 
-def run_audit(
-    store: Store,
-    period: Period | str,
-    *,
-    rule_dirs: Iterable[Path] | None = None,
-    only: Iterable[str] | None = None,
-    params: dict[str, dict[str, Any]] | None = None,
-    config: AuditConfig | None = None,
-) -> AuditResult:
-    """Run the enabled rules for PERIOD and replace that period's findings of those rules."""
-    import polars as pl
-
-    started = time.perf_counter()
-    created_at = datetime.now().replace(microsecond=0)
-    p = period if isinstance(period, Period) else Period.parse(period)
-    config = config or AuditConfig()
+def choose_rules(
+    rule_dirs: Iterable[Path] | None,
+    only: Iterable[str] | None,
+    params: dict[str, dict[str, Any]] | None,
+    config: AuditConfig,
+) -> tuple[RuleSet, list[Rule], dict[str, dict[str, Any]]]:
+    """The rule set, the rules an audit runs, and every rule's parameter values."""
     ruleset = load_rules(rule_dirs)
     selected = [ruleset.get(r) for r in dict.fromkeys(only)] if only is not None else [r for r in ruleset if r.enabled]
     if not selected:
@@ -204,17 +199,43 @@ def run_audit(
     for d in config.disable:
         # A misspelt rule id would otherwise turn nothing off, silently.
         ruleset.get(d.rule)
-    run_id = hashlib.sha1(f"{p.label}|{created_at.isoformat()}|{time.time_ns()}".encode()).hexdigest()[:12]
-    result = AuditResult(
-        run_id=run_id, period=p.label, params={r.id: values[r.id] for r in selected}, config=config.source
+    return ruleset, selected, values
+
+
+def new_run(
+    period: Period, selected: list[Rule], values: dict[str, dict[str, Any]], config: AuditConfig
+) -> AuditResult:
+    """An audit run, with its id, before anything has run."""
+    created_at = datetime.now().replace(microsecond=0)
+    run_id = hashlib.sha1(f"{period.label}|{created_at.isoformat()}|{time.time_ns()}".encode()).hexdigest()[:12]
+    return AuditResult(
+        run_id=run_id,
+        period=period.label,
+        params={r.id: values[r.id] for r in selected},
+        config=config.source,
+        created_at=created_at,
     )
 
-    prepare(store, p, config)
+
+def judge(
+    store: Workspace,
+    p: Period,
+    ruleset: RuleSet,
+    selected: list[Rule],
+    values: dict[str, dict[str, Any]],
+    config: AuditConfig,
+    result: AuditResult,
+) -> pl.DataFrame | None:
+    """Coverage, then each selected rule on the prepared views: the findings, and each rule's run in RESULT.
+
+    The same on every engine: what differs is where the views are (`prepare`) and where the
+    findings go (the store's findings table, or a Spark audit's output folder).
+    """
+    import polars as pl
+
     cov = coverage.measure(store, p, selected)
     result.rows = cov.rows
     result.data_gaps = [g.as_record(p.label) for g in cov.gaps]
-    result.prepare_seconds = time.perf_counter() - started
-    ensure_tables(store)
     counties = pl.from_arrow(store.engine.arrow("SELECT facility_id, min(county) AS county FROM facilities GROUP BY 1"))
     assert isinstance(counties, pl.DataFrame)
     found: list[pl.DataFrame] = []
@@ -241,8 +262,8 @@ def run_audit(
             values=values[rule.id],
             config=config.record(rule.id, p) | {"unjudged_counties": unjudged},
             counties_off=unjudged,
-            run_id=run_id,
-            created_at=created_at,
+            run_id=result.run_id,
+            created_at=result.created_at,
         )
         frame = group_rows(rule, rows, counties, staging)
         found.append(frame)
@@ -257,8 +278,39 @@ def run_audit(
                 unjudged_counties=tuple(unjudged),
             )
         )
+    result.findings = sum(r.findings for r in result.rules)
+    return pl.concat(found, how="vertical") if found else None
 
-    new = pl.concat(found, how="vertical") if found else None
+
+def take_figures(store: Workspace, result: AuditResult) -> None:
+    """The run's figures, each tonne counted once, from the findings the engine holds for it."""
+    figures = counted_once(store, run_id=result.run_id)
+    result.tonnes_at_risk = figures["tonnes_at_risk"]
+    result.tonnes_at_risk_by_class = figures["tonnes_at_risk_by_class"]
+    result.by_severity = figures["by_severity"]
+    result.worst_facilities = figures["worst_facilities"]
+    result.counties = figures["counties"]
+
+
+def run_audit(
+    store: Store,
+    period: Period | str,
+    *,
+    rule_dirs: Iterable[Path] | None = None,
+    only: Iterable[str] | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
+    config: AuditConfig | None = None,
+) -> AuditResult:
+    """Run the enabled rules for PERIOD and replace that period's findings of those rules."""
+    started = time.perf_counter()
+    p = period if isinstance(period, Period) else Period.parse(period)
+    config = config or AuditConfig()
+    ruleset, selected, values = choose_rules(rule_dirs, only, params, config)
+    result = new_run(p, selected, values, config)
+    prepare(store, p, config)
+    result.prepare_seconds = time.perf_counter() - started
+    ensure_tables(store)
+    new = judge(store, p, ruleset, selected, values, config, result)
     with store.transaction() as engine:
         engine.execute(
             "DELETE FROM findings WHERE period = ? AND rule_id IN (SELECT UNNEST(?::VARCHAR[]))",
@@ -269,34 +321,30 @@ def run_audit(
                 engine.execute(
                     f"INSERT INTO findings ({', '.join(NAMES)}) SELECT {', '.join(NAMES)} FROM _new_findings"
                 )
-        result.findings = sum(r.findings for r in result.rules)
         engine.execute(
             "INSERT INTO audit_runs (run_id, period, started_at, seconds, rules, config, findings) "
             "VALUES (?, ?, ?, ?, ?::JSON, ?::JSON, ?)",
             [
-                run_id,
+                result.run_id,
                 p.label,
-                created_at,
+                result.created_at,
                 0.0,
                 json.dumps([r.id for r in selected]),
                 json.dumps({"source": config.source, "params": values}, ensure_ascii=False, default=str),
                 result.findings,
             ],
         )
-        figures = counted_once(store, run_id=run_id)
-        result.tonnes_at_risk = figures["tonnes_at_risk"]
-        result.tonnes_at_risk_by_class = figures["tonnes_at_risk_by_class"]
-        result.by_severity = figures["by_severity"]
-        result.worst_facilities = figures["worst_facilities"]
-        result.counties = figures["counties"]
+        take_figures(store, result)
         if config.ledger.sync:
             from coaltrace.ledger.sync import file_audit
 
             checks = {r.id: tuple(r.checks.check) for r in selected}
-            result.ledger = file_audit(engine, run_id=run_id, rule_checks=checks, settings=config.ledger).as_record()
+            result.ledger = file_audit(
+                engine, run_id=result.run_id, rule_checks=checks, settings=config.ledger
+            ).as_record()
         result.seconds = time.perf_counter() - started
         engine.execute(
             "UPDATE audit_runs SET seconds = ?, summary = ?::JSON WHERE run_id = ?",
-            [result.seconds, json.dumps(result.summary(), ensure_ascii=False, default=str), run_id],
+            [result.seconds, json.dumps(result.summary(), ensure_ascii=False, default=str), result.run_id],
         )
     return result

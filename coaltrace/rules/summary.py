@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from coaltrace.engine import Workspace
 from coaltrace.numbers import tidy
 from coaltrace.rules.at_risk import OriginClass
 from coaltrace.rules.findings import SEVERITY_RANK_SQL
 from coaltrace.severity import Severity
-from coaltrace.store import Store
 
 TOP = 10
 
@@ -71,7 +71,7 @@ def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def at_origin(store: Store, period: str, facility_id: str) -> dict[str, float]:
+def at_origin(store: Workspace, period: str, facility_id: str) -> dict[str, float]:
     """The coal at risk that entered the chain at one facility, by class, as the period's findings count it."""
     by_class = {c.value: 0.0 for c in OriginClass}
     rows = store.engine.rows(
@@ -83,7 +83,7 @@ def at_origin(store: Store, period: str, facility_id: str) -> dict[str, float]:
     return tidy(by_class)
 
 
-def counted_once(store: Store, *, run_id: str | None = None, period: str | None = None) -> dict[str, Any]:
+def counted_once(store: Workspace, *, run_id: str | None = None, period: str | None = None) -> dict[str, Any]:
     """tonnes_at_risk, tonnes_at_risk_by_class, by_severity, worst_facilities and counties of one
     audit run, or of a period's findings as they stand (each rule's latest run)."""
     scope, params = ("run_id = $key", {"key": run_id}) if run_id is not None else ("period = $key", {"key": period})

@@ -31,15 +31,22 @@ DEFAULT_ROAD_BUFFER_M = 200.0
 _RING = re.compile(r"\(([^()]+)\)")
 _KIND = re.compile(r"^\s*([A-Za-z]+)")
 
-CIRCLES_DDL = """
-CREATE OR REPLACE TEMP TABLE zone_circles (zone_id VARCHAR, kind VARCHAR, lat DOUBLE, lon DOUBLE, radius_m DOUBLE)
-"""
-
-HITS_DDL = """
-CREATE OR REPLACE TEMP TABLE gps_zone_hits (
-    plate VARCHAR, ts TIMESTAMP, lat DOUBLE, lon DOUBLE, zone_id VARCHAR, zone_kind VARCHAR
+# The two tables this module makes, and their columns.
+CIRCLE_COLUMNS = (
+    ("zone_id", "VARCHAR"),
+    ("kind", "VARCHAR"),
+    ("lat", "DOUBLE"),
+    ("lon", "DOUBLE"),
+    ("radius_m", "DOUBLE"),
 )
-"""
+HIT_COLUMNS = (
+    ("plate", "VARCHAR"),
+    ("ts", "TIMESTAMP"),
+    ("lat", "DOUBLE"),
+    ("lon", "DOUBLE"),
+    ("zone_id", "VARCHAR"),
+    ("zone_kind", "VARCHAR"),
+)
 
 
 @dataclass(frozen=True)
@@ -171,7 +178,7 @@ SELECT zone_id, kind, CAST(-1 AS INTEGER) AS shape, lat, lon, radius_m,
        lat - radius_m / 111320.0 AS lat0, lat + radius_m / 111320.0 AS lat1,
        lon - radius_m / (111320.0 * COS(RADIANS(lat))) AS lon0,
        lon + radius_m / (111320.0 * COS(RADIANS(lat))) AS lon1
-FROM zone_circles WHERE zone_id IN (SELECT UNNEST(?::VARCHAR[]))
+FROM zone_circles ORDER BY zone_id
 """
 
 
@@ -209,9 +216,8 @@ def _grid_cells(boxes: pa.Table) -> tuple[pa.Table, float]:
 def build_zone_tables(engine: Engine, gps_view: str = "period_gps") -> int:
     """Fill zone_circles and gps_zone_hits (from the period's GPS points); returns the number of hits."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    engine.execute(CIRCLES_DDL)
-    engine.execute(HITS_DDL)
     zones = engine.rows(
         "SELECT zone_id, kind, geometry, lat, lon, radius_m, _file, _sheet, _line FROM zones ORDER BY zone_id"
     )
@@ -220,13 +226,19 @@ def build_zone_tables(engine: Engine, gps_view: str = "period_gps") -> int:
     ]
     shapes = _shapes(zones)
     covering = circles + [(s.zone_id, s.kind, *s.circle()) for s in shapes]
+    _keep(
+        engine,
+        "zone_circles",
+        CIRCLE_COLUMNS,
+        pa.table({n: [c[i] for c in covering] for i, (n, _) in enumerate(CIRCLE_COLUMNS)}),
+    )
     if not covering:
+        _keep(engine, "gps_zone_hits", HIT_COLUMNS, pa.table({n: [] for n, _ in HIT_COLUMNS}))
         return 0
-    names = ("zone_id", "kind", "lat", "lon", "radius_m")
-    rows = pa.table({name: [c[i] for c in covering] for i, name in enumerate(names)})
-    with engine.registered("_zone_circle_rows", rows):
-        engine.execute("INSERT INTO zone_circles SELECT zone_id, kind, lat, lon, radius_m FROM _zone_circle_rows")
-    circle_boxes = engine.arrow(_CIRCLE_BOXES, [[c[0] for c in circles]])
+    every_box = engine.arrow(_CIRCLE_BOXES)
+    circle_boxes = every_box.filter(
+        pc.is_in(every_box.column("zone_id"), value_set=pa.array([c[0] for c in circles], pa.string()))
+    )
     x0, y0, x1, y1 = zip(*(s.bbox() for s in shapes), strict=True) if shapes else ((), (), (), ())
     none = [None] * len(shapes)
     shape_boxes = {
@@ -259,6 +271,13 @@ def build_zone_tables(engine: Engine, gps_view: str = "period_gps") -> int:
             lon = cand.column("lon").to_numpy()
             lat = cand.column("lat").to_numpy()
             hits.append(cand.filter(shape.contains(lon, lat)))
-    with engine.registered("_zone_hit_rows", pa.concat_tables(hits)):
-        engine.execute("INSERT INTO gps_zone_hits SELECT plate, ts, lat, lon, zone_id, kind FROM _zone_hit_rows")
-    return int(engine.scalar("SELECT count(*) FROM gps_zone_hits") or 0)
+    found = pa.concat_tables(hits).select(["plate", "ts", "lat", "lon", "zone_id", "kind"])
+    _keep(engine, "gps_zone_hits", HIT_COLUMNS, found.rename_columns([n for n, _ in HIT_COLUMNS]))
+    return int(found.num_rows)
+
+
+def _keep(engine: Engine, name: str, columns: tuple[tuple[str, str], ...], rows: pa.Table) -> None:
+    """ROWS as the temporary table NAME, in COLUMNS' types (on every engine: made from rows, never inserted into)."""
+    select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns)
+    with engine.registered(f"_{name}_rows", rows):
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select} FROM _{name}_rows")

@@ -1,0 +1,118 @@
+"""`export tables --format parquet`: the contract's tables as Parquet, by table and by month.
+
+The layout an engine beyond one machine reads (`coaltrace audit --engine spark`),
+and any pipeline can write (docs/contract.md, "Parquet layout"):
+
+    DIR/<table>/month=YYYY-MM/part-0.parquet   tables with a time column
+    DIR/<table>/part-0.parquet                 the registers (facilities, licences, zones)
+
+Each file holds the table's contract columns, under their contract names and
+types, and the lineage of each row (`_file`, `_sheet`, `_line`), which findings
+cite as evidence. A month folder holds the rows whose time column falls in that
+month (`power`: its own `month`); rows without one go to `month=none`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from coaltrace.contract import TABLES, Table
+from coaltrace.errors import UsageError
+from coaltrace.period import Period
+from coaltrace.store import Store
+
+LINEAGE_COLUMNS = ("_file", "_sheet", "_line")
+PARTITION = "month"
+NO_MONTH = "none"
+# What an export writes beside the tables; a folder without it is not replaced.
+MANIFEST = "tables.json"
+
+
+@dataclass(frozen=True)
+class TableExport:
+    table: str
+    rows: int
+    months: int  # month folders written (0: a register, one file)
+
+
+def is_partitioned(table: Table) -> bool:
+    return table.time_column is not None
+
+
+def _month_of(table: Table) -> str:
+    if table.name == "power":
+        return f"coalesce({PARTITION}, '{NO_MONTH}')"
+    return f"coalesce(strftime(\"{table.time_column}\", '%Y-%m'), '{NO_MONTH}')"
+
+
+def _select(table: Table, period: Period | None) -> str:
+    columns = [f'"{c}"' for c in (*table.names, *LINEAGE_COLUMNS) if not (c == PARTITION and table.name == "power")]
+    sql = f"SELECT {', '.join(columns)}"
+    if is_partitioned(table):
+        sql += f", {_month_of(table)} AS {PARTITION}"
+    sql += f" FROM {table.name}"
+    if period is not None and is_partitioned(table):
+        months = ", ".join(f"'{m}'" for m in period.months)
+        sql += f" WHERE {_month_of(table)} IN ({months})"
+    return sql
+
+
+def export_tables(store: Store, out: Path, period: Period | None = None) -> list[TableExport]:
+    """Write every contract table under OUT (replacing what a previous export left there).
+
+    PERIOD keeps the months of the period (and the registers whole); None writes every month.
+    The tables are written to a folder beside OUT and moved into place at the end, so a failed
+    export leaves OUT as it was.
+    """
+    out = out.resolve()
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())):
+        raise UsageError(
+            f"{out} exists and is not a tables export: choose an empty or new folder",
+            zh=f"{out} 已存在且不是导出的数据表目录，请指定空目录或新目录",
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = out.with_name(f".{out.name}.writing")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    written: list[TableExport] = []
+    try:
+        for table in TABLES.values():
+            target = work / table.name
+            sql = _select(table, period)
+            rows = int(store.engine.scalar(f"SELECT count(*) FROM ({sql})") or 0)
+            path = str(target).replace("'", "''")
+            if is_partitioned(table):
+                if rows:
+                    store.engine.execute(
+                        f"COPY ({sql}) TO '{path}' (FORMAT parquet, PARTITION_BY ({PARTITION}), "
+                        "FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)"
+                    )
+                else:
+                    # An empty table keeps its columns and types: one file with no rows.
+                    (target / f"{PARTITION}={NO_MONTH}").mkdir(parents=True)
+                    empty = _select(table, None).replace(f", {_month_of(table)} AS {PARTITION}", "")
+                    store.engine.execute(
+                        f"COPY ({empty} LIMIT 0) TO '{path}/{PARTITION}={NO_MONTH}/part-0.parquet' (FORMAT parquet)"
+                    )
+                months = sum(1 for p in target.iterdir() if p.is_dir())
+            else:
+                target.mkdir()
+                store.engine.execute(f"COPY ({sql}) TO '{path}/part-0.parquet' (FORMAT parquet)")
+                months = 0
+            written.append(TableExport(table.name, rows, months))
+        manifest = {
+            "layout": "coaltrace tables 1",
+            "period": period.label if period else None,
+            "tables": [asdict(t) for t in written],
+        }
+        (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        work.rename(out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return written
