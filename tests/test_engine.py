@@ -87,3 +87,39 @@ def test_appended_rows_are_not_held_while_the_transaction_lasts(fresh_db: Store)
         gc.collect()
         assert [ref() for ref in held] == [None, None, None]
         assert engine.rows("SELECT count(*), count(DISTINCT b), sum(a) FROM _appended") == [(3000, 3, 3 * 499500)]
+
+
+# --- the Spark engine's rendering (no JVM needed) ---------------------------------------------
+
+
+def test_spark_binds_parameters_as_literals_of_their_type() -> None:
+    from datetime import date, datetime
+
+    from coaltrace.engine.spark_engine import SparkEngine
+
+    engine = SparkEngine(spark=None)  # type: ignore[arg-type]
+    named = engine.render_params(
+        "SELECT * FROM t WHERE d >= $start AND ts < $at AND list_contains($kinds, kind) AND s = $s AND x = $none",
+        {
+            "start": date(2021, 12, 1),
+            "at": datetime(2022, 1, 1, 6, 30),
+            "kinds": ["mine", "yard"],
+            "s": "O'Brien",
+            "none": None,
+        },
+    )
+    assert "CAST('2021-12-01' AS DATE)" in named
+    assert "CAST('2022-01-01 06:30:00' AS TIMESTAMP)" in named
+    assert "ARRAY_CONTAINS(ARRAY('mine', 'yard'), kind)" in named
+    assert "'O\\'Brien'" in named or "'O''Brien'" in named
+    assert "x = NULL" in named
+    positional = engine.render_params("SELECT * FROM t WHERE n = ? AND ok = ? AND f = ?", [3, True, 0.25])
+    assert positional.endswith("WHERE n = 3 AND ok = TRUE AND f = 0.25")
+
+
+def test_spark_is_given_is_true_in_a_form_its_parser_reads() -> None:
+    from coaltrace.engine.spark_engine import SparkEngine
+
+    sql = SparkEngine(spark=None).render_params("SELECT a IN (SELECT b FROM t) IS TRUE AS x FROM u")  # type: ignore[arg-type]
+    assert "IS TRUE" not in sql
+    assert "COALESCE((a IN (SELECT b FROM t)) = TRUE, FALSE)" in sql

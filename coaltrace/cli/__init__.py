@@ -15,6 +15,7 @@ from coaltrace.cli import query as _query  # noqa: F401
 from coaltrace.cli import report as _report  # noqa: F401
 from coaltrace.cli import rules as _rules  # noqa: F401
 from coaltrace.cli import sample as _sample  # noqa: F401
+from coaltrace.cli import spark as _spark  # noqa: F401
 from coaltrace.cli import trace as _trace  # noqa: F401
 from coaltrace.cli import yard as _yard  # noqa: F401
 from coaltrace.cli.app import app

@@ -28,6 +28,15 @@ MESSAGES = catalogue(
         "evidence": ("证据", "evidence"),
         "round_trips": ("循环倒卖", "round trips"),
         "graph": ("运输网络", "graph"),
+        "tables_written": (
+            "已导出数据表到 {path}（Parquet，按表和月份分目录）：{rows}，用时 {seconds:.1f} 秒",
+            "exported the tables to {path} (Parquet, by table and month): {rows}, {seconds:.1f} s",
+        ),
+        "tables_format": (
+            "export tables 只写 Parquet（--format parquet）",
+            "export tables writes Parquet only (--format parquet)",
+        ),
+        "tables_out": ("export tables 需要 --out 目录", "export tables needs --out DIR"),
         "bad_share": (
             "--min-share {value!r}：请写 0 到 1 之间的小数或百分比，如 0.2 或 20%",
             "--min-share {value!r}: give a fraction from 0 to 1 or a percentage, e.g. 0.2 or 20%",
@@ -36,8 +45,8 @@ MESSAGES = catalogue(
 )
 
 export_app = typer.Typer(
-    help="Export a period's flows, findings, facilities or whole graph for Excel, QGIS, Gephi, DuckDB. "
-    "导出流向、问题、单位或运输网络。",
+    help="Export a period's flows, findings, facilities or whole graph for Excel, QGIS, Gephi, DuckDB; "
+    "or the contract's tables as Parquet for Spark. 导出流向、问题、单位、运输网络或数据表。",
     no_args_is_help=True,
 )
 app.add_typer(export_app, name="export")
@@ -191,3 +200,36 @@ def export_graph(
 ) -> None:
     """The shipment graph: facilities, flows and round-tripping cycles together. 导出运输网络。"""
     _export("graph", period, fmt, out_path, rule, severity, county, min_share, config, db)
+
+
+@export_app.command("tables")
+@handle_errors
+def export_tables_command(
+    out_path: Annotated[
+        Path | None, typer.Option("--out", "-o", help="The folder to write (a new or empty one, or a previous export).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="parquet (the only one).")] = "parquet",
+    period: Annotated[
+        str | None,
+        typer.Option("--period", "-p", help="Only this period's months (registers whole); default: every month."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """The contract's tables as Parquet, one folder per table and month: what `audit --engine spark` reads.
+    导出全部数据表（Parquet，按表和月份分目录），供 Spark 审计读取。"""
+    import time
+
+    from coaltrace.export.tables import export_tables
+    from coaltrace.period import Period
+    from coaltrace.store import Store
+
+    if fmt.strip().lower() != "parquet":
+        raise UsageError(say(MESSAGES, "tables_format", "en"), zh=say(MESSAGES, "tables_format", "zh"))
+    if out_path is None:
+        raise UsageError(say(MESSAGES, "tables_out", "en"), zh=say(MESSAGES, "tables_out", "zh"))
+    p = Period.parse(period) if period is not None else None
+    started = time.perf_counter()
+    with Store(db, read_only=True) as store:
+        written = export_tables(store, out_path, p)
+    rows = _t("sep").join(f"{t.table} {t.rows:,}" for t in written)
+    err.print(_t("tables_written", path=out_path, rows=rows, seconds=time.perf_counter() - started))

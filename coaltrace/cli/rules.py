@@ -164,8 +164,30 @@ def audit(
     db: DbOption = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
+    engine: Annotated[
+        str,
+        typer.Option("--engine", help="duckdb (this machine's store) or spark (Parquet tables, local or a cluster)."),
+    ] = "duckdb",
+    input_dir: Annotated[
+        Path | None,
+        typer.Option("--input", help="Spark: the Parquet tables (`export tables --format parquet` writes them)."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Spark: the folder for the findings (`load-findings` reads it).")
+    ] = None,
+    master: Annotated[
+        str | None, typer.Option("--master", help="Spark: local[*] (default), yarn, spark://HOST:7077, k8s://...")
+    ] = None,
+    remote: Annotated[
+        str | None, typer.Option("--remote", help="Spark: a Spark Connect server, sc://HOST:15002.")
+    ] = None,
+    spark_conf: Annotated[
+        list[str] | None, typer.Option("--conf", help="Spark: a setting, spark.KEY=VALUE (repeatable).")
+    ] = None,
 ) -> None:
-    """Run every enabled rule for a period and store the findings. 运行规则，保存问题。"""
+    """Run every enabled rule for a period and store the findings (or, on Spark, write them to --out).
+    运行规则，保存问题（Spark 引擎：写入 --out 目录）。"""
+    from coaltrace.cli.spark import audit_on_spark, check_engine
     from coaltrace.config import load_config
     from coaltrace.period import Period
     from coaltrace.rules import run_audit
@@ -174,11 +196,36 @@ def audit(
     threshold = _severity(fail_on, "--fail-on")
     ids = _rule_ids(only)
     p = Period.parse(period)
+    on_spark = check_engine(
+        engine,
+        spark_options={
+            "--input": input_dir,
+            "--out": out_dir,
+            "--master": master,
+            "--remote": remote,
+            "--conf": spark_conf,
+        },
+    )
     settings = load_config(config, params=param or [])
     if rule_timeout is not None:
         settings = settings.with_overrides(rules__timeout_s=rule_timeout)
-    with Store(db, must_exist=True) as store:
-        result = run_audit(store, p, rule_dirs=rules, only=ids, config=settings)
+    if on_spark:
+        assert input_dir is not None and out_dir is not None
+        result = audit_on_spark(
+            p,
+            settings,
+            input_dir=input_dir,
+            out_dir=out_dir,
+            master=master,
+            remote=remote,
+            conf=spark_conf or [],
+            rule_dirs=rules,
+            only=ids,
+            quiet=quiet or as_json,
+        )
+    else:
+        with Store(db, must_exist=True) as store:
+            result = run_audit(store, p, rule_dirs=rules, only=ids, config=settings)
     if as_json:
         print_json(result.summary())
     else:

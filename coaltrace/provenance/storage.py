@@ -12,6 +12,8 @@ from coaltrace.store import Store
 if TYPE_CHECKING:
     import polars as pl
 
+    from coaltrace.engine import Engine
+
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "balances": (
         ("period", "VARCHAR"),
@@ -130,12 +132,16 @@ def stored_frame(name: str, frame: pl.DataFrame, period: str) -> pl.DataFrame:
 
 def replace_period(store: Store, period: str, frames: dict[str, pl.DataFrame]) -> None:
     """Replace one period's rows of every provenance table, all or nothing."""
-
     with store.transaction() as engine:
-        for name, frame in frames.items():
-            cols = [c for c, _ in COLUMNS[name]]
-            staged = stored_frame(name, frame, period)
-            engine.execute(f"DELETE FROM {name} WHERE period = ?", [period])
-            names = ", ".join(cols)
-            with engine.registered("_ct_write", staged):
-                engine.execute(f"INSERT INTO {name} ({names}) SELECT {names} FROM _ct_write")
+        write_period(engine, period, frames)
+
+
+def write_period(engine: Engine, period: str, frames: dict[str, pl.DataFrame]) -> None:
+    """Replace one period's rows of the tables FRAMES names, inside the caller's transaction."""
+    for name, frame in frames.items():
+        cols = [c for c, _ in COLUMNS[name]]
+        staged = stored_frame(name, frame, period)
+        engine.execute(f"DELETE FROM {name} WHERE period = ?", [period])
+        names = ", ".join(cols)
+        with engine.registered("_ct_write", staged):
+            engine.execute(f"INSERT INTO {name} ({names}) SELECT {names} FROM _ct_write")

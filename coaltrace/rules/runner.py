@@ -17,7 +17,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,6 +115,31 @@ class AuditResult:
         record = {k: v for k, v in asdict(self).items() if k != "rules"}
         record["rules"] = [r.as_record() for r in self.rules]
         return tidy(record)
+
+    @classmethod
+    def from_summary(cls, record: dict[str, Any]) -> AuditResult:
+        """The run `summary()` described (an audit that ran elsewhere, read back)."""
+        known = {f.name for f in fields(cls)} - {"rules", "created_at"}
+        result = cls(**{k: v for k, v in record.items() if k in known})
+        if record.get("created_at"):
+            result.created_at = datetime.fromisoformat(str(record["created_at"]))
+        for r in record.get("rules", []):
+            result.rules.append(
+                RuleRun(
+                    rule_id=r["id"],
+                    version=int(r["version"]),
+                    title=Text(**r["title"]),
+                    severity=Severity(r["severity"]),
+                    tonnes_role=r["tonnes_role"],
+                    status=r["status"],
+                    findings=int(r.get("findings", 0)),
+                    tonnes_at_risk=float(r.get("tonnes_at_risk", 0.0)),
+                    seconds=float(r.get("seconds", 0.0)),
+                    reason=r.get("reason"),
+                    unjudged_counties=tuple(r.get("unjudged_counties", ())),
+                )
+            )
+        return result
 
 
 def resolve_params(ruleset: RuleSet, *layers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -311,40 +336,56 @@ def run_audit(
     result.prepare_seconds = time.perf_counter() - started
     ensure_tables(store)
     new = judge(store, p, ruleset, selected, values, config, result)
-    with store.transaction() as engine:
-        engine.execute(
-            "DELETE FROM findings WHERE period = ? AND rule_id IN (SELECT UNNEST(?::VARCHAR[]))",
-            [p.label, [r.id for r in selected]],
-        )
-        if new is not None and new.height:
-            with engine.registered("_new_findings", new.to_arrow()):
-                engine.execute(
-                    f"INSERT INTO findings ({', '.join(NAMES)}) SELECT {', '.join(NAMES)} FROM _new_findings"
-                )
-        engine.execute(
-            "INSERT INTO audit_runs (run_id, period, started_at, seconds, rules, config, findings) "
-            "VALUES (?, ?, ?, ?, ?::JSON, ?::JSON, ?)",
-            [
-                result.run_id,
-                p.label,
-                result.created_at,
-                0.0,
-                json.dumps([r.id for r in selected]),
-                json.dumps({"source": config.source, "params": values}, ensure_ascii=False, default=str),
-                result.findings,
-            ],
-        )
-        take_figures(store, result)
-        if config.ledger.sync:
-            from coaltrace.ledger.sync import file_audit
-
-            checks = {r.id: tuple(r.checks.check) for r in selected}
-            result.ledger = file_audit(
-                engine, run_id=result.run_id, rule_checks=checks, settings=config.ledger
-            ).as_record()
-        result.seconds = time.perf_counter() - started
-        engine.execute(
-            "UPDATE audit_runs SET seconds = ?, summary = ?::JSON WHERE run_id = ?",
-            [result.seconds, json.dumps(result.summary(), ensure_ascii=False, default=str), result.run_id],
-        )
+    checks = {r.id: tuple(r.checks.check) for r in selected}
+    with store.transaction():
+        record_run(store, result, new, values=values, config=config, checks=checks, started=started)
     return result
+
+
+def record_run(
+    store: Store,
+    result: AuditResult,
+    new: pl.DataFrame | None,
+    *,
+    values: dict[str, dict[str, Any]],
+    config: AuditConfig,
+    checks: dict[str, tuple[int, ...]],
+    started: float | None = None,
+) -> None:
+    """Store an audit run, inside the caller's transaction: its findings (replacing the period's
+    findings of the rules it ran), its row in audit_runs, its figures counted once, and what it
+    filed in the ledger. STARTED (a perf_counter reading) times it; None keeps RESULT's seconds."""
+    engine = store.engine
+    rule_ids = [r.rule_id for r in result.rules]
+    engine.execute(
+        "DELETE FROM findings WHERE period = ? AND rule_id IN (SELECT UNNEST(?::VARCHAR[]))",
+        [result.period, rule_ids],
+    )
+    engine.execute("DELETE FROM audit_runs WHERE run_id = ?", [result.run_id])
+    if new is not None and new.height:
+        with engine.registered("_new_findings", new.to_arrow()):
+            engine.execute(f"INSERT INTO findings ({', '.join(NAMES)}) SELECT {', '.join(NAMES)} FROM _new_findings")
+    engine.execute(
+        "INSERT INTO audit_runs (run_id, period, started_at, seconds, rules, config, findings) "
+        "VALUES (?, ?, ?, ?, ?::JSON, ?::JSON, ?)",
+        [
+            result.run_id,
+            result.period,
+            result.created_at,
+            0.0,
+            json.dumps(rule_ids),
+            json.dumps({"source": config.source, "params": values}, ensure_ascii=False, default=str),
+            result.findings,
+        ],
+    )
+    take_figures(store, result)
+    if config.ledger.sync:
+        from coaltrace.ledger.sync import file_audit
+
+        result.ledger = file_audit(engine, run_id=result.run_id, rule_checks=checks, settings=config.ledger).as_record()
+    if started is not None:
+        result.seconds = time.perf_counter() - started
+    engine.execute(
+        "UPDATE audit_runs SET seconds = ?, summary = ?::JSON WHERE run_id = ?",
+        [result.seconds, json.dumps(result.summary(), ensure_ascii=False, default=str), result.run_id],
+    )

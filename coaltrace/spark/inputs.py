@@ -103,10 +103,10 @@ def read_table(spark: SparkSession, root: Path, table: Table) -> DataFrame | Non
         elif not _fits(column.kind, given[column.name]):
             problems.append(
                 f"column {column.name!r} is {given[column.name].simpleString()}, "
-                f"the contract needs {_spark_type(column.kind).lower()}"
+                f"the contract needs {column.kind.sql_type.lower()}"
             )
             problems_zh.append(
-                f"列 {column.name!r} 的类型为 {given[column.name].simpleString()}，应为 {_spark_type(column.kind).lower()}"
+                f"列 {column.name!r} 的类型为 {given[column.name].simpleString()}，应为 {column.kind.sql_type.lower()}"
             )
     if problems:
         raise InputSchemaError(

@@ -44,6 +44,7 @@ class SparkOutput:
     folder: Path
     findings: int
     files: tuple[str, ...]
+    missing_tables: tuple[str, ...]  # tables with no folder in the input, read as empty
 
 
 def _check_target(out: Path) -> None:
@@ -97,6 +98,7 @@ def write_output(
             "tables_missing": inputs.missing,
             "rules": [r.rule_id for r in result.rules],
             "config": {"source": config.source, "params": result.params},
+            "provenance_config": config.provenance.model_dump(mode="json"),
             "summary": result.summary(),
         }
         (work / AUDIT).write_text(
@@ -109,4 +111,4 @@ def write_output(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return SparkOutput(out, findings.height, files)
+    return SparkOutput(out, findings.height, files, tuple(inputs.missing))

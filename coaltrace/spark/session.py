@@ -10,11 +10,13 @@ cluster's own settings) passes through with `--conf KEY=VALUE`, or comes from
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from coaltrace.errors import CoaltraceError, UsageError
+from coaltrace.errors import CoaltraceError, ExitCode, UsageError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -34,12 +36,17 @@ LOCAL_DEFAULTS: dict[str, str] = {
     "spark.sql.shuffle.partitions": "8",
     "spark.driver.memory": "2g",
     "spark.sql.adaptive.enabled": "true",
+    "spark.ui.showConsoleProgress": "false",
 }
+# Spark's log on a local run: errors only (a file shipped with coaltrace, read by the JVM it starts).
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 INSTALL_HINT = "pip install 'coaltrace[spark]'"
 
 
 class SparkUnavailableError(CoaltraceError):
-    """Spark cannot be started here."""
+    """Spark cannot be started here: what to install or where to point it."""
+
+    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,26 @@ def parse_conf(pairs: list[str]) -> dict[str, str]:
     return conf
 
 
+@contextmanager
+def session(settings: SparkSettings) -> Iterator[SparkSession]:
+    """A session for the block: stopped at its end if this block started it (a caller's own stays up)."""
+    existing = _active()
+    spark = start(settings)
+    try:
+        yield spark
+    finally:
+        if existing is None:
+            spark.stop()
+
+
+def _active() -> SparkSession | None:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return None
+    return SparkSession.getActiveSession()
+
+
 def start(settings: SparkSettings) -> SparkSession:
     """A Spark session with SETTINGS, or a message that says what is missing."""
     try:
@@ -93,7 +120,8 @@ def start(settings: SparkSettings) -> SparkSession:
         builder = builder.remote(settings.remote)
     else:
         builder = builder.master(settings.master or "local[*]")
-    conf = (LOCAL_DEFAULTS if settings.local else {}) | dict(settings.conf) | SEMANTICS
+    local = LOCAL_DEFAULTS | {"spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"}
+    conf = (local if settings.local else {}) | dict(settings.conf) | SEMANTICS
     for key, value in conf.items():
         builder = builder.config(key, value)
     try:
