@@ -27,3 +27,7 @@ demo *args:
 # load and audit speed and memory against DuckDB's own CSV import (`just bench --quick` to check they run)
 bench *args:
     ./run bench {{args}}
+
+# the same month audited on DuckDB and on Spark in local mode (needs Java 17+); figures: docs/spark.md
+bench-spark *args:
+    .venv/bin/python bench/bench_spark.py {{args}}

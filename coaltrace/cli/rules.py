@@ -169,8 +169,12 @@ def audit(
         typer.Option("--engine", help="duckdb (this machine's store) or spark (Parquet tables, local or a cluster)."),
     ] = "duckdb",
     input_dir: Annotated[
-        Path | None,
-        typer.Option("--input", help="Spark: the Parquet tables (`export tables --format parquet` writes them)."),
+        str | None,
+        typer.Option(
+            "--input",
+            help="Spark: the Parquet tables (`export tables --format parquet` writes them): a folder, "
+            "or a URI the cluster reads (hdfs://, s3a://).",
+        ),
     ] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Spark: the folder for the findings (`load-findings` reads it).")

@@ -79,7 +79,7 @@ def audit_on_spark(
     period: Period,
     settings: AuditConfig,
     *,
-    input_dir: Path,
+    input_dir: str,
     out_dir: Path,
     master: str | None,
     remote: str | None,

@@ -5,6 +5,7 @@ python -m coaltrace.contract.doc > docs/contract.md
 
 from __future__ import annotations
 
+from coaltrace.contract.layout import LINEAGE_COLUMNS, NO_MONTH, PARQUET_TYPES, PARTITION, is_partitioned
 from coaltrace.contract.tables import EARLIEST_DATE, OPEN_END, OPEN_END_WORDS, TABLES, YEARS_AHEAD, Column, Kind
 from coaltrace.contract.values import words
 
@@ -85,7 +86,42 @@ def contract_markdown() -> str:
             for code, (zh, en, others) in words(c.enum).items():
                 out.append(f"| {code} | {zh} | {en} | {', '.join(others)} |")
         out.append("")
-    return "\n".join(out)
+    return "\n".join(out + _layout())
+
+
+def _layout() -> list[str]:
+    """The Parquet layout section: what `audit --engine spark` reads."""
+    out = [
+        "## Parquet layout (for `audit --engine spark`)",
+        "",
+        "The same tables as Parquet files, one folder per table, which",
+        "`coaltrace export tables --format parquet --out DIR` writes from a store and any",
+        "pipeline may write itself:",
+        "",
+        "```",
+        f"DIR/<table>/{PARTITION}=YYYY-MM/*.parquet   tables with a time column, one folder a month",
+        "DIR/<table>/*.parquet                 the registers",
+        "```",
+        "",
+        f"A month folder holds the rows whose time column falls in that month (`{PARTITION}={NO_MONTH}`:",
+        "rows without one). Every contract column must be in every file, under its",
+        f"contract name, in a type that holds it (power's `{PARTITION}` may be its folder alone);",
+        "a table whose files do not fit is",
+        "refused before anything runs, naming the table, the column and the file. A",
+        "table with no folder is read as empty and reported as a data gap. The lineage",
+        f"columns {', '.join(f'`{n}` ({t})' for n, t in LINEAGE_COLUMNS)} are optional:",
+        "a finding cites them as its evidence when they are there.",
+        "",
+        "| table | folders | time column |",
+        "|---|---|---|",
+    ]
+    for t in TABLES.values():
+        folders = f"`{t.name}/{PARTITION}=YYYY-MM/`" if is_partitioned(t) else f"`{t.name}/`"
+        out.append(f"| {t.name} | {folders} | {t.time_column or ''} |")
+    out += ["", "| contract type | Parquet type |", "|---|---|"]
+    out += [f"| {sql.lower()} | {parquet} |" for sql, parquet in PARQUET_TYPES.items()]
+    out.append("")
+    return out
 
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
 """`export tables --format parquet`: the contract's tables as Parquet, by table and by month.
 
-The layout an engine beyond one machine reads (`coaltrace audit --engine spark`),
-and any pipeline can write (docs/contract.md, "Parquet layout"):
+The layout is the contract's (`coaltrace.contract.layout`, docs/contract.md):
 
     DIR/<table>/month=YYYY-MM/part-0.parquet   tables with a time column
     DIR/<table>/part-0.parquet                 the registers (facilities, licences, zones)
@@ -20,15 +19,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from coaltrace.contract import TABLES, Table
+from coaltrace.contract.layout import LINEAGE_COLUMNS, MANIFEST, NO_MONTH, PARTITION, is_partitioned
 from coaltrace.errors import UsageError
 from coaltrace.period import Period
 from coaltrace.store import Store
 
-LINEAGE_COLUMNS = ("_file", "_sheet", "_line")
-PARTITION = "month"
-NO_MONTH = "none"
-# What an export writes beside the tables; a folder without it is not replaced.
-MANIFEST = "tables.json"
+LINEAGE = tuple(name for name, _ in LINEAGE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -38,10 +34,6 @@ class TableExport:
     months: int  # month folders written (0: a register, one file)
 
 
-def is_partitioned(table: Table) -> bool:
-    return table.time_column is not None
-
-
 def _month_of(table: Table) -> str:
     if table.name == "power":
         return f"coalesce({PARTITION}, '{NO_MONTH}')"
@@ -49,7 +41,7 @@ def _month_of(table: Table) -> str:
 
 
 def _select(table: Table, period: Period | None) -> str:
-    columns = [f'"{c}"' for c in (*table.names, *LINEAGE_COLUMNS) if not (c == PARTITION and table.name == "power")]
+    columns = [f'"{c}"' for c in (*table.names, *LINEAGE) if not (c == PARTITION and table.name == "power")]
     sql = f"SELECT {', '.join(columns)}"
     if is_partitioned(table):
         sql += f", {_month_of(table)} AS {PARTITION}"

@@ -50,7 +50,7 @@ class SparkWorkspace:
 
 def run_spark_audit(
     spark: SparkSession,
-    input_dir: Path,
+    input_dir: str | Path,
     period: Period | str,
     out: Path,
     *,
@@ -59,7 +59,8 @@ def run_spark_audit(
     params: dict[str, dict[str, Any]] | None = None,
     config: AuditConfig | None = None,
 ) -> tuple[AuditResult, SparkOutput]:
-    """Audit PERIOD of the Parquet tables under INPUT_DIR on SPARK; findings and figures go to OUT."""
+    """Audit PERIOD of the Parquet tables under INPUT_DIR (a folder, or a URI the cluster reads) on SPARK;
+    findings and figures go to OUT, a folder on this machine (the driver)."""
     import polars as pl
 
     from coaltrace.provenance.current import compute

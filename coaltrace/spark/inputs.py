@@ -1,9 +1,9 @@
 """The contract's tables as Spark reads them: the Parquet layout, checked before anything runs.
 
-The layout is `export tables --format parquet`'s (`coaltrace.export.tables`):
-one folder per table, month folders (`month=YYYY-MM`) under the tables with a
-time column. A pipeline that writes the same layout needs no coaltrace to do
-it. What is given is checked against the contract before any rule runs:
+The layout is the contract's (`coaltrace.contract.layout`): one folder per
+table, month folders (`month=YYYY-MM`) under the tables with a time column, as
+`export tables --format parquet` writes it; a pipeline that writes the same
+layout needs no coaltrace to do it. What is given is checked against the contract before any rule runs:
 
 - a table's folder that is missing is read as an empty table, and the audit
   reports it as a data gap, as it does for an empty table on one machine;
@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coaltrace.contract import TABLES, Kind, Table
+from coaltrace.contract.layout import LINEAGE_COLUMNS
 from coaltrace.errors import CoaltraceError, Location, UsageError
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import DataType
 
-_LINEAGE_TYPES = {"_file": "STRING", "_sheet": "STRING", "_line": "BIGINT"}
+_LINEAGE_TYPES = {name: {"string": "STRING", "int64": "BIGINT"}[kind] for name, kind in LINEAGE_COLUMNS}
 
 
 class InputSchemaError(CoaltraceError):
@@ -42,7 +43,7 @@ class InputSchemaError(CoaltraceError):
 class Inputs:
     """The tables read, and what the reading noticed."""
 
-    root: Path
+    root: str
     frames: dict[str, DataFrame] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # tables with no folder, read as empty
 
@@ -70,29 +71,40 @@ def _empty(spark: SparkSession, table: Table) -> DataFrame:
     return spark.createDataFrame([], ", ".join(columns))
 
 
-def _first_file(folder: Path) -> str:
-    found = next(iter(sorted(folder.rglob("*.parquet"))), None)
-    return str(found) if found else str(folder)
+def is_local(root: str) -> bool:
+    """A folder on this machine (a path, or file://), not one only the cluster reads (hdfs://, s3a://, ...)."""
+    return "://" not in root or root.startswith("file://")
 
 
-def read_table(spark: SparkSession, root: Path, table: Table) -> DataFrame | None:
+def _local_path(root: str) -> Path:
+    return Path(root.removeprefix("file://"))
+
+
+def _first_file(df: DataFrame, folder: str) -> str:
+    files = sorted(df.inputFiles())
+    return files[0].removeprefix("file://") if files else folder
+
+
+def read_table(spark: SparkSession, root: str, table: Table) -> DataFrame | None:
     """TABLE's rows under ROOT, in the contract's column types; None when its folder is absent."""
     from pyspark.errors import PySparkException
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    folder = root / table.name
-    if not folder.is_dir():
+    folder = f"{root.rstrip('/')}/{table.name}"
+    if is_local(root) and not _local_path(folder).is_dir():
         return None
-    where = Location(file=_first_file(folder))
     try:
-        df = spark.read.option("basePath", str(folder)).parquet(str(folder))
+        df = spark.read.option("basePath", folder).parquet(folder)
     except PySparkException as e:
+        if not is_local(root) and e.getCondition() == "PATH_NOT_FOUND":
+            return None
         raise InputSchemaError(
             f"table {table.name}: Spark cannot read its Parquet files: {str(e).strip().splitlines()[0]}",
             zh=f"数据表 {table.name}：Spark 无法读取其 Parquet 文件",
-            location=where,
+            location=Location(file=folder),
         ) from None
+    where = Location(file=_first_file(df, folder))
     given = {f.name: f.dataType for f in df.schema.fields}
     problems: list[str] = []
     problems_zh: list[str] = []
@@ -131,9 +143,11 @@ def read_table(spark: SparkSession, root: Path, table: Table) -> DataFrame | Non
     return df.select(*columns)
 
 
-def read_inputs(spark: SparkSession, root: Path) -> Inputs:
-    """Every contract table under ROOT, checked; raises InputSchemaError on the first that does not fit."""
-    if not root.is_dir():
+def read_inputs(spark: SparkSession, root: str | Path) -> Inputs:
+    """Every contract table under ROOT (a folder here, or a URI the cluster reads: hdfs://, s3a://, ...),
+    checked; raises InputSchemaError on the first that does not fit."""
+    root = str(root)
+    if is_local(root) and not _local_path(root).is_dir():
         raise UsageError(
             f"{root}: no such folder",
             zh=f"{root}：目录不存在",

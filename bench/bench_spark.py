@@ -1,0 +1,110 @@
+"""The same month audited on DuckDB and on Spark in local mode, each in its own process (`just bench-spark`).
+
+    python bench/bench_spark.py [--sizes demo,city] [--master local[*]] [--json FILE]
+
+For each size: the sample month is loaded into a fresh database (not timed), the
+DuckDB audit runs, the tables are exported as Parquet (`export tables`), and the
+Spark audit runs on them (`audit --engine spark`), each command under
+`/usr/bin/time -v`. The Spark figure includes starting the JVM. Then the two
+runs' findings are compared: the same ids, and tonnes within 0.001 t.
+
+The peak memory of the Spark run is the largest process it waited for: the
+Python driver or the JVM that pyspark starts, whichever is larger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from run import CLI, PERIOD, timed  # noqa: E402
+
+SIZES: dict[str, list[str]] = {
+    "demo": ["--scale", "0.1"],  # the README's sample month
+    "city": ["--scale", "1.0"],
+}
+
+
+def _sample(size: str) -> Path:
+    folder = HERE / "data" / f"spark-{size}"
+    if not (folder / "truth.csv").exists():
+        subprocess.run([*CLI, "sample", str(folder), "--force", "--seed", "42", *SIZES[size]], check=True)
+    return folder
+
+
+def _findings(db: Path, spark_out: Path) -> dict[str, object]:
+    import duckdb
+    import polars as pl
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        duck = con.execute("SELECT finding_id, tonnes_at_risk FROM findings WHERE period = ? ORDER BY 1", [PERIOD]).pl()
+    spark = pl.read_parquet(spark_out / "findings.parquet").select("finding_id", "tonnes_at_risk").sort("finding_id")
+    same_ids = duck["finding_id"].to_list() == spark["finding_id"].to_list()
+    worst = (
+        (duck["tonnes_at_risk"].fill_null(0) - spark["tonnes_at_risk"].fill_null(0)).abs().max() if same_ids else None
+    )
+    return {"duckdb": duck.height, "spark": spark.height, "same_ids": same_ids, "max_tonnes_diff": worst}
+
+
+def bench(size: str, master: str, work: Path) -> dict[str, object]:
+    folder = _sample(size)
+    db, tables, out = work / f"{size}.duckdb", work / f"{size}-tables", work / f"{size}-spark"
+    subprocess.run([*CLI, "load", str(folder), "--db", str(db), "--quiet"], check=True, capture_output=True)
+    duck_s, duck_mb, rc, tail = timed([*CLI, "audit", "--period", PERIOD, "--db", str(db), "--quiet"])
+    assert rc == 0, tail
+    export_s, _, rc, tail = timed([*CLI, "export", "tables", "--out", str(tables), "--db", str(db)])
+    assert rc == 0, tail
+    spark_s, spark_mb, rc, tail = timed(
+        [*CLI, "audit", "--engine", "spark", "--master", master, "--input", str(tables), "--out", str(out)]
+        + ["--period", PERIOD, "--quiet"]
+    )
+    assert rc == 0, tail
+    rows = sum(t["rows"] for t in json.loads((tables / "tables.json").read_text(encoding="utf-8"))["tables"])
+    record = {
+        "size": size,
+        "rows": rows,
+        "duckdb_audit_s": round(duck_s, 2),
+        "duckdb_peak_mb": round(duck_mb),
+        "export_tables_s": round(export_s, 2),
+        "spark_audit_s": round(spark_s, 2),
+        "spark_peak_mb": round(spark_mb),
+        "spark_over_duckdb": round(spark_s / duck_s, 1),
+        "master": master,
+        "findings": _findings(db, out),
+    }
+    return record
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="demo,city")
+    ap.add_argument("--master", default="local[*]")
+    ap.add_argument("--json", type=Path, default=HERE / "results-spark.json")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="coaltrace-bench-spark-"))
+    try:
+        results = [bench(size, args.master, work) for size in args.sizes.split(",")]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{'size':8} {'rows':>10} {'DuckDB audit':>13} {'Spark audit':>12} {'ratio':>6}  findings")
+    for r in results:
+        f = r["findings"]
+        assert isinstance(f, dict)
+        same = "same ids" if f["same_ids"] else "IDS DIFFER"
+        print(
+            f"{r['size']:8} {r['rows']:>10,} {r['duckdb_audit_s']:>11.2f} s {r['spark_audit_s']:>10.2f} s "
+            f"{r['spark_over_duckdb']:>5.1f}x  {f['duckdb']} / {f['spark']}, {same}, max diff {f['max_tonnes_diff']}"
+        )
+    args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
