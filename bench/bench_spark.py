@@ -41,11 +41,14 @@ def _sample(size: str) -> Path:
 
 
 def _findings(db: Path, spark_out: Path) -> dict[str, object]:
-    import duckdb
     import polars as pl
 
-    with duckdb.connect(str(db), read_only=True) as con:
-        duck = con.execute("SELECT finding_id, tonnes_at_risk FROM findings WHERE period = ? ORDER BY 1", [PERIOD]).pl()
+    from coaltrace.store import Store
+
+    with Store(db, read_only=True) as store:
+        duck = store.engine.frame(
+            "SELECT finding_id, tonnes_at_risk FROM findings WHERE period = ? ORDER BY 1", [PERIOD]
+        )
     spark = pl.read_parquet(spark_out / "findings.parquet").select("finding_id", "tonnes_at_risk").sort("finding_id")
     same_ids = duck["finding_id"].to_list() == spark["finding_id"].to_list()
     worst = (
@@ -57,7 +60,7 @@ def _findings(db: Path, spark_out: Path) -> dict[str, object]:
 def bench(size: str, master: str, work: Path) -> dict[str, object]:
     folder = _sample(size)
     db, tables, out = work / f"{size}.duckdb", work / f"{size}-tables", work / f"{size}-spark"
-    subprocess.run([*CLI, "load", str(folder), "--db", str(db), "--quiet"], check=True, capture_output=True)
+    subprocess.run([*CLI, "load", str(folder / "data"), "--db", str(db), "--quiet"], check=True, capture_output=True)
     duck_s, duck_mb, rc, tail = timed([*CLI, "audit", "--period", PERIOD, "--db", str(db), "--quiet"])
     assert rc == 0, tail
     export_s, _, rc, tail = timed([*CLI, "export", "tables", "--out", str(tables), "--db", str(db)])

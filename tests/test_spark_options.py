@@ -65,13 +65,20 @@ def test_export_tables_writes_the_layout_by_table_and_month(month: Path, tmp_pat
     refused = runner.invoke(app, ["--lang", "en", "export", "tables", "--out", "mine", "--db", str(month)])
     assert refused.exit_code == 2 and "is not a tables export" in refused.output
     assert (tmp_path / "mine" / "notes.txt").read_text(encoding="utf-8") == "keep me"
+    # A period's months and one either side (the opening stock counted the day before is in the month before).
+    dec = runner.invoke(app, ["export", "tables", "--out", "dec", "--period", "2021-12", "--db", str(month)])
+    assert dec.exit_code == 0, dec.output
+    manifest = json.loads((tmp_path / "dec" / "tables.json").read_text(encoding="utf-8"))
+    assert manifest["months"] == ["2021-11", "2021-12", "2022-01"]
+    whole = json.loads((tmp_path / "t" / "tables.json").read_text(encoding="utf-8"))
+    assert {t["table"]: t["rows"] for t in manifest["tables"]} == {t["table"]: t["rows"] for t in whole["tables"]}
     # Another period's months: the registers whole, every dated table empty but typed.
-    other = runner.invoke(app, ["export", "tables", "--out", "nov", "--period", "2021-11", "--db", str(month)])
+    other = runner.invoke(app, ["export", "tables", "--out", "sep", "--period", "2021-09", "--db", str(month)])
     assert other.exit_code == 0, other.output
-    nov = json.loads((tmp_path / "nov" / "tables.json").read_text(encoding="utf-8"))
-    rows = {t["table"]: t["rows"] for t in nov["tables"]}
+    sep = json.loads((tmp_path / "sep" / "tables.json").read_text(encoding="utf-8"))
+    rows = {t["table"]: t["rows"] for t in sep["tables"]}
     assert rows["sales"] == 0 and rows["facilities"] > 0
-    assert (tmp_path / "nov" / "sales" / "month=none" / "part-0.parquet").is_file()
+    assert (tmp_path / "sep" / "sales" / "month=none" / "part-0.parquet").is_file()
     wrong = runner.invoke(
         app, ["--lang", "en", "export", "tables", "--out", "x", "--format", "csv", "--db", str(month)]
     )

@@ -9,10 +9,10 @@ is a plain block (a Spark audit writes nothing until it writes its output).
 
 Rule queries run in the Spark sandbox (`run_rule`): the query was already read
 by DuckDB's parser against the function allowlist and the audit's view names
-(`coaltrace.rules.sandbox.check_rule_sql`); here it runs in a session of its
-that can no longer read files by path (`spark.sql.runSQLOnFiles = false`);
-every file the bound query reads must be
-one the views it names read; and a time limit cancels its jobs.
+(`coaltrace.rules.sandbox.check_rule_sql`); here it runs on a session that
+can no longer read a file by its path (`spark.sql.runSQLOnFiles = false`),
+every file the bound query reads must be one the views it names read, and a
+time limit interrupts its operations.
 """
 
 from __future__ import annotations
@@ -196,14 +196,14 @@ class SparkEngine(Engine):
         outside = set(df.inputFiles()) - allowed
         if outside:
             raise RuleSQLError(f"a rule may not read {sorted(outside)[0]}")
-        group = f"coaltrace-rule-{id(df)}"
-        context = self.spark.sparkContext
-        context.setJobGroup(group, "coaltrace rule", interruptOnCancel=True)
+        # A tag on the rule's operations (Spark Classic 4 and Spark Connect alike): the timer interrupts them.
+        tag = f"coaltrace-rule-{id(df)}"
+        self.spark.addTag(tag)
         stopped = threading.Event()
 
         def stop() -> None:
             stopped.set()
-            context.cancelJobGroup(group)
+            self.spark.interruptTag(tag)
 
         timer = threading.Timer(timeout_s, stop)
         timer.daemon = True
@@ -216,7 +216,7 @@ class SparkEngine(Engine):
             raise RuleSQLError(str(e).strip().splitlines()[0]) from None
         finally:
             timer.cancel()
-            context.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
+            self.spark.removeTag(tag)
 
 
 def _spark_ready(table: pa.Table) -> pa.Table:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from coaltrace.contract import TABLES, Table
@@ -47,15 +48,23 @@ def _select(table: Table, period: Period | None) -> str:
         sql += f", {_month_of(table)} AS {PARTITION}"
     sql += f" FROM {table.name}"
     if period is not None and is_partitioned(table):
-        months = ", ".join(f"'{m}'" for m in period.months)
+        months = ", ".join(f"'{m}'" for m in months_around(period))
         sql += f" WHERE {_month_of(table)} IN ({months})"
     return sql
+
+
+def months_around(period: Period) -> list[str]:
+    """The period's months and one on either side: an audit reads the opening stock counted on the
+    last day before the period, and some rules look up a sale or trip across the period's edges."""
+    before = (period.start - timedelta(days=1)).strftime("%Y-%m")
+    return [before, *period.months, period.end.strftime("%Y-%m")]
 
 
 def export_tables(store: Store, out: Path, period: Period | None = None) -> list[TableExport]:
     """Write every contract table under OUT (replacing what a previous export left there).
 
-    PERIOD keeps the months of the period (and the registers whole); None writes every month.
+    PERIOD keeps the period's months and the month on either side (`months_around`), and the
+    registers whole; None writes every month.
     The tables are written to a folder beside OUT and moved into place at the end, so a failed
     export leaves OUT as it was.
     """
@@ -98,6 +107,7 @@ def export_tables(store: Store, out: Path, period: Period | None = None) -> list
         manifest = {
             "layout": "coaltrace tables 1",
             "period": period.label if period else None,
+            "months": months_around(period) if period else None,
             "tables": [asdict(t) for t in written],
         }
         (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
