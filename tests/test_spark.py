@@ -22,7 +22,6 @@ from typer.testing import CliRunner
 
 from coaltrace.cli import app
 from coaltrace.engine.spark_engine import SparkEngine
-from coaltrace.export.tables import export_tables
 from coaltrace.rules.runner import AuditResult
 from coaltrace.rules.sandbox import RuleTimeoutError
 from coaltrace.rules.sql import RuleSQLError
@@ -31,30 +30,30 @@ from coaltrace.spark.inputs import InputSchemaError, read_inputs
 from coaltrace.spark.output import SparkOutput
 from coaltrace.spark.session import SparkSettings, start
 from coaltrace.store import Store
+from tests.spark_helpers import PERIOD, demo_and_tables
 
 pytestmark = pytest.mark.slow
 
-PERIOD = "2021-12"
 # Compared exactly; tonnes to 0.001 t.
 SAME = ["finding_id", "rule_id", "rule_version", "severity", "entity_kind", "entity_id", "facility_id", "county"]
 SAME += ["period", "tonnes_role", "origin_class", "title_zh", "title_en"]
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The README's sample month, loaded and audited on DuckDB."""
-    out = tmp_path_factory.mktemp("spark-demo")
-    res = CliRunner().invoke(app, ["demo", str(out), "--quiet"])
-    assert res.exit_code == 0, res.output
-    return out
+def month(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return demo_and_tables(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
-def tables(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("spark-tables") / "tables"
-    with Store(demo / "coaltrace.duckdb", read_only=True) as store:
-        export_tables(store, out)
-    return out
+def demo(month: tuple[Path, Path]) -> Path:
+    """The README's sample month, loaded and audited on DuckDB."""
+    return month[0]
+
+
+@pytest.fixture(scope="module")
+def tables(month: tuple[Path, Path]) -> Path:
+    """Its tables as Parquet, as `export tables` writes them."""
+    return month[1]
 
 
 @pytest.fixture(scope="module")

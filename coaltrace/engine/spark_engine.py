@@ -18,7 +18,7 @@ time limit interrupts its operations.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -196,16 +196,14 @@ class SparkEngine(Engine):
         outside = set(df.inputFiles()) - allowed
         if outside:
             raise RuleSQLError(f"a rule may not read {sorted(outside)[0]}")
-        # A tag on the rule's operations (Spark Classic 4 and Spark Connect alike): the timer interrupts them.
-        tag = f"coaltrace-rule-{id(df)}"
-        self.spark.addTag(tag)
+        stop, release = self._interrupter(f"coaltrace-rule-{id(df)}")
         stopped = threading.Event()
 
-        def stop() -> None:
+        def on_time() -> None:
             stopped.set()
-            self.spark.interruptTag(tag)
+            stop()
 
-        timer = threading.Timer(timeout_s, stop)
+        timer = threading.Timer(timeout_s, on_time)
         timer.daemon = True
         timer.start()
         try:
@@ -216,7 +214,36 @@ class SparkEngine(Engine):
             raise RuleSQLError(str(e).strip().splitlines()[0]) from None
         finally:
             timer.cancel()
-            self.spark.removeTag(tag)
+            release()
+
+    def _interrupter(self, name: str) -> tuple[Callable[[], None], Callable[[], None]]:
+        """(stop, release) for the operations this thread starts next: a job group on Spark Classic
+        (inherited by the threads that collect a result), an operation tag on Spark Connect."""
+        try:
+            context = self.spark.sparkContext
+        except Exception:  # Spark Connect has no SparkContext
+            context = None
+        spark = self.spark
+        if context is None:
+            spark.addTag(name)
+
+            def interrupt() -> None:
+                spark.interruptTag(name)
+
+            def untag() -> None:
+                spark.removeTag(name)
+
+            return interrupt, untag
+        classic = context
+        classic.setJobGroup(name, "coaltrace rule", interruptOnCancel=True)
+
+        def cancel() -> None:
+            classic.cancelJobGroup(name)
+
+        def ungroup() -> None:
+            classic.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
+
+        return cancel, ungroup
 
 
 def _spark_ready(table: pa.Table) -> pa.Table:
