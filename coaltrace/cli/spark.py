@@ -117,7 +117,7 @@ def load_findings_command(
     """Bring an audit that ran on Spark into this store, for the report, the yard page and the ledger.
     导入 Spark 审计结果到本地数据库（供报告、现场核查单和台账使用）。"""
     from coaltrace.config import load_config
-    from coaltrace.rules.imported import load_findings, read_folder
+    from coaltrace.spark.load_findings import load_findings, read_folder
     from coaltrace.store import Store
 
     settings = load_config(config)

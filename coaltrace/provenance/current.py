@@ -169,19 +169,28 @@ def ensure_current(
     started = time.perf_counter()
     result = compute(store, period, chosen)
     frames = result.frames()
-    import polars as pl
-
-    frames["provenance_runs"] = pl.DataFrame(
-        {
-            "fingerprint": [f"{data_fingerprint(store, period)}:{chosen.fingerprint()}"],
-            "data_fingerprint": [data_fingerprint(store, period)],
-            "config": [chosen.model_dump_json()],
-            "config_source": [source if config is not None else None],
-            "built_at": [datetime.now()],
-            "seconds": [time.perf_counter() - started],
-        },
-        schema_overrides={"config_source": pl.String},
-    )
+    source = source if config is not None else None
+    frames["provenance_runs"] = build_record(store, period, chosen, source, time.perf_counter() - started)
     create_tables(store)
     replace_period(store, period.label, frames)
     return True
+
+
+def build_record(
+    store: Store, period: Period, config: ProvenanceConfig, source: str | None, seconds: float
+) -> pl.DataFrame:
+    """The provenance_runs row of a build of PERIOD: which data (as the store holds it now) and which config."""
+    import polars as pl
+
+    fingerprint = data_fingerprint(store, period)
+    return pl.DataFrame(
+        {
+            "fingerprint": [f"{fingerprint}:{config.fingerprint()}"],
+            "data_fingerprint": [fingerprint],
+            "config": [config.model_dump_json()],
+            "config_source": [source],
+            "built_at": [datetime.now()],
+            "seconds": [seconds],
+        },
+        schema_overrides={"config_source": pl.String},
+    )

@@ -1,7 +1,8 @@
 """`load-findings DIR`: an audit that ran elsewhere (on Spark), brought into a local store.
 
 The folder is what `coaltrace audit --engine spark --out DIR` writes
-(`coaltrace.spark.output`). Bringing it in stores, all or nothing:
+(`coaltrace.spark.output`, which names its files). Reading it needs no pyspark.
+Bringing it in stores, all or nothing:
 
 - the findings, replacing the period's findings of the rules that run ran,
   exactly as an audit on this machine replaces them;
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,17 +31,14 @@ from coaltrace.period import Period
 from coaltrace.provenance.storage import stored_frame
 from coaltrace.rules.findings import NAMES, ensure_tables
 from coaltrace.rules.runner import AuditResult, record_run
+from coaltrace.spark.output import AUDIT, FINDINGS, LAYOUT, PROVENANCE, REGISTER_TABLES, REGISTERS
 from coaltrace.store import Store
 from coaltrace.store.schema import mark_data_changed
 
 if TYPE_CHECKING:
     import polars as pl
 
-# The folder's layout (coaltrace.spark.output writes it; this module must not need pyspark).
-LAYOUT = "coaltrace spark findings 1"
-AUDIT, FINDINGS, PROVENANCE, REGISTERS = "audit.json", "findings.parquet", "provenance", "registers"
 PROVENANCE_TABLES = ("balances", "running_breaches", "origin_shares", "flows")
-REGISTER_TABLES = ("facilities", "licences", "zones")
 
 
 @dataclass(frozen=True)
@@ -115,7 +112,7 @@ def load_findings(store: Store, given: AuditFolder | Path, config: AuditConfig |
     """Bring the audit output GIVEN (a folder, or one already read) into STORE; all or nothing."""
     import polars as pl
 
-    from coaltrace.provenance.current import data_fingerprint
+    from coaltrace.provenance.current import build_record
     from coaltrace.provenance.storage import create_tables, write_period
     from coaltrace.rules.load import load_rules
 
@@ -146,16 +143,8 @@ def load_findings(store: Store, given: AuditFolder | Path, config: AuditConfig |
                     rows = pl.read_parquet(path).with_columns(pl.lit(f"spark:{result.run_id}").alias("_load_id"))
                     engine.append(name, rows.to_arrow())
             mark_data_changed(engine, f"spark:{result.run_id}")
-        provenance_run = pl.DataFrame(
-            {
-                "fingerprint": [f"{data_fingerprint(store, period)}:{provenance_config.fingerprint()}"],
-                "data_fingerprint": [data_fingerprint(store, period)],
-                "config": [provenance_config.model_dump_json()],
-                "config_source": [f"spark:{record.get('input')}"],
-                "built_at": [datetime.now()],
-                "seconds": [0.0],
-            }
-        )
+        # The build is the Spark audit's, recorded as current for the data this store now holds.
+        provenance_run = build_record(store, period, provenance_config, f"spark:{record.get('input')}", 0.0)
         write_period(engine, result.period, {**frames, "provenance_runs": provenance_run})
         record_run(
             store,
