@@ -9,7 +9,9 @@ knows both places so nothing else has to.
 from __future__ import annotations
 
 import os
-from contextlib import suppress
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from coaltrace.errors import CannotWriteError, UsageError, refused_write
@@ -64,3 +66,34 @@ def write_whole(path: Path, data: str | bytes) -> None:
             hint="Name a path you may write.",
             hint_zh="请指定一个可写入的位置。",
         ) from None
+
+
+@contextmanager
+def whole_folder(out: Path, marker: str, *, what: str, what_zh: str) -> Iterator[Path]:
+    """A folder to fill that becomes OUT only when the block ends without error: a failed run
+    leaves OUT as it was. OUT may be new, empty, or a previous folder of the same kind (one that
+    holds MARKER, which the block must write); any other folder is refused, never replaced.
+    WHAT names the kind in messages ("a tables export")."""
+    out = out.resolve()
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / marker).is_file())):
+        raise UsageError(
+            f"{out} exists and is not {what}: choose an empty or new folder",
+            zh=f"{out} 已存在且不是{what_zh}，请指定空目录或新目录",
+        )
+    work = out.with_name(f".{out.name}.writing")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+    except OSError as e:
+        raise refused_write(e) or CannotWriteError(f"cannot write {work}: {e.strerror or e}") from None
+    try:
+        yield work
+        if out.exists():
+            shutil.rmtree(out)
+        work.rename(out)
+    except BaseException as e:
+        shutil.rmtree(work, ignore_errors=True)
+        if isinstance(e, OSError):
+            raise refused_write(e) or CannotWriteError(f"cannot write {out}: {e.strerror or e}") from None
+        raise

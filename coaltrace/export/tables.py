@@ -14,14 +14,13 @@ month (`power`: its own `month`); rows without one go to `month=none`.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from coaltrace.contract import TABLES, Table
 from coaltrace.contract.layout import LINEAGE_COLUMNS, MANIFEST, NO_MONTH, PARTITION, is_partitioned
-from coaltrace.errors import UsageError
+from coaltrace.files import whole_folder
 from coaltrace.period import Period
 from coaltrace.store import Store
 
@@ -53,6 +52,29 @@ def _select(table: Table, period: Period | None) -> str:
     return sql
 
 
+def _write_table(store: Store, target: Path, table: Table, period: Period | None) -> TableExport:
+    sql = _select(table, period)
+    rows = int(store.engine.scalar(f"SELECT count(*) FROM ({sql})") or 0)
+    path = str(target).replace("'", "''")
+    if not is_partitioned(table):
+        target.mkdir()
+        store.engine.execute(f"COPY ({sql}) TO '{path}/part-0.parquet' (FORMAT parquet)")
+        return TableExport(table.name, rows, 0)
+    if rows:
+        store.engine.execute(
+            f"COPY ({sql}) TO '{path}' (FORMAT parquet, PARTITION_BY ({PARTITION}), "
+            "FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)"
+        )
+    else:
+        # An empty table keeps its columns and types: one file with no rows.
+        (target / f"{PARTITION}={NO_MONTH}").mkdir(parents=True)
+        empty = _select(table, None).replace(f", {_month_of(table)} AS {PARTITION}", "")
+        store.engine.execute(
+            f"COPY ({empty} LIMIT 0) TO '{path}/{PARTITION}={NO_MONTH}/part-0.parquet' (FORMAT parquet)"
+        )
+    return TableExport(table.name, rows, sum(1 for p in target.iterdir() if p.is_dir()))
+
+
 def months_around(period: Period) -> list[str]:
     """The period's months and one on either side: an audit reads the opening stock counted on the
     last day before the period, and some rules look up a sale or trip across the period's edges."""
@@ -65,45 +87,13 @@ def export_tables(store: Store, out: Path, period: Period | None = None) -> list
 
     PERIOD keeps the period's months and the month on either side (`months_around`), and the
     registers whole; None writes every month.
-    The tables are written to a folder beside OUT and moved into place at the end, so a failed
-    export leaves OUT as it was.
+    The tables are written to a folder beside OUT and moved into place at the end
+    (`coaltrace.files.whole_folder`), so a failed export leaves OUT as it was.
     """
-    out = out.resolve()
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())):
-        raise UsageError(
-            f"{out} exists and is not a tables export: choose an empty or new folder",
-            zh=f"{out} 已存在且不是导出的数据表目录，请指定空目录或新目录",
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = out.with_name(f".{out.name}.writing")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
     written: list[TableExport] = []
-    try:
+    with whole_folder(out, MANIFEST, what="a tables export", what_zh="导出的数据表目录") as work:
         for table in TABLES.values():
-            target = work / table.name
-            sql = _select(table, period)
-            rows = int(store.engine.scalar(f"SELECT count(*) FROM ({sql})") or 0)
-            path = str(target).replace("'", "''")
-            if is_partitioned(table):
-                if rows:
-                    store.engine.execute(
-                        f"COPY ({sql}) TO '{path}' (FORMAT parquet, PARTITION_BY ({PARTITION}), "
-                        "FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)"
-                    )
-                else:
-                    # An empty table keeps its columns and types: one file with no rows.
-                    (target / f"{PARTITION}={NO_MONTH}").mkdir(parents=True)
-                    empty = _select(table, None).replace(f", {_month_of(table)} AS {PARTITION}", "")
-                    store.engine.execute(
-                        f"COPY ({empty} LIMIT 0) TO '{path}/{PARTITION}={NO_MONTH}/part-0.parquet' (FORMAT parquet)"
-                    )
-                months = sum(1 for p in target.iterdir() if p.is_dir())
-            else:
-                target.mkdir()
-                store.engine.execute(f"COPY ({sql}) TO '{path}/part-0.parquet' (FORMAT parquet)")
-                months = 0
-            written.append(TableExport(table.name, rows, months))
+            written.append(_write_table(store, work / table.name, table, period))
         manifest = {
             "layout": "coaltrace tables 1",
             "period": period.label if period else None,
@@ -111,10 +101,4 @@ def export_tables(store: Store, out: Path, period: Period | None = None) -> list
             "tables": [asdict(t) for t in written],
         }
         (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        work.rename(out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return written

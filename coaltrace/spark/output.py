@@ -8,20 +8,20 @@
 
 Everything in it is facility-sized, never trip-sized: a national month's
 findings, flows and registers, not its GPS points. The folder is written beside
-OUT and moved into place at the end, so a failed run leaves no half folder.
+OUT and moved into place at the end (`coaltrace.files.whole_folder`), so a failed
+run leaves no half folder.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coaltrace.config import AuditConfig
-from coaltrace.errors import UsageError
 from coaltrace.export.formats import plain
+from coaltrace.files import whole_folder
 
 if TYPE_CHECKING:
     import polars as pl
@@ -47,14 +47,6 @@ class SparkOutput:
     missing_tables: tuple[str, ...]  # tables with no folder in the input, read as empty
 
 
-def _check_target(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / AUDIT).is_file())):
-        raise UsageError(
-            f"{out} exists and is not a coaltrace audit output: choose an empty or new folder",
-            zh=f"{out} 已存在且不是 coaltrace 的审计输出目录，请指定空目录或新目录",
-        )
-
-
 def _jsonl(findings: pl.DataFrame) -> str:
     lines = []
     for row in findings.to_dicts():
@@ -78,14 +70,9 @@ def write_output(
 
     from coaltrace.engine.spark_engine import SparkEngine
 
-    out = out.resolve()
-    _check_target(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = out.with_name(f".{out.name}.writing")
-    shutil.rmtree(work, ignore_errors=True)
-    (work / PROVENANCE).mkdir(parents=True)
-    (work / REGISTERS).mkdir()
-    try:
+    with whole_folder(out, AUDIT, what="a coaltrace audit output", what_zh="coaltrace 的审计输出目录") as work:
+        (work / PROVENANCE).mkdir()
+        (work / REGISTERS).mkdir()
         findings.write_parquet(work / FINDINGS)
         (work / FINDINGS_JSONL).write_text(_jsonl(findings), encoding="utf-8")
         for name, frame in provenance.items():
@@ -105,10 +92,4 @@ def write_output(
             json.dumps(record, ensure_ascii=False, indent=2, default=plain) + "\n", encoding="utf-8"
         )
         files = tuple(sorted(str(p.relative_to(work)) for p in work.rglob("*") if p.is_file()))
-        if out.exists():
-            shutil.rmtree(out)
-        work.rename(out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    return SparkOutput(out, findings.height, files, tuple(inputs.missing))
+    return SparkOutput(out.resolve(), findings.height, files, tuple(inputs.missing))
