@@ -7,6 +7,7 @@ inside the commands, so `coaltrace --help` stays instant.
 
 from __future__ import annotations
 
+from coaltrace.cli import audit as _audit  # noqa: F401
 from coaltrace.cli import demo as _demo  # noqa: F401
 from coaltrace.cli import export as _export  # noqa: F401
 from coaltrace.cli import ledger as _ledger  # noqa: F401
