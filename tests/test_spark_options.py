@@ -49,6 +49,16 @@ def test_without_pyspark_the_spark_engine_says_what_to_install(monkeypatch: pyte
     assert "needs pyspark" in res.output and "pip install 'coaltrace[spark]'" in res.output
 
 
+def test_an_older_pyspark_is_refused_with_the_version_it_needs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import pyspark
+
+    monkeypatch.setattr(pyspark, "__version__", "3.5.1")
+    (tmp_path / "t").mkdir()
+    res = CliRunner().invoke(app, [*AUDIT, "--engine", "spark", "--input", "t", "--out", "o"])
+    assert res.exit_code == 2, res.output
+    assert "needs pyspark 4 or later, this machine has 3.5.1" in res.output
+
+
 def test_export_tables_writes_the_layout_by_table_and_month(month: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(app, ["--lang", "en", "export", "tables", "--out", "t", "--db", str(month)])

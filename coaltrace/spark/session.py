@@ -115,6 +115,15 @@ def start(settings: SparkSettings) -> SparkSession:
             hint=f"Install it with: {INSTALL_HINT} (and Java 17 or later for a local run).",
             hint_zh=f"请安装：{INSTALL_HINT}（本机运行还需 Java 17 及以上）。",
         ) from None
+    import pyspark
+
+    if int(pyspark.__version__.split(".")[0]) < 4:
+        raise SparkUnavailableError(
+            f"the Spark engine needs pyspark 4 or later, this machine has {pyspark.__version__}",
+            zh=f"Spark 引擎需要 pyspark 4 及以上版本，当前为 {pyspark.__version__}",
+            hint=f"Upgrade it with: {INSTALL_HINT}",
+            hint_zh=f"请升级：{INSTALL_HINT}",
+        )
     builder = SparkSession.builder.appName(settings.app_name)
     if settings.remote:
         builder = builder.remote(settings.remote)
