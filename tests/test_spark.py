@@ -303,3 +303,23 @@ def test_export_tables_round_trips_every_row(demo: Path, tables: Path) -> None:
             ).fetchall()[0]
             assert back[0] == entry["rows"], name
     assert sorted(p.name for p in (tables / "sales").iterdir()) == ["month=2021-12"]
+
+
+def test_rule_cases_pass_on_spark_positives_and_negatives(spark: Any) -> None:
+    # One rule on the period's rows, one on provenance; both have cases that must not fire.
+    res = CliRunner().invoke(
+        app,
+        [
+            "--lang",
+            "en",
+            "rules",
+            "test",
+            "--engine",
+            "spark",
+            "--only",
+            "dq_impossible_times,mine_over_capacity",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "ok     dq_impossible_times" in res.output and "ok     mine_over_capacity" in res.output
+    assert "0 failed" in res.output

@@ -217,13 +217,32 @@ def test_rules(
     ] = None,
     only: Annotated[str | None, typer.Option("--only", help="Only these rule ids, comma-separated.")] = None,
     rule_timeout: RuleTimeoutOption = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="duckdb, or spark: each case through the Spark engine (local by default).")
+    ] = "duckdb",
+    master: Annotated[str | None, typer.Option("--master", help="Spark: local[*] (default), yarn, ...")] = None,
+    remote: Annotated[str | None, typer.Option("--remote", help="Spark: a Spark Connect server.")] = None,
+    spark_conf: Annotated[list[str] | None, typer.Option("--conf", help="Spark: spark.KEY=VALUE.")] = None,
 ) -> None:
     """Run each rule's own cases and report per rule. 运行每条规则自带的用例。"""
+    from coaltrace.cli.spark import check_engine
     from coaltrace.config import DEFAULT_RULE_TIMEOUT_S
     from coaltrace.rules import load_rules, run_rule_tests
 
     ids = [s.strip() for s in only.split(",") if s.strip()] if only else None
-    reports = run_rule_tests(load_rules(dirs), ids, timeout_s=rule_timeout or DEFAULT_RULE_TIMEOUT_S)
+    on_spark = check_engine(
+        engine, spark_options={"--master": master, "--remote": remote, "--conf": spark_conf}, needs_folders=False
+    )
+    ruleset = load_rules(dirs)
+    timeout_s = rule_timeout or DEFAULT_RULE_TIMEOUT_S
+    if on_spark:
+        from coaltrace.spark.cases import case_runner
+        from coaltrace.spark.session import SparkSettings, parse_conf, session
+
+        with session(SparkSettings(master=master, remote=remote, conf=parse_conf(spark_conf or []))) as spark:
+            reports = run_rule_tests(ruleset, ids, timeout_s=timeout_s, runner=case_runner(spark))
+    else:
+        reports = run_rule_tests(ruleset, ids, timeout_s=timeout_s)
     failed = 0
     for rep in reports:
         mark = _t("case_ok") if rep.ok else _t("case_fail")

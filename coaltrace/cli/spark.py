@@ -55,8 +55,9 @@ def _t(key: str, **kw: object) -> str:
     return say(MESSAGES, key, state.lang, **kw)
 
 
-def check_engine(engine: str, *, spark_options: dict[str, Any]) -> bool:
-    """True for the Spark engine; refuses an unknown engine, and Spark's options without it."""
+def check_engine(engine: str, *, spark_options: dict[str, Any], needs_folders: bool = True) -> bool:
+    """True for the Spark engine; refuses an unknown engine, Spark's options without it, and (with
+    NEEDS_FOLDERS, as `audit` has) the Spark engine without --input and --out."""
     choice = engine.strip().lower()
     if choice not in ("duckdb", "spark"):
         raise UsageError(
@@ -70,7 +71,7 @@ def check_engine(engine: str, *, spark_options: dict[str, Any]) -> bool:
                     zh=say(MESSAGES, "spark_only", "zh", option=option),
                 )
         return False
-    if not spark_options.get("--input") or not spark_options.get("--out"):
+    if needs_folders and (not spark_options.get("--input") or not spark_options.get("--out")):
         raise UsageError(say(MESSAGES, "needs_input", "en"), zh=say(MESSAGES, "needs_input", "zh"))
     return True
 

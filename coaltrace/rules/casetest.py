@@ -7,9 +7,10 @@ as `audit` would.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coaltrace.config import DEFAULT_RULE_TIMEOUT_S
 from coaltrace.contract import TABLES
@@ -23,6 +24,9 @@ from coaltrace.rules.sql import parse_select, render, tables_read
 from coaltrace.rules.views import NEEDS_PROVENANCE
 from coaltrace.severity import Severity
 from coaltrace.store import Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 CASE_FILE = "case"
 
@@ -80,17 +84,23 @@ def run_case(
             prepare(store, period, provenance=needs_provenance(rule))
             # As in an audit: a rule whose data is missing judges nothing.
             if coverage.measure(store, period, [rule]).stopped_by(rule.id):
-                return _result(rule, case, set(), {})
+                return judged(rule, case, None)
             rows = run_rule_query(store, rule, rule.param_values(case.params), source=source, timeout_s=timeout_s)
-            ids = [str(v) for v in rows.column("entity_id").to_pylist() if v is not None]
-            severities: dict[str, set[str]] = {}
-            if "severity" in rows.column_names:
-                for eid, sev in zip(
-                    rows.column("entity_id").to_pylist(), rows.column("severity").to_pylist(), strict=True
-                ):
-                    severities.setdefault(str(eid), set()).add(sev or rule.severity.value)
     except CoaltraceError as e:
         return CaseResult(rule.id, case.name, (), error=str(e))
+    return judged(rule, case, rows)
+
+
+def judged(rule: Rule, case: RuleCase, rows: pa.Table | None) -> CaseResult:
+    """The case judged by the rows the rule's query returned, on any engine (None: it did not run,
+    its data missing, as in an audit)."""
+    if rows is None:
+        return _result(rule, case, set(), {})
+    ids = [str(v) for v in rows.column("entity_id").to_pylist() if v is not None]
+    severities: dict[str, set[str]] = {}
+    if "severity" in rows.column_names:
+        for eid, sev in zip(rows.column("entity_id").to_pylist(), rows.column("severity").to_pylist(), strict=True):
+            severities.setdefault(str(eid), set()).add(sev or rule.severity.value)
     return _result(rule, case, set(ids), severities)
 
 
@@ -112,15 +122,24 @@ def _result(rule: Rule, case: RuleCase, found: set[str], severities: dict[str, s
     )
 
 
+# How one case is run: `run_case` on DuckDB, `coaltrace.spark.cases.case_runner(spark)` on Spark.
+CaseRunner = Callable[..., CaseResult]
+
+
 def run_rule_tests(
-    ruleset: RuleSet, only: Iterable[str] | None = None, *, timeout_s: float = DEFAULT_RULE_TIMEOUT_S
+    ruleset: RuleSet,
+    only: Iterable[str] | None = None,
+    *,
+    timeout_s: float = DEFAULT_RULE_TIMEOUT_S,
+    runner: CaseRunner = run_case,
 ) -> list[RuleTestReport]:
-    """Every case of every rule (or of ONLY), in rule order; each case's query stops after TIMEOUT_S."""
+    """Every case of every rule (or of ONLY), in rule order; each case's query stops after TIMEOUT_S.
+    RUNNER runs one case (`run_case(rule, case, source=..., timeout_s=...)`): DuckDB's, or Spark's."""
     chosen = [ruleset.get(r) for r in only] if only else list(ruleset)
     reports = []
     for rule in chosen:
         report = RuleTestReport(rule.id)
         for case in rule.tests:
-            report.cases.append(run_case(rule, case, source=ruleset.files.get(rule.id), timeout_s=timeout_s))
+            report.cases.append(runner(rule, case, source=ruleset.files.get(rule.id), timeout_s=timeout_s))
         reports.append(report)
     return reports

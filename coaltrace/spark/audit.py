@@ -34,18 +34,45 @@ from coaltrace.provenance.storage import FLOW_ORIGINS, stored_frame
 from coaltrace.rules.runner import AuditResult, choose_rules, judge, new_run, take_figures
 from coaltrace.rules.views import create_views
 from coaltrace.rules.zones import build_zone_tables
-from coaltrace.spark.inputs import read_inputs
+from coaltrace.spark.inputs import Inputs, read_inputs
 from coaltrace.spark.output import SparkOutput, write_output
 
 if TYPE_CHECKING:
+    import polars as pl
     from pyspark.sql import SparkSession
 
 
 @dataclass(frozen=True)
 class SparkWorkspace:
-    """An audit's steps work in a Spark session through its engine (`coaltrace.engine.Workspace`)."""
+    """An audit's steps work in a Spark session through its engine (`coaltrace.engine.Workspace`):
+    the tables read, and the period's provenance (empty when not built)."""
 
     engine: SparkEngine
+    inputs: Inputs
+    provenance: dict[str, pl.DataFrame]
+
+
+def prepare_on_spark(
+    spark: SparkSession, input_dir: str | Path, period: Period, config: AuditConfig, *, provenance: bool = True
+) -> SparkWorkspace:
+    """Steps 1 to 4: the tables read and checked, provenance built (unless PROVENANCE is False),
+    the period's views and zone hits defined. What `prepare` does on one machine."""
+    from coaltrace.provenance.current import compute
+
+    inputs = read_inputs(spark, input_dir)
+    engine = SparkEngine(spark)
+    for name, df in inputs.frames.items():
+        df.createOrReplaceTempView(name)
+    frames: dict[str, pl.DataFrame] = {}
+    if provenance:
+        built = compute(SparkWorkspace(engine, inputs, {}), period, config.provenance)
+        frames = {name: stored_frame(name, frame, period.label) for name, frame in built.frames().items()}
+        for name, frame in frames.items():
+            engine.register(name, frame)
+        engine.create_view("flow_origins", FLOW_ORIGINS)
+    create_views(engine, period)
+    build_zone_tables(engine)
+    return SparkWorkspace(engine, inputs, frames)
 
 
 def run_spark_audit(
@@ -63,28 +90,16 @@ def run_spark_audit(
     findings and figures go to OUT, a folder on this machine (the driver)."""
     import polars as pl
 
-    from coaltrace.provenance.current import compute
     from coaltrace.rules.findings import COLUMNS
 
     started = time.perf_counter()
     p = period if isinstance(period, Period) else Period.parse(period)
     config = config or AuditConfig()
     ruleset, selected, values = choose_rules(rule_dirs, only, params, config)
-    inputs = read_inputs(spark, input_dir)
-    engine = SparkEngine(spark)
-    ws = SparkWorkspace(engine)
-    for name, df in inputs.frames.items():
-        df.createOrReplaceTempView(name)
-
     result = new_run(p, selected, values, config)
     result.engine = "spark"
-    provenance = compute(ws, p, config.provenance)
-    frames = {name: stored_frame(name, frame, p.label) for name, frame in provenance.frames().items()}
-    for name, frame in frames.items():
-        engine.register(name, frame)
-    engine.create_view("flow_origins", FLOW_ORIGINS)
-    create_views(engine, p)
-    build_zone_tables(engine)
+    prepared = prepare_on_spark(spark, input_dir, p, config)
+    ws, engine, inputs, frames = prepared, prepared.engine, prepared.inputs, prepared.provenance
     result.prepare_seconds = time.perf_counter() - started
 
     found = judge(ws, p, ruleset, selected, values, config, result)
