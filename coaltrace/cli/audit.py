@@ -214,7 +214,7 @@ def _render_audit(result: AuditResult, *, quiet: bool = False) -> None:
                 f.get("name") or "",
                 f["county"] or "",
                 str(f["findings"]),
-                f["worst_severity"],
+                label("severity", f["worst_severity"], state.lang),
                 f"{f['tonnes_at_risk']:,.3f}",
             )
         out.print(worst)
