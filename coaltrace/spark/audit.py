@@ -61,6 +61,11 @@ def prepare_on_spark(
 
     inputs = read_inputs(spark, input_dir)
     engine = SparkEngine(spark)
+    # A clean slate: nothing a previous audit in this session defined (its provenance, its findings)
+    # may stand in for this one's.
+    for table in spark.catalog.listTables():
+        if table.isTemporary:
+            engine.unregister(table.name)
     for name, df in inputs.frames.items():
         df.createOrReplaceTempView(name)
     frames: dict[str, pl.DataFrame] = {}
